@@ -1,0 +1,44 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { WxTokenError } from '../errors/index.js';
+import type { CliContext } from './context.js';
+import { EXIT_FAILURE, EXIT_USAGE } from './context.js';
+import { registerSimulate } from './commands/simulate.js';
+
+/** Builds the `wxtoken` command tree; commands write only through `ctx`. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('wxtoken')
+    .description('A credential hub for WeChat: obtains, stores and refreshes access tokens for many apps.')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .exitOverride();
+  registerSimulate(program, ctx);
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script), returning the exit code instead of exiting. */
+export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version "errors" are successful exits
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof UsageError || err instanceof InvalidArgumentError) {
+      ctx.stderr.write(`wxtoken: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    const message = err instanceof WxTokenError ? err.message : err instanceof Error ? err.message : String(err);
+    ctx.stderr.write(`wxtoken: ${message}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** A bad flag value or combination detected after parsing; exits with code 2. */
+export class UsageError extends Error {}

@@ -1,0 +1,36 @@
+export { WxTokenError, type WxTokenErrorOptions } from './wxtoken-error.js';
+export { AppNotFoundError } from './app-not-found-error.js';
+export { ConfigError } from './config-error.js';
+export { ConflictError } from './conflict-error.js';
+export { CredentialsRejectedError } from './credentials-rejected-error.js';
+export { ForbiddenError } from './forbidden-error.js';
+export { InvalidRequestError } from './invalid-request-error.js';
+export { NotFoundError } from './not-found-error.js';
+export { PayloadTooLargeError } from './payload-too-large-error.js';
+export { QuotaExhaustedError } from './quota-exhausted-error.js';
+export { StoreUnavailableError } from './store-unavailable-error.js';
+export { UnauthorizedError } from './unauthorized-error.js';
+export { UpstreamTransportError, type TransportFailure } from './upstream-transport-error.js';
+export { UpstreamUnavailableError } from './upstream-unavailable-error.js';
+export { WeChatError, parseRid } from './wechat-error.js';
+
+/** Every stable error code wxtoken emits; docs/errors.md documents exactly these (a test enforces it). */
+export const ERROR_CODES = [
+  'app_not_found',
+  'conflict',
+  'credentials_rejected',
+  'forbidden',
+  'invalid_config',
+  'invalid_request',
+  'not_found',
+  'payload_too_large',
+  'quota_exhausted',
+  'store_unavailable',
+  'unauthorized',
+  'upstream_transport',
+  'upstream_unavailable',
+  'wechat_error',
+] as const;
+
+/** One of wxtoken's stable error codes. */
+export type ErrorCode = (typeof ERROR_CODES)[number];

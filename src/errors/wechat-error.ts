@@ -1,0 +1,28 @@
+import type { EndpointKind, ErrcodeCategory } from '../wechat/errcodes.js';
+import { classifyErrcode } from '../wechat/errcodes.js';
+import { WxTokenError } from './wxtoken-error.js';
+
+/** Parses the request id WeChat appends to errmsg (`... rid: 6004f3da-1529ba72-5c345f67`). */
+export function parseRid(errmsg: string): string | undefined {
+  return /rid:\s*([0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8})/i.exec(errmsg)?.[1];
+}
+
+/** WeChat answered with a non-zero errcode. */
+export class WeChatError extends WxTokenError {
+  readonly errcode: number;
+  readonly errmsg: string;
+  readonly rid: string | undefined;
+  readonly category: ErrcodeCategory;
+  /** The API path that answered, e.g. `/cgi-bin/token` (never with its query string). */
+  readonly endpoint: string;
+
+  constructor(errcode: number, errmsg: string, endpoint: string, kind: EndpointKind) {
+    const category = classifyErrcode(errcode, kind);
+    super('wechat_error', `WeChat ${endpoint} answered errcode ${errcode}: ${errmsg}`, 502, category === 'transient');
+    this.errcode = errcode;
+    this.errmsg = errmsg;
+    this.rid = parseRid(errmsg);
+    this.category = category;
+    this.endpoint = endpoint;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The Store contract: everything wxtoken persists, behind one small interface that memory, SQLite, Redis and
+ * PostgreSQL implement and one conformance suite (test/stores/conformance.ts) checks.
+ *
+ * Invariants every implementation keeps:
+ * - Times are absolute epoch milliseconds, never relative.
+ * - Secrets arrive already sealed (AES-256-GCM, see core/secret-box.ts); a store never sees a plaintext secret.
+ * - `putCredential` is a compare-and-set on `version`: it is the fencing step that stops an instance which lost
+ *   its lease (GC pause, partition) from overwriting a newer token with an older one.
+ * - Every write that changes a record publishes a StoreEvent to subscribers of every instance on the same store
+ *   (the writer's own included). Delivery is best effort: readers must converge by re-reading the store.
+ * - All SQL uses bound parameters.
+ */
+
+/** How an Official Account / Mini Program token is obtained. */
+export type Grant = 'stable' | 'classic';
+
+/** A registered app (appid `wx` + 16 hex) or WeCom corp app. */
+export interface AppRecord {
+  readonly appid: string;
+  readonly grant: Grant;
+  /** The AppSecret sealed with the hub's master key; opaque to the store. */
+  readonly sealedSecret: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Why the last refresh failed, kept so every instance (and the admin API) sees it. */
+export interface RefreshFailure {
+  /** wxtoken error code, e.g. `credentials_rejected`. */
+  readonly code: string;
+  readonly message: string;
+  /** WeChat errcode when WeChat answered, else undefined. */
+  readonly errcode?: number;
+  /** Errcode category (see wechat/errcodes.ts) or `transient` for transport failures. */
+  readonly category: string;
+  readonly at: number;
+  /** Earliest time the next automatic attempt may run; undefined = never (until the app is changed). */
+  readonly retryAt?: number;
+  /** Consecutive failures, for backoff. */
+  readonly attempts: number;
+}
+
+/** Book-keeping for stable-token force refreshes (WeChat: ≥ 30 s apart, ≤ 20 a day), shared fleet-wide. */
+export interface ForceLog {
+  /** Day key in Asia/Shanghai, `YYYY-MM-DD`; the count resets when it changes. */
+  readonly day: string;
+  readonly count: number;
+  readonly lastAt: number;
+}
+
+/** The state of one credential (an app's access token, a ticket...): its current value and refresh state. */
+export interface CredentialRecord {
+  /** `<appid>:<kind>`, e.g. `wx0123456789abcdef:access_token`. */
+  readonly key: string;
+  /** Starts at 1 on first write, +1 on every successful putCredential. 0 means "absent" in putCredential. */
+  readonly version: number;
+  readonly token: string | null;
+  /** Absolute expiry of `token` (epoch ms); 0 when there is none. */
+  readonly expiresAt: number;
+  /** When `token` was obtained from WeChat (epoch ms); 0 when there is none. */
+  readonly obtainedAt: number;
+  readonly failure: RefreshFailure | null;
+  readonly forceLog: ForceLog | null;
+}
+
+/** A client (business service) key; the key itself is never stored, only its SHA-256. */
+export interface ClientKeyRecord {
+  readonly name: string;
+  /** Lower-case hex SHA-256 of the key. */
+  readonly hash: string;
+  /** Appids this key may read, or `['*']` for all. */
+  readonly apps: readonly string[];
+  readonly createdAt: number;
+}
+
+/** What changed; subscribers re-read what they care about. */
+export type StoreEvent =
+  | { readonly type: 'credential'; readonly key: string; readonly version: number }
+  | { readonly type: 'app'; readonly appid: string }
+  | { readonly type: 'client-key'; readonly name: string };
+
+/** Receives store events; must not throw. */
+export type StoreListener = (event: StoreEvent) => void;
+
+/** Persistence for the hub. Methods reject with StoreUnavailableError when the backend cannot be reached. */
+export interface Store {
+  /** Human-readable description without credentials, e.g. `sqlite:./wxtoken.db` or `redis://127.0.0.1:6379/0`. */
+  readonly description: string;
+
+  listApps(): Promise<AppRecord[]>;
+  getApp(appid: string): Promise<AppRecord | null>;
+  /** Creates or replaces the app (and publishes an `app` event). */
+  putApp(app: AppRecord): Promise<void>;
+  /** Removes the app and every credential whose key starts with `<appid>:`. Returns whether it existed. */
+  deleteApp(appid: string): Promise<boolean>;
+
+  getCredential(key: string): Promise<CredentialRecord | null>;
+  /**
+   * Writes `record` with version `expectedVersion + 1` if the stored version is `expectedVersion` (0: absent).
+   * Returns false, writing nothing, when another writer got there first. `record.version` is ignored.
+   */
+  putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean>;
+
+  listClientKeys(): Promise<ClientKeyRecord[]>;
+  /** Adds a key; returns false (writing nothing) when the name is taken. */
+  addClientKey(key: ClientKeyRecord): Promise<boolean>;
+  /** Returns whether a key of that name existed. */
+  deleteClientKey(name: string): Promise<boolean>;
+
+  /**
+   * Takes the named lease for `owner` for `ttlMs` if it is free or expired (or already `owner`'s, which extends it).
+   * Expiry is judged by the store's clock where the backend has one. Returns whether `owner` now holds it.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lease only if `owner` holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
+
+  /** Starts delivering events to `listener`; resolves to an unsubscribe function. */
+  subscribe(listener: StoreListener): Promise<() => Promise<void>>;
+
+  /** The store's own clock (epoch ms), where the backend has one; instances align their clocks on it. */
+  time?(): Promise<number>;
+
+  /** Resolves when the backend answers; rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  /** Releases connections and timers. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,82 @@
+/**
+ * The one table that classifies WeChat errcodes (../shared/wechat-api.md §3, §7). Everything that reacts to a
+ * WeChat error (the client, the credential manager, the simulator's docs) consults `classifyErrcode`.
+ */
+
+/** What a caller should do about an errcode. */
+export type ErrcodeCategory =
+  /** The access token used is invalid, superseded or expired: refetch (compare-and-invalidate) and retry once. */
+  | 'token-invalid'
+  /** The configured appid/secret/IP is wrong: never retry automatically. */
+  | 'bad-credentials'
+  /** A human must act in the WeChat console (frozen secret, IP confirmation, banned API). */
+  | 'needs-admin'
+  /** A call quota is exhausted: back off until the window resets. */
+  | 'quota'
+  /** WeChat is busy or the request failed in transit: retry with backoff. */
+  | 'transient'
+  /** The request itself is malformed: a bug in the caller, retrying the same call cannot help. */
+  | 'caller-bug';
+
+/** Which kind of endpoint answered: 40001 means "bad secret" on token endpoints and "stale token" elsewhere. */
+export type EndpointKind = 'token' | 'business';
+
+interface ErrcodeEntry {
+  readonly category: ErrcodeCategory;
+  /** Category when the code comes from a credential (token) endpoint, where it differs. */
+  readonly onTokenEndpoint?: ErrcodeCategory;
+  readonly meaning: string;
+}
+
+/** errcode → classification. Unknown codes are treated as transient (see classifyErrcode). */
+export const ERRCODES: ReadonlyMap<number, ErrcodeEntry> = new Map<number, ErrcodeEntry>([
+  [-1, { category: 'transient', meaning: 'system busy, retry later' }],
+  [40001, { category: 'token-invalid', onTokenEndpoint: 'bad-credentials', meaning: 'token invalid or not latest; on token endpoints: wrong secret' }],
+  [40002, { category: 'caller-bug', meaning: 'invalid grant_type' }],
+  [40013, { category: 'bad-credentials', meaning: 'invalid appid / corpid' }],
+  [40014, { category: 'token-invalid', meaning: 'invalid access_token' }],
+  [40091, { category: 'bad-credentials', meaning: 'WeCom: secret is invalid' }],
+  [40125, { category: 'bad-credentials', meaning: 'invalid appsecret' }],
+  [40164, { category: 'bad-credentials', meaning: 'caller IP not in whitelist' }],
+  [40243, { category: 'needs-admin', meaning: 'AppSecret frozen by admin' }],
+  [41001, { category: 'caller-bug', meaning: 'access_token missing' }],
+  [41002, { category: 'caller-bug', meaning: 'appid missing' }],
+  [41004, { category: 'caller-bug', meaning: 'appsecret missing' }],
+  [42001, { category: 'token-invalid', meaning: 'access_token expired' }],
+  [43002, { category: 'caller-bug', meaning: 'require POST method' }],
+  [43003, { category: 'caller-bug', meaning: 'require https' }],
+  [45009, { category: 'quota', meaning: 'daily quota reached' }],
+  [45011, { category: 'quota', meaning: 'per-minute quota reached' }],
+  [45033, { category: 'transient', meaning: 'WeCom: too many concurrent calls' }],
+  [47001, { category: 'caller-bug', meaning: 'data format error' }],
+  [48001, { category: 'needs-admin', meaning: 'api unauthorized' }],
+  [48002, { category: 'needs-admin', meaning: 'WeCom: api forbidden' }],
+  [48004, { category: 'needs-admin', meaning: 'api forbidden for irregularities' }],
+  [48006, { category: 'quota', meaning: 'clear_quota monthly limit reached' }],
+  [50002, { category: 'needs-admin', meaning: 'user limited' }],
+  [50004, { category: 'needs-admin', meaning: 'token use forbidden (punishment)' }],
+  [50007, { category: 'needs-admin', meaning: 'account frozen' }],
+  [60020, { category: 'bad-credentials', meaning: 'WeCom: IP not allowed' }],
+  [61004, { category: 'bad-credentials', meaning: 'client IP not registered' }],
+  [61007, { category: 'needs-admin', meaning: 'api is unauthorized to component' }],
+  [61024, { category: 'bad-credentials', meaning: 'component account: use api_component_token' }],
+  [76003, { category: 'caller-bug', meaning: 'cgi_path not allowed' }],
+  [76021, { category: 'caller-bug', meaning: 'cgi_path wrong' }],
+  [76022, { category: 'caller-bug', meaning: 'cgi_path not permitted for this account' }],
+  [89501, { category: 'needs-admin', meaning: 'IP awaiting admin confirmation' }],
+  [89503, { category: 'needs-admin', meaning: 'risky IP: admin confirmation required' }],
+  [89506, { category: 'needs-admin', meaning: 'IP refused twice: blocked 24 h' }],
+  [89507, { category: 'needs-admin', meaning: 'IP refused once: blocked 1 h' }],
+]);
+
+/** Classifies an errcode as returned by an endpoint of the given kind. Unknown codes count as transient. */
+export function classifyErrcode(errcode: number, endpoint: EndpointKind): ErrcodeCategory {
+  const entry = ERRCODES.get(errcode);
+  if (!entry) return 'transient';
+  return endpoint === 'token' ? (entry.onTokenEndpoint ?? entry.category) : entry.category;
+}
+
+/** errcodes after which a business call should refetch its token (compare-and-invalidate) and retry once. */
+export function isTokenInvalid(errcode: number): boolean {
+  return classifyErrcode(errcode, 'business') === 'token-invalid';
+}
