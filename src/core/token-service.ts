@@ -1,0 +1,73 @@
+import type { Grant } from '../stores/store.js';
+
+/** A credential handed to a caller: the token and its absolute expiry (epoch ms). */
+export interface IssuedToken {
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+/** Where an app's credential stands, for the admin API and `wxtoken app list`. No secret, no token. */
+export interface AppStatus {
+  readonly appid: string;
+  readonly grant: Grant;
+  /**
+   * `ok`: a valid token is held; `pending`: none yet (first fetch not done); `retrying`: the last refresh failed
+   * transiently or on quota and will be retried at `nextAttemptAt`; `failed`: WeChat rejected the credentials,
+   * no automatic retry until the app is changed or a refresh is forced.
+   */
+  readonly state: 'ok' | 'pending' | 'retrying' | 'failed';
+  readonly tokenExpiresAt: number | null;
+  readonly lastRefreshAt: number | null;
+  readonly nextAttemptAt: number | null;
+  readonly lastError: { readonly code: string; readonly message: string; readonly errcode?: number; readonly at: number } | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** A client key as the admin sees it (never the key itself). */
+export interface ClientKeyInfo {
+  readonly name: string;
+  readonly apps: readonly string[];
+  readonly createdAt: number;
+}
+
+/**
+ * What the HTTP server and the CLI need from the hub. Implemented by core/hub.ts over a Store and WeChat;
+ * every method rejects with a WxTokenError subclass (AppNotFoundError, CredentialsRejectedError,
+ * UpstreamUnavailableError, QuotaExhaustedError, StoreUnavailableError, InvalidRequestError...).
+ */
+export interface TokenService {
+  /** The app's current access token, fetching it first if none is held (concurrent callers share one fetch). */
+  getAccessToken(appid: string): Promise<IssuedToken>;
+  /** Reports a token WeChat rejected; refreshes only if it is still the current one. Resolves to the current token. */
+  invalidate(appid: string, badToken: string): Promise<IssuedToken>;
+  /** Operator-forced refresh (stable grant: force mode, within WeChat's spacing and daily limit). */
+  refresh(appid: string): Promise<IssuedToken>;
+
+  listApps(): Promise<AppStatus[]>;
+  /** Creates or updates an app; a changed secret clears a `failed` state. Returns whether it was created. */
+  putApp(appid: string, app: { secret: string; grant: Grant }): Promise<{ created: boolean }>;
+  /** Returns whether the app existed. */
+  removeApp(appid: string): Promise<boolean>;
+  /** Constant-time check of an AppSecret against the stored one (false for unknown apps). */
+  verifySecret(appid: string, secret: string): Promise<boolean>;
+
+  /** The client key matching a presented bearer key, or null. Synchronous: keys are cached in memory. */
+  authenticate(presentedKey: string): { readonly name: string; readonly apps: readonly string[] } | null;
+  /** Creates a client key; returns the key itself (shown once). ConflictError when the name is taken. */
+  createClientKey(name: string, apps: readonly string[]): Promise<string>;
+  listClientKeys(): Promise<ClientKeyInfo[]>;
+  /** Returns whether a key of that name existed. */
+  revokeClientKey(name: string): Promise<boolean>;
+
+  /** Whether the store answers (for /readyz). */
+  isReady(): Promise<boolean>;
+}
+
+/** Whether a client key's scope covers an app. */
+export function keyCovers(key: { readonly apps: readonly string[] }, appid: string): boolean {
+  return key.apps.includes('*') || key.apps.includes(appid);
+}
+
+/** Official Account / Mini Program appid: `wx` + 16 hex digits. */
+export const APPID_PATTERN = /^wx[0-9a-f]{16}$/;
