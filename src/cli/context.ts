@@ -13,3 +13,6 @@ export interface CliContext {
 /** Exit codes: 0 success, 1 runtime failure, 2 usage error. */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+
+/** A bad flag value or combination detected after parsing; exits with code 2. */
+export class UsageError extends Error {}

@@ -1,8 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { WxTokenError } from '../errors/index.js';
 import type { CliContext } from './context.js';
-import { EXIT_FAILURE, EXIT_USAGE } from './context.js';
+import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './context.js';
+export { UsageError } from './context.js';
+import { registerApp } from './commands/app.js';
+import { registerDemo } from './commands/demo.js';
+import { registerKey } from './commands/key.js';
+import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerToken } from './commands/token.js';
 
 /** Builds the `wxtoken` command tree; commands write only through `ctx`. */
 export function buildProgram(ctx: CliContext): Command {
@@ -14,6 +20,11 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.stderr.write(s),
     })
     .exitOverride();
+  registerServe(program, ctx);
+  registerApp(program, ctx);
+  registerKey(program, ctx);
+  registerToken(program, ctx);
+  registerDemo(program, ctx);
   registerSimulate(program, ctx);
   return program;
 }
@@ -39,6 +50,3 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     return EXIT_FAILURE;
   }
 }
-
-/** A bad flag value or combination detected after parsing; exits with code 2. */
-export class UsageError extends Error {}

@@ -71,3 +71,24 @@ export function keyCovers(key: { readonly apps: readonly string[] }, appid: stri
 
 /** Official Account / Mini Program appid: `wx` + 16 hex digits. */
 export const APPID_PATTERN = /^wx[0-9a-f]{16}$/;
+
+/** Events the hub emits for observers (metrics, logs). Payloads carry no secrets and no tokens. */
+export interface HubEventMap {
+  /** A new token was obtained from WeChat and stored. */
+  refreshed: [{ appid: string; expiresAt: number; durationMs: number; reason: RefreshReason }];
+  /** A refresh attempt failed; `retryAt` is undefined when the app is now `failed`. */
+  refresh_failed: [{ appid: string; code: string; errcode?: number; category: string; retryAt?: number }];
+  /** A caller reported a token; `stale` means it was no longer the current one, so nothing was refreshed. */
+  invalidated: [{ appid: string; stale: boolean }];
+  /** Another instance (or process) published a newer token and this instance adopted it. */
+  adopted: [{ appid: string; expiresAt: number }];
+}
+
+/** Why a refresh ran. */
+export type RefreshReason = 'initial' | 'scheduled' | 'expired' | 'invalidated' | 'forced';
+
+/** The subset of EventEmitter observers use, typed by HubEventMap. */
+export interface HubEvents {
+  on<K extends keyof HubEventMap>(event: K, listener: (...args: HubEventMap[K]) => void): unknown;
+  off<K extends keyof HubEventMap>(event: K, listener: (...args: HubEventMap[K]) => void): unknown;
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { Hub, type HubOptions } from '../core/hub.js';
+import type { Logger } from '../core/logger.js';
+import { silentLogger } from '../core/logger.js';
+import { StoreClock } from '../core/store-clock.js';
+import { systemClock } from '../core/clock.js';
+import { createWeChatFetcher } from '../core/token-fetcher.js';
+import { createSecretBox } from '../core/secret-box.js';
+import { loadMasterKey } from '../core/master-key.js';
+import { openStore } from '../stores/open-store.js';
+import type { Store } from '../stores/store.js';
+import { DEFAULT_WECHAT_BASE_URL } from '../wechat/index.js';
+import type { CliContext } from './context.js';
+import { UsageError } from './context.js';
+
+/** The embedded default: one SQLite file in the working directory. */
+export const DEFAULT_STORE_URL = 'sqlite:./wxtoken.db';
+
+/** The store URL from the flag, else WXTOKEN_STORE, else the embedded default. */
+export function resolveStoreUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return flag ?? env['WXTOKEN_STORE'] ?? DEFAULT_STORE_URL;
+}
+
+/** The WeChat API base URL from the flag, else WXTOKEN_UPSTREAM, else WeChat's own. */
+export function resolveUpstream(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const url = flag ?? env['WXTOKEN_UPSTREAM'] ?? DEFAULT_WECHAT_BASE_URL;
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`invalid upstream URL ${JSON.stringify(url)}: expected http(s)://host[:port]`);
+  return url.replace(/\/+$/, '');
+}
+
+/** A hub wired to its store, master key and WeChat; `close` undoes everything `openHub` did. */
+export interface HubRuntime {
+  readonly hub: Hub;
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+/** Options of openHub beyond the store URL. */
+export interface OpenHubOptions {
+  storeUrl: string;
+  upstream: string;
+  logger?: Logger;
+  /** Background work (prefetch, refresh timers) only makes sense in a long-running process. */
+  background: boolean;
+  /** Extra hub tuning, e.g. from tests or the demo. */
+  tuning?: Partial<HubOptions>;
+}
+
+/**
+ * Opens the store, loads (or creates) the master key and builds a started Hub. Distributed stores get a clock
+ * aligned on the store's, so instances with skewed clocks agree on expiry.
+ */
+export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise<HubRuntime> {
+  const logger = options.logger ?? silentLogger;
+  const master = await loadMasterKey({ env: ctx.env, storeUrl: options.storeUrl });
+  if (master.source === 'created') {
+    ctx.stderr.write(`wxtoken: created a new master key at ${master.path} (mode 0600); back it up, or set WXTOKEN_MASTER_KEY\n`);
+  }
+  const store = await openStore(options.storeUrl, { logger });
+  let storeClock: StoreClock | undefined;
+  try {
+    if (store.time) {
+      const time = store.time.bind(store);
+      storeClock = new StoreClock(systemClock, time);
+      if (options.background) await storeClock.start();
+      else await storeClock.sync();
+    }
+    const clock = storeClock ?? systemClock;
+    const hub = new Hub({
+      store,
+      secrets: createSecretBox(master.key),
+      fetcher: createWeChatFetcher({ baseUrl: options.upstream, clock }),
+      clock,
+      logger,
+      instanceId: randomUUID(),
+      prefetch: options.background,
+      ...options.tuning,
+    });
+    await hub.start();
+    return {
+      hub,
+      store,
+      async close() {
+        await hub.stop();
+        storeClock?.stop();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    storeClock?.stop();
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`); port 0 picks a free port. */
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new UsageError(`invalid listen address ${JSON.stringify(value)}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
+  return { host: (match[1] ?? match[2])!, port };
+}

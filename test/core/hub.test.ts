@@ -1,0 +1,367 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { Hub, type HubOptions, type SecretSealer } from '../../src/core/hub.js';
+import { nextShanghaiMidnight } from '../../src/core/refresh-policy.js';
+import { WeChatError, UpstreamTransportError } from '../../src/errors/index.js';
+import type { Store } from '../../src/stores/store.js';
+import { createTestStore } from '../support/test-store.js';
+import { deferred, FakeFetcher } from '../support/fake-fetcher.js';
+
+const APP = 'wx0123456789abcdef';
+const APP2 = 'wx00000000000000aa';
+const MIN = 60_000;
+const HOUR = 3_600_000;
+
+/** Reversible, context-bound and obviously not plaintext: enough to test the hub's use of a sealer. */
+const testSealer: SecretSealer = {
+  seal: (plain, ctx) => Buffer.from(`${ctx}|${plain}`).toString('base64'),
+  open: (sealed, ctx) => {
+    const text = Buffer.from(sealed, 'base64').toString();
+    if (!text.startsWith(`${ctx}|`)) throw new Error('sealed for another app');
+    return text.slice(ctx.length + 1);
+  },
+};
+
+interface Harness {
+  clock: ManualClock;
+  fetcher: FakeFetcher;
+  store: Store;
+  hub: Hub;
+}
+
+const open: Hub[] = [];
+
+async function setup(options: Partial<HubOptions> & { grant?: 'stable' | 'classic'; clock?: ManualClock; fetcher?: FakeFetcher; store?: Store } = {}): Promise<Harness> {
+  const clock = options.clock ?? new ManualClock(Date.UTC(2026, 5, 1, 2, 0, 0));
+  const fetcher = options.fetcher ?? new FakeFetcher(clock);
+  const store = options.store ?? (await createTestStore(clock));
+  const hub = new Hub({ secrets: testSealer, random: () => 0.5, prefetch: false, healthCheckMs: HOUR, ...options, store, fetcher, clock });
+  open.push(hub);
+  await hub.start();
+  if (!options.store) await hub.putApp(APP, { secret: 's3cret', grant: options.grant ?? 'classic' });
+  return { clock, fetcher, store, hub };
+}
+
+afterEach(async () => {
+  for (const hub of open.splice(0)) await hub.stop();
+});
+
+describe('Hub: obtaining tokens', () => {
+  it('shares one upstream fetch among 500 concurrent first requests', async () => {
+    const { hub, fetcher } = await setup();
+    const gate = deferred();
+    fetcher.gate = gate.promise;
+    const all = Promise.all(Array.from({ length: 500 }, () => hub.getAccessToken(APP)));
+    gate.resolve();
+    const tokens = await all;
+    expect(fetcher.count(APP)).toBe(1);
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
+  });
+
+  it('serves from memory without further fetches while the token is valid', async () => {
+    const { hub, fetcher, clock } = await setup();
+    const first = await hub.getAccessToken(APP);
+    await clock.advance(HOUR);
+    expect((await hub.getAccessToken(APP)).token).toBe(first.token);
+    expect(fetcher.count(APP)).toBe(1);
+  });
+
+  it('hands out a token only until its serving margin before expiry', async () => {
+    const { hub, clock } = await setup();
+    const issued = await hub.getAccessToken(APP);
+    const expiresAt = clock.now() + 7_200_000;
+    expect(issued.expiresAt).toBe(expiresAt - 30_000);
+  });
+
+  it('rejects unknown and malformed appids with the documented errors', async () => {
+    const { hub } = await setup();
+    await expect(hub.getAccessToken('wx1111111111111111')).rejects.toMatchObject({ code: 'app_not_found', status: 404 });
+    await expect(hub.getAccessToken('nope')).rejects.toMatchObject({ code: 'invalid_request', status: 400 });
+  });
+
+  it('prefetches tokens for apps that have none when asked to', async () => {
+    const clock = new ManualClock();
+    const store = await createTestStore(clock);
+    const first = await setup({ clock, store });
+    await first.hub.putApp(APP, { secret: 's', grant: 'classic' });
+    await first.hub.stop();
+    const second = await setup({ clock, store, prefetch: true, fetcher: first.fetcher });
+    await clock.advance(1);
+    expect(first.fetcher.count(APP)).toBe(1);
+    expect((await second.hub.listApps())[0]?.state).toBe('ok');
+  });
+});
+
+describe('Hub: proactive refresh', () => {
+  it('refreshes a classic token inside the 300 s window before expiry, exactly once per lifetime', async () => {
+    const { hub, fetcher, clock } = await setup();
+    const t0 = clock.now();
+    const first = await hub.getAccessToken(APP);
+    await clock.advance(7_200_000 - 300_000);
+    expect(fetcher.count(APP)).toBe(1);
+    await clock.advance(300_000 - 1);
+    expect(fetcher.count(APP)).toBe(2);
+    const refreshAt = fetcher.calls[1]!.at - t0;
+    expect(refreshAt).toBeGreaterThan(7_200_000 - 300_000);
+    expect(refreshAt).toBeLessThan(7_200_000);
+    expect((await hub.getAccessToken(APP)).token).not.toBe(first.token);
+    // Several lifetimes: one fetch each.
+    await clock.advance(3 * 7_200_000);
+    expect(fetcher.count(APP)).toBe(5);
+  });
+
+  it('refreshes a stable token with a normal-mode call inside the rotation window', async () => {
+    const { hub, fetcher, clock } = await setup({ grant: 'stable' });
+    const first = await hub.getAccessToken(APP);
+    await clock.advance(7_200_000 - 1);
+    expect(fetcher.calls.map((c) => c.force)).toEqual([false, false]);
+    expect((await hub.getAccessToken(APP)).token).not.toBe(first.token);
+  });
+
+  it('scales the lead time down for short lifetimes', async () => {
+    const { hub, fetcher, clock } = await setup();
+    fetcher.lifetimeMs = 72_000; // 1/100 of WeChat's: lead 1.8 s, margin 0.3 s
+    const t0 = clock.now();
+    const issued = await hub.getAccessToken(APP);
+    expect(issued.expiresAt - t0).toBe(72_000 - 300);
+    await clock.advance(72_000);
+    expect(fetcher.calls[1]!.at - t0).toBe(72_000 - 1_800);
+  });
+
+  it('keeps serving the current token through transient failures and recovers when they clear', async () => {
+    const { hub, fetcher, clock } = await setup();
+    const first = await hub.getAccessToken(APP);
+    fetcher.failWith = () => new UpstreamTransportError('http-status', '/cgi-bin/token', 'HTTP 502', { httpStatus: 502 });
+    await clock.advance(7_200_000 - 170_000); // refresh attempted at -180 s, then backoff retries
+    expect(fetcher.count(APP)).toBeGreaterThan(2);
+    expect((await hub.getAccessToken(APP)).token).toBe(first.token);
+    const status = (await hub.listApps())[0]!;
+    expect(status.state).toBe('retrying');
+    expect(status.lastError?.code).toBe('upstream_unavailable');
+    fetcher.failWith = undefined;
+    await clock.advance(60_000);
+    expect((await hub.getAccessToken(APP)).token).not.toBe(first.token);
+    expect((await hub.listApps())[0]!.state).toBe('ok');
+  });
+
+  it('never serves a token past its expiry: callers get upstream_unavailable instead', async () => {
+    const { hub, fetcher, clock } = await setup();
+    await hub.getAccessToken(APP);
+    fetcher.failWith = () => new WeChatError(-1, 'system error rid: 6004f3da-1529ba72-5c345f67', '/cgi-bin/token', 'token');
+    await clock.advance(7_200_000);
+    await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'upstream_unavailable', status: 503 });
+  });
+
+  it('backs off exponentially: a long outage costs a bounded number of calls', async () => {
+    const { hub, fetcher, clock } = await setup();
+    fetcher.failWith = () => new WeChatError(-1, 'system error', '/cgi-bin/token', 'token');
+    await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'upstream_unavailable' });
+    await clock.advance(HOUR);
+    // 1 s, 2 s, 4 s ... capped at 60 s (jitter fixed at 0.5 → 75%): about 65 attempts in an hour, not thousands.
+    expect(fetcher.count(APP)).toBeLessThan(90);
+    expect(fetcher.count(APP)).toBeGreaterThan(40);
+  });
+});
+
+describe('Hub: failure classes', () => {
+  it('marks an app failed on a wrong secret and stops calling WeChat', async () => {
+    const { hub, fetcher, clock } = await setup();
+    fetcher.failWith = () => new WeChatError(40001, 'invalid credential, access_token is invalid or not latest', '/cgi-bin/token', 'token');
+    await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'credentials_rejected', status: 502 });
+    await Promise.all(Array.from({ length: 50 }, () => hub.getAccessToken(APP).catch(() => undefined)));
+    await clock.advance(24 * HOUR);
+    expect(fetcher.count(APP)).toBe(1);
+    const status = (await hub.listApps())[0]!;
+    expect(status).toMatchObject({ state: 'failed', lastError: { code: 'credentials_rejected', errcode: 40001 } });
+    expect(JSON.stringify(status)).not.toContain('s3cret');
+  });
+
+  it('clears the failed state when the secret is changed', async () => {
+    const { hub, fetcher } = await setup();
+    fetcher.failWith = () => new WeChatError(40125, 'invalid appsecret', '/cgi-bin/token', 'token');
+    fetcher.failTimes = 1;
+    await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'credentials_rejected' });
+    await hub.putApp(APP, { secret: 'fixed', grant: 'classic' });
+    expect((await hub.getAccessToken(APP)).token).toMatch(/^tok-/);
+    expect(fetcher.count(APP)).toBe(2);
+  });
+
+  it('waits for the Shanghai midnight after a daily quota error (45009)', async () => {
+    const { hub, fetcher, clock } = await setup();
+    fetcher.failWith = () => new WeChatError(45009, 'reach max api daily quota limit', '/cgi-bin/token', 'token');
+    const err = await hub.getAccessToken(APP).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'quota_exhausted', status: 503 });
+    const midnight = nextShanghaiMidnight(clock.now());
+    expect((err as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThanOrEqual(Math.floor((midnight - clock.now()) / 1000));
+    await clock.advance(midnight - clock.now() - 1);
+    expect(fetcher.count(APP)).toBe(1);
+    fetcher.failWith = undefined;
+    await clock.advance(61_000);
+    expect(fetcher.count(APP)).toBe(2);
+    expect((await hub.listApps())[0]!.state).toBe('ok');
+  });
+
+  it('waits for the next minute after a per-minute quota error (45011)', async () => {
+    const { hub, fetcher, clock } = await setup({ grant: 'stable' });
+    fetcher.failWith = () => new WeChatError(45011, 'api minute-quota reach limit', '/cgi-bin/stable_token', 'token');
+    fetcher.failTimes = 1;
+    await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'quota_exhausted' });
+    await clock.advance(62_000);
+    expect(fetcher.count(APP)).toBe(2);
+  });
+});
+
+describe('Hub: compare-and-invalidate', () => {
+  it('refreshes once for 200 concurrent reports of the current token, not at all for an old one', async () => {
+    const { hub, fetcher } = await setup();
+    const first = await hub.getAccessToken(APP);
+    const results = await Promise.all(Array.from({ length: 200 }, () => hub.invalidate(APP, first.token)));
+    expect(fetcher.count(APP)).toBe(2);
+    expect(new Set(results.map((r) => r.token)).size).toBe(1);
+    expect(results[0]!.token).not.toBe(first.token);
+    await hub.invalidate(APP, first.token);
+    expect(fetcher.count(APP)).toBe(2);
+  });
+
+  it('emits invalidated events telling stale reports apart', async () => {
+    const { hub } = await setup();
+    const seen: boolean[] = [];
+    hub.events.on('invalidated', (e) => seen.push(e.stale));
+    const first = await hub.getAccessToken(APP);
+    await hub.invalidate(APP, first.token);
+    await hub.invalidate(APP, first.token);
+    expect(seen).toEqual([true]);
+  });
+
+  it('stable grant: tries normal mode first, and only forces when WeChat still hands back the reported token', async () => {
+    const { hub, fetcher } = await setup({ grant: 'stable' });
+    const first = await hub.getAccessToken(APP);
+    const next = await hub.invalidate(APP, first.token);
+    expect(fetcher.calls.map((c) => c.force)).toEqual([false, false, true]);
+    expect(next.token).not.toBe(first.token);
+  });
+
+  it('stable grant: no force refresh within 30 s of the previous one; a report inside the window waits for it', async () => {
+    const { hub, fetcher, clock } = await setup({ grant: 'stable' });
+    const first = await hub.getAccessToken(APP);
+    const second = await hub.invalidate(APP, first.token);
+    const forcedAt = fetcher.calls.filter((c) => c.force).map((c) => c.at);
+    await clock.advance(10_000);
+    const pending = hub.invalidate(APP, second.token);
+    await clock.advance(5_000);
+    expect(fetcher.count(APP, { force: true })).toBe(1);
+    await clock.advance(20_000);
+    const third = await pending;
+    const forces = fetcher.calls.filter((c) => c.force).map((c) => c.at);
+    expect(forces).toHaveLength(2);
+    expect(forces[1]! - forcedAt[0]!).toBeGreaterThanOrEqual(30_000);
+    expect(third.token).not.toBe(second.token);
+  });
+
+  it('stable grant: stops forcing after 20 force refreshes in a day', async () => {
+    const { hub, fetcher, clock } = await setup({ grant: 'stable' });
+    let token = (await hub.getAccessToken(APP)).token;
+    for (let i = 0; i < 25; i++) {
+      token = (await hub.invalidate(APP, token)).token;
+      await clock.advance(31_000);
+    }
+    expect(fetcher.count(APP, { force: true })).toBe(20);
+    await expect(hub.refresh(APP)).rejects.toMatchObject({ code: 'quota_exhausted' });
+  });
+
+  it('a forced refresh by an operator replaces the token (stable: force mode)', async () => {
+    const { hub, fetcher } = await setup({ grant: 'stable' });
+    const first = await hub.getAccessToken(APP);
+    const next = await hub.refresh(APP);
+    expect(next.token).not.toBe(first.token);
+    expect(fetcher.calls.at(-1)!.force).toBe(true);
+  });
+});
+
+describe('Hub: persistence and several instances', () => {
+  it('a restarted hub with a valid stored token makes no upstream call', async () => {
+    const clock = new ManualClock();
+    const store = await createTestStore(clock);
+    const a = await setup({ clock, store });
+    await a.hub.putApp(APP, { secret: 's', grant: 'classic' });
+    const first = await a.hub.getAccessToken(APP);
+    await a.hub.stop();
+    const fetcher = new FakeFetcher(clock);
+    const b = await setup({ clock, store, fetcher, prefetch: true });
+    await clock.advance(1_000);
+    expect((await b.hub.getAccessToken(APP)).token).toBe(first.token);
+    expect(fetcher.calls).toHaveLength(0);
+  });
+
+  it('two hubs on one store fetch once and both serve the result', async () => {
+    const clock = new ManualClock();
+    const store = await createTestStore(clock);
+    const fetcher = new FakeFetcher(clock);
+    const a = await setup({ clock, store, fetcher });
+    const b = await setup({ clock, store, fetcher, waitPollMs: 50 });
+    await a.hub.putApp(APP, { secret: 's', grant: 'classic' });
+    const gate = deferred();
+    fetcher.gate = gate.promise;
+    const pa = a.hub.getAccessToken(APP);
+    await clock.advance(10);
+    const pb = b.hub.getAccessToken(APP);
+    await clock.advance(10);
+    gate.resolve();
+    await clock.advance(100);
+    const [ta, tb] = await Promise.all([pa, pb]);
+    expect(ta.token).toBe(tb.token);
+    expect(fetcher.count(APP)).toBe(1);
+    // Scheduled refreshes race for the lease too: still one fetch per lifetime.
+    await clock.advance(7_200_000);
+    expect(fetcher.count(APP)).toBe(2);
+    expect((await a.hub.getAccessToken(APP)).token).toBe((await b.hub.getAccessToken(APP)).token);
+  });
+
+  it('picks up apps and keys written by another process without a restart', async () => {
+    const clock = new ManualClock();
+    const store = await createTestStore(clock);
+    const a = await setup({ clock, store });
+    const b = await setup({ clock, store });
+    await a.hub.putApp(APP2, { secret: 'x', grant: 'stable' });
+    const key = await a.hub.createClientKey('svc', [APP2]);
+    await clock.advance(1_000);
+    expect((await b.hub.listApps()).map((s) => s.appid)).toEqual([APP2]);
+    expect(b.hub.authenticate(key)?.name).toBe('svc');
+    await a.hub.revokeClientKey('svc');
+    await a.hub.removeApp(APP2);
+    await clock.advance(1_000);
+    expect(b.hub.authenticate(key)).toBeNull();
+    expect(await b.hub.listApps()).toEqual([]);
+  });
+});
+
+describe('Hub: apps, secrets and keys', () => {
+  it('verifies secrets in constant time against the sealed copy and never stores plaintext', async () => {
+    const { hub, store } = await setup();
+    expect(await hub.verifySecret(APP, 's3cret')).toBe(true);
+    expect(await hub.verifySecret(APP, 's3cre')).toBe(false);
+    expect(await hub.verifySecret(APP2, 's3cret')).toBe(false);
+    expect((await store.getApp(APP))!.sealedSecret).not.toContain('s3cret');
+  });
+
+  it('validates app input', async () => {
+    const { hub } = await setup();
+    await expect(hub.putApp('wx12', { secret: 'a', grant: 'stable' })).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(hub.putApp(APP2, { secret: '', grant: 'stable' })).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(hub.putApp(APP2, { secret: 'a', grant: 'other' as 'stable' })).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(await hub.putApp(APP2, { secret: 'a', grant: 'stable' })).toEqual({ created: true });
+    expect(await hub.putApp(APP2, { secret: 'b', grant: 'stable' })).toEqual({ created: false });
+  });
+
+  it('creates scoped client keys, stores only their hash, and rejects duplicates', async () => {
+    const { hub, store } = await setup();
+    const key = await hub.createClientKey('billing', [APP]);
+    expect(key).toMatch(/^wxt_[A-Za-z0-9_-]{43}$/);
+    expect(hub.authenticate(key)).toMatchObject({ name: 'billing', apps: [APP] });
+    expect(hub.authenticate(key + 'x')).toBeNull();
+    expect(JSON.stringify(await store.listClientKeys())).not.toContain(key);
+    await expect(hub.createClientKey('billing', ['*'])).rejects.toMatchObject({ code: 'conflict' });
+    await expect(hub.createClientKey('bad name', ['*'])).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(await hub.listClientKeys()).toEqual([{ name: 'billing', apps: [APP], createdAt: expect.any(Number) }]);
+  });
+});

@@ -1,0 +1,69 @@
+import type { Clock } from '../../src/core/clock.js';
+import type { TokenFetcher } from '../../src/core/token-fetcher.js';
+import type { Grant } from '../../src/stores/store.js';
+import type { AccessToken } from '../../src/wechat/index.js';
+
+/** One recorded call of the fake fetcher. */
+export interface FetchCall {
+  appid: string;
+  grant: Grant;
+  force: boolean;
+  at: number;
+}
+
+/**
+ * A TokenFetcher that behaves like WeChat's token endpoints in miniature (classic: every call a new token;
+ * stable: same token unless within the window or forced) and lets tests hold calls open or make them fail.
+ */
+export class FakeFetcher implements TokenFetcher {
+  readonly calls: FetchCall[] = [];
+  lifetimeMs = 7_200_000;
+  stableWindowMs = 300_000;
+  /** Set to make the next calls fail (consumed one per call when `failTimes` > 0, else forever). */
+  failWith: (() => Error) | undefined;
+  failTimes = 0;
+  /** When set, calls wait for this promise before answering (to observe concurrency). */
+  gate: Promise<void> | undefined;
+  inFlight = 0;
+  maxInFlight = 0;
+  #seq = 0;
+  #stable = new Map<string, AccessToken>();
+
+  constructor(private readonly clock: Clock) {}
+
+  async fetchToken(app: { appid: string; secret: string; grant: Grant }, options: { force: boolean }): Promise<AccessToken> {
+    const at = this.clock.now();
+    this.calls.push({ appid: app.appid, grant: app.grant, force: options.force, at });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.gate) await this.gate;
+      if (this.failWith) {
+        const make = this.failWith;
+        if (this.failTimes > 0 && --this.failTimes === 0) this.failWith = undefined;
+        throw make();
+      }
+      if (app.grant === 'stable' && !options.force) {
+        const current = this.#stable.get(app.appid);
+        if (current && current.expiresAt - at > this.stableWindowMs) return current;
+      }
+      const token = { token: `tok-${app.appid.slice(-4)}-${++this.#seq}`, expiresAt: at + this.lifetimeMs };
+      if (app.grant === 'stable') this.#stable.set(app.appid, token);
+      return token;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Calls made for `appid` (optionally only force calls). */
+  count(appid?: string, filter?: { force?: boolean }): number {
+    return this.calls.filter((c) => (appid === undefined || c.appid === appid) && (filter?.force === undefined || c.force === filter.force)).length;
+  }
+}
+
+/** A promise with its resolve function exposed. */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
