@@ -1,0 +1,138 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Grant } from '../../src/stores/store.js';
+import { ADMIN_KEY, APPID, getJson, SECRET, startHub, startSimulator, tempDir, type RunningHub } from '../support/stack.js';
+import { tokenFetches } from '../support/sim-counters.js';
+
+/**
+ * End-to-end: the real simulator with lifetimes compressed 1800× (7200 s → 4 s, 300 s grace → 2 s), the real hub
+ * over SQLite, HTTP in between. Hub lead and margin are given for that 4 s lifetime.
+ */
+const TTL_S = 4;
+const COMPRESSED = { referenceLifetimeMs: TTL_S * 1000, refreshLeadMs: 1_200, serveMarginMs: 400, backoffBaseMs: 50, backoffMaxMs: 400, leaseTtlMs: 3_000, healthCheckMs: 500 };
+const SIM = { tokenTtlSeconds: TTL_S, graceSeconds: 2, stableWindowSeconds: 2, forceSpacingSeconds: 1 };
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function stack(grant: Grant, hubTuning: object = {}, simOptions: object = {}) {
+  const { sim, url: simUrl } = await startSimulator({ ...SIM, ...simOptions });
+  cleanups.push(() => sim.close());
+  const { dir, cleanup } = await tempDir();
+  cleanups.push(cleanup);
+  const storeUrl = `sqlite:${join(dir, 'hub.db')}`;
+  const hub = await startHub(storeUrl, simUrl, { ...COMPRESSED, ...hubTuning });
+  cleanups.push(() => hub.close());
+  await hub.hub.putApp(APPID, { secret: SECRET, grant });
+  const key = await hub.hub.createClientKey('e2e', [APPID]);
+  return { sim, simUrl, hub, key, dir, storeUrl };
+}
+
+/** Callers that poll the hub and use each token on a business endpoint, tallying WeChat's answers. */
+async function pollAndUse(hub: RunningHub, key: string, simUrl: string, durationMs: number, callers = 8) {
+  const tally = new Map<string, number>();
+  const deadline = Date.now() + durationMs;
+  const bump = (k: string): void => void tally.set(k, (tally.get(k) ?? 0) + 1);
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (Date.now() < deadline) {
+        const { status, body } = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+        if (status !== 200) {
+          bump(`hub-${status}`);
+          continue;
+        }
+        const res = await fetch(`${simUrl}/cgi-bin/getcallbackip?access_token=${String(body['access_token'])}`);
+        const answer = (await res.json()) as { errcode?: number };
+        bump(answer.errcode ? `errcode-${answer.errcode}` : 'ok');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }),
+  );
+  return Object.fromEntries(tally);
+}
+
+describe.each(['classic', 'stable'] as const)('hub end to end (%s grant)', (grant) => {
+  it('keeps callers on valid tokens across several lifetimes with one fetch per lifetime', async () => {
+    const { sim, simUrl, hub, key } = await stack(grant);
+    const durationMs = 3 * TTL_S * 1000;
+    const tally = await pollAndUse(hub, key, simUrl, durationMs);
+    expect(tally['ok']).toBeGreaterThan(100);
+    expect(Object.keys(tally)).toEqual(['ok']); // no 40001, no 42001, no hub errors
+    // A token is replaced 1.2 s before its 4 s expiry: one fetch per 2.8 s of wall time.
+    const expected = durationMs / (TTL_S * 1000 - COMPRESSED.refreshLeadMs);
+    const fetches = tokenFetches(sim, APPID);
+    expect(fetches).toBeGreaterThanOrEqual(Math.floor(expected));
+    expect(fetches).toBeLessThanOrEqual(Math.ceil(expected) + 1);
+  }, 40_000);
+});
+
+describe('hub end to end: persistence and secrets', () => {
+  it('a restart with a valid stored token makes no upstream call; the SQLite file holds no plaintext secret', async () => {
+    const { sim, simUrl, hub, key, dir, storeUrl } = await stack('classic', { refreshLeadMs: 200, serveMarginMs: 100, referenceLifetimeMs: 60_000 }, { tokenTtlSeconds: 60, graceSeconds: 30 });
+    const first = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+    expect(first.status).toBe(200);
+    await hub.close();
+    cleanups.pop();
+    const before = tokenFetches(sim, APPID);
+    const again = await startHub(storeUrl, simUrl, { prefetch: true, refreshLeadMs: 200, serveMarginMs: 100, referenceLifetimeMs: 60_000 });
+    cleanups.push(() => again.close());
+    const second = await getJson(`${again.url}/v1/apps/${APPID}/access-token`, key);
+    expect(second.body['access_token']).toBe(first.body['access_token']);
+    expect(tokenFetches(sim, APPID)).toBe(before);
+    for (const file of await readdir(dir)) {
+      const bytes = await readFile(join(dir, file));
+      expect(bytes.includes(Buffer.from(SECRET)), `${file} must not contain the secret`).toBe(false);
+    }
+  });
+});
+
+describe('hub end to end: upstream failures', () => {
+  const modes = [
+    { mode: 'errcode', errcode: -1 },
+    { mode: 'http-502' },
+    { mode: 'truncated-json' },
+    { mode: 'empty-body' },
+    { mode: 'reset' },
+    { mode: 'hang' },
+  ] as const;
+  // A hang costs a whole client timeout (1 s) per attempt: one is all the token's remaining life can absorb.
+  const countFor = (mode: string): number => (mode === 'hang' ? 1 : 3);
+
+  it.each(modes)('keeps serving the valid token through $mode faults and recovers afterwards', async (fault) => {
+    const { sim, simUrl, hub, key } = await stack('classic', {}, { tokenTtlSeconds: 6, graceSeconds: 3 });
+    const first = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+    const path = '/cgi-bin/token';
+    sim.state.injectFault({ path, count: countFor(fault.mode), ...fault });
+    // The refresh is due 1.2 s before the 6 s expiry; the first attempts fail, the token stays in service.
+    await new Promise((r) => setTimeout(r, 5_000));
+    const during = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+    expect(during.status).toBe(200);
+    const ok = await fetch(`${simUrl}/cgi-bin/getcallbackip?access_token=${String(during.body['access_token'])}`);
+    expect(((await ok.json()) as { errcode?: number }).errcode).toBeUndefined();
+    // Once the faults are spent: the next retry (≤ 400 ms backoff) succeeds.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const after = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+    expect(after.status).toBe(200);
+    expect(after.body['access_token']).not.toBe(first.body['access_token']);
+  }, 20_000);
+
+  it('marks an app with a wrong secret failed, stops calling WeChat, and tells callers why', async () => {
+    const { sim, hub, key } = await stack('classic');
+    await hub.hub.putApp(APPID, { secret: 'wrong-secret-0000', grant: 'classic' });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key)));
+    await new Promise((r) => setTimeout(r, 1_000));
+    const more = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+    for (const a of [...answers, more]) {
+      expect(a.status).toBe(502);
+      expect(a.body).toMatchObject({ error: { code: 'credentials_rejected' } });
+      expect(JSON.stringify(a.body)).not.toContain('wrong-secret');
+    }
+    expect(tokenFetches(sim, APPID)).toBe(1);
+    const admin = await getJson(`${hub.url}/v1/apps`, ADMIN_KEY);
+    expect(JSON.stringify(admin.body)).toContain('failed');
+    expect(JSON.stringify(admin.body)).not.toContain('wrong-secret');
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { classifyErrcode, ERRCODES, isTokenInvalid } from '../../src/wechat/errcodes.js';
+
+describe('errcode table', () => {
+  it('classifies 40001 by endpoint: wrong secret on token endpoints, stale token elsewhere', () => {
+    expect(classifyErrcode(40001, 'token')).toBe('bad-credentials');
+    expect(classifyErrcode(40001, 'business')).toBe('token-invalid');
+  });
+
+  it.each([
+    [40014, 'token-invalid'],
+    [42001, 'token-invalid'],
+    [40013, 'bad-credentials'],
+    [40125, 'bad-credentials'],
+    [40164, 'bad-credentials'],
+    [61024, 'bad-credentials'],
+    [89503, 'needs-admin'],
+    [45009, 'quota'],
+    [45011, 'quota'],
+    [-1, 'transient'],
+    [40002, 'caller-bug'],
+    [43002, 'caller-bug'],
+    [47001, 'caller-bug'],
+  ] as const)('%i is %s', (errcode, category) => {
+    expect(classifyErrcode(errcode, 'business')).toBe(category);
+  });
+
+  it('treats unknown codes as transient and knows which codes mean "refetch the token"', () => {
+    expect(classifyErrcode(99999, 'token')).toBe('transient');
+    expect([40001, 40014, 42001].every(isTokenInvalid)).toBe(true);
+    expect(isTokenInvalid(45009)).toBe(false);
+    expect(ERRCODES.size).toBeGreaterThan(30);
+  });
+});
