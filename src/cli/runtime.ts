@@ -7,14 +7,11 @@ import { systemClock } from '../core/clock.js';
 import { createWeChatFetcher } from '../core/token-fetcher.js';
 import { createSecretBox } from '../core/secret-box.js';
 import { loadMasterKey } from '../core/master-key.js';
-import { openStore } from '../stores/open-store.js';
+import { DEFAULT_STORE_URL, openStore } from '../stores/open-store.js';
 import type { Store } from '../stores/store.js';
 import { DEFAULT_WECHAT_BASE_URL } from '../wechat/index.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './context.js';
-
-/** The embedded default: one SQLite file in the working directory. */
-export const DEFAULT_STORE_URL = 'sqlite:./wxtoken.db';
 
 /** The store URL from the flag, else WXTOKEN_STORE, else the embedded default. */
 export function resolveStoreUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -53,6 +50,7 @@ export interface OpenHubOptions {
 export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise<HubRuntime> {
   const logger = options.logger ?? silentLogger;
   const master = await loadMasterKey({ env: ctx.env, storeUrl: options.storeUrl });
+  for (const warning of master.warnings) ctx.stderr.write(`wxtoken: warning: ${warning}\n`);
   if (master.source === 'created') {
     ctx.stderr.write(`wxtoken: created a new master key at ${master.path} (mode 0600); back it up, or set WXTOKEN_MASTER_KEY\n`);
   }

@@ -74,8 +74,8 @@ type Intent =
   | { readonly mode: 'scheduled' }
   /** A caller reported `badToken`: refresh only if it is still the current one. */
   | { readonly mode: 'invalidate'; readonly badToken: string }
-  /** An operator asked for a new token. */
-  | { readonly mode: 'force'; readonly since: number };
+  /** An operator asked for a token other than `previous`. */
+  | { readonly mode: 'force'; readonly previous: string | null };
 
 interface Entry {
   app: AppRecord;
@@ -207,12 +207,11 @@ export class CredentialManager {
 
   /** Operator-forced refresh (stable grant: a force-mode call, within WeChat's spacing and daily limit). */
   async forceRefresh(appid: string): Promise<IssuedToken> {
-    const since = this.#clock.now();
+    const previous = this.#entries.get(appid)?.cred?.token ?? null;
     for (;;) {
-      const { promise, joined } = this.#fly(appid, { mode: 'force', since });
+      const { promise, joined } = this.#fly(appid, { mode: 'force', previous });
       const result = await promise;
-      const cred = this.#entries.get(appid)?.cred;
-      if (!joined || (cred && cred.obtainedAt >= since)) return result;
+      if (!joined || result.token !== previous) return result;
     }
   }
 
@@ -358,7 +357,7 @@ export class CredentialManager {
   #verdict(entry: Entry, record: CredentialRecord | null, intent: Intent): 'refresh' | 'serve' {
     const now = this.#clock.now();
     const valid = Boolean(entry.issued && now < entry.issued.expiresAt);
-    if (intent.mode === 'force') return record && record.obtainedAt >= intent.since ? 'serve' : 'refresh';
+    if (intent.mode === 'force') return valid && record?.token !== intent.previous ? 'serve' : 'refresh';
     const failure = record?.failure;
     if (failure && (failure.retryAt === undefined || failure.retryAt > now)) return 'serve';
     switch (intent.mode) {

@@ -317,6 +317,28 @@ describe('Hub: persistence and several instances', () => {
     expect((await a.hub.getAccessToken(APP)).token).toBe((await b.hub.getAccessToken(APP)).token);
   });
 
+  it('takes over when the lease holder dies mid-refresh, once its lease expires', async () => {
+    const clock = new ManualClock();
+    const store = await createTestStore(clock);
+    const deadFetcher = new FakeFetcher(clock);
+    deadFetcher.gate = new Promise(() => {}); // never answers: the holder is as good as killed
+    const a = await setup({ clock, store, fetcher: deadFetcher, leaseTtlMs: 5_000 });
+    const liveFetcher = new FakeFetcher(clock);
+    const b = await setup({ clock, store, fetcher: liveFetcher, leaseTtlMs: 5_000, waitPollMs: 100 });
+    await a.hub.putApp(APP, { secret: 's', grant: 'classic' });
+    void a.hub.getAccessToken(APP).catch(() => undefined);
+    await clock.advance(10);
+    let got: string | undefined;
+    const pending = b.hub.getAccessToken(APP).then((t) => (got = t.token));
+    await clock.advance(4_000);
+    expect(got).toBeUndefined();
+    expect(liveFetcher.calls).toHaveLength(0);
+    await clock.advance(1_200);
+    await pending;
+    expect(got).toMatch(/^tok-/);
+    expect(liveFetcher.calls).toHaveLength(1);
+  });
+
   it('picks up apps and keys written by another process without a restart', async () => {
     const clock = new ManualClock();
     const store = await createTestStore(clock);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
 import { createServer } from '../../server/index.js';
 import type { CliContext } from '../context.js';
@@ -17,26 +17,57 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .addOption(storeOption())
     .addOption(upstreamOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent [env: WXTOKEN_LOG_LEVEL]', undefined)
+    .option('--refresh-lead <seconds>', 'refresh a 7200 s token this long before expiry (must stay under WeChat\'s 300 s overlap)', parseSeconds)
+    .option('--serve-margin <seconds>', 'stop handing out a token this long before expiry', parseSeconds)
+    .option('--lease-ttl <seconds>', 'refresh lease lifetime (must exceed the 10 s upstream timeout)', parseSeconds)
+    .option('--reference-lifetime <seconds>', 'lifetime the lead and margin are meant for; shorter tokens get proportionally less', parseSeconds)
     .addHelpText(
       'after',
       '\nThe admin API (/v1/apps, /v1/keys) is enabled when WXTOKEN_ADMIN_KEY is set; secrets are encrypted with\nWXTOKEN_MASTER_KEY (or a key file created beside the SQLite database).',
     )
-    .action(async (opts: { listen?: string; store?: string; upstream?: string; logLevel?: string }) => {
+    .action(async (opts: ServeOptions) => {
       await serve(ctx, opts);
     });
+}
+
+/** Flags of `wxtoken serve`. */
+export interface ServeOptions {
+  listen?: string;
+  store?: string;
+  upstream?: string;
+  logLevel?: string;
+  refreshLead?: number;
+  serveMargin?: number;
+  leaseTtl?: number;
+  referenceLifetime?: number;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
 }
 
 /** Runs the hub until ctx.shutdownSignal aborts, then drains requests and closes the store. */
 export async function serve(
   ctx: CliContext,
-  opts: { listen?: string; store?: string; upstream?: string; logLevel?: string },
+  opts: ServeOptions,
   onListening?: (url: string) => void,
 ): Promise<void> {
   const listen = parseListen(opts.listen ?? ctx.env['WXTOKEN_LISTEN'] ?? DEFAULT_LISTEN);
   const storeUrl = resolveStoreUrl(opts.store, ctx.env);
   const upstream = resolveUpstream(opts.upstream, ctx.env);
   const logger = pino({ level: opts.logLevel ?? ctx.env['WXTOKEN_LOG_LEVEL'] ?? 'info' }, ctx.stderr);
-  const runtime = await openHub(ctx, { storeUrl, upstream, logger, background: true });
+  const seconds = (v: number | undefined): number | undefined => (v === undefined ? undefined : Math.round(v * 1000));
+  const tuning = Object.fromEntries(
+    Object.entries({
+      refreshLeadMs: seconds(opts.refreshLead),
+      serveMarginMs: seconds(opts.serveMargin),
+      leaseTtlMs: seconds(opts.leaseTtl),
+      referenceLifetimeMs: seconds(opts.referenceLifetime),
+    }).filter(([, v]) => v !== undefined),
+  );
+  const runtime = await openHub(ctx, { storeUrl, upstream, logger, background: true, tuning });
   const adminKey = ctx.env['WXTOKEN_ADMIN_KEY'] || undefined;
   const app = createServer({ service: runtime.hub, events: runtime.hub.events, upstreamBaseUrl: upstream, ...(adminKey !== undefined && { adminKey }) });
   try {

@@ -1,0 +1,114 @@
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { isTokenInvalid } from '../wechat/errcodes.js';
+
+/** Options of a HubClient. */
+export interface HubClientOptions {
+  /** The hub's base URL, e.g. http://127.0.0.1:8080. */
+  baseUrl: string;
+  /** A client key scoped to the apps this service reads. */
+  key: string;
+  /** Per-request timeout; default 5 s (the hub answers from memory, so anything slower is a problem). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  clock?: Clock;
+}
+
+/** A token as the hub hands it out. */
+export interface HubToken {
+  readonly accessToken: string;
+  /** Until when the hub says it may be used (epoch ms), with the hub's safety margin already taken off. */
+  readonly expiresAt: number;
+}
+
+/** The hub answered with an error (`{"error": {"code", "message"}}`), or could not be reached. */
+export class HubClientError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, message: string, status: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HubClientError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** Default request timeout of the client SDK. */
+export const DEFAULT_CLIENT_TIMEOUT_MS = 5_000;
+
+/**
+ * The SDK for business services: reads tokens from a wxtoken hub, caches each until the expiry the hub gives,
+ * shares concurrent reads, and reports tokens WeChat rejected.
+ */
+export class HubClient {
+  readonly #base: string;
+  readonly #key: string;
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+  readonly #clock: Clock;
+  readonly #cache = new Map<string, HubToken>();
+  readonly #pending = new Map<string, Promise<HubToken>>();
+
+  constructor(options: HubClientOptions) {
+    if (!/^https?:\/\//.test(options.baseUrl)) throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
+    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#key = options.key;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
+    this.#fetch = options.fetch ?? fetch;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** The app's current access token (from the local cache while the hub's expiry allows). */
+  getAccessToken(appid: string): Promise<HubToken> {
+    const cached = this.#cache.get(appid);
+    if (cached && this.#clock.now() < cached.expiresAt) return Promise.resolve(cached);
+    let pending = this.#pending.get(appid);
+    if (!pending) {
+      pending = this.#request(appid, 'GET', `/v1/apps/${encodeURIComponent(appid)}/access-token`).finally(() => this.#pending.delete(appid));
+      this.#pending.set(appid, pending);
+    }
+    return pending;
+  }
+
+  /** Reports a token WeChat rejected; resolves to the hub's current (possibly new) token. */
+  invalidate(appid: string, badToken: string): Promise<HubToken> {
+    if (this.#cache.get(appid)?.accessToken === badToken) this.#cache.delete(appid);
+    return this.#request(appid, 'POST', `/v1/apps/${encodeURIComponent(appid)}/access-token/invalidate`, { access_token: badToken });
+  }
+
+  /**
+   * Runs `call` with the app's token; if WeChat answers 40001/40014/42001 (the call returns the errcode via
+   * `errcodeOf`), reports the token and retries once with the replacement.
+   */
+  async withToken<T>(appid: string, call: (accessToken: string) => Promise<T>, errcodeOf: (result: T) => number | undefined): Promise<T> {
+    const { accessToken } = await this.getAccessToken(appid);
+    const result = await call(accessToken);
+    const errcode = errcodeOf(result);
+    if (errcode === undefined || !isTokenInvalid(errcode)) return result;
+    const replacement = await this.invalidate(appid, accessToken);
+    return call(replacement.accessToken);
+  }
+
+  async #request(appid: string, method: string, path: string, body?: object): Promise<HubToken> {
+    let res: Response;
+    try {
+      res = await this.#fetch(this.#base + path, {
+        method,
+        headers: { authorization: `Bearer ${this.#key}`, ...(body && { 'content-type': 'application/json' }) },
+        ...(body && { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (err) {
+      throw new HubClientError('hub_unreachable', `wxtoken hub at ${this.#base} did not answer`, 0, { cause: err });
+    }
+    const json = (await res.json().catch(() => null)) as { access_token?: unknown; expires_in?: unknown; error?: { code?: unknown; message?: unknown } } | null;
+    if (!res.ok || typeof json?.access_token !== 'string' || typeof json.expires_in !== 'number') {
+      const code = typeof json?.error?.code === 'string' ? json.error.code : 'bad_response';
+      const message = typeof json?.error?.message === 'string' ? json.error.message : `unexpected hub response (HTTP ${res.status})`;
+      throw new HubClientError(code, message, res.status);
+    }
+    const token: HubToken = { accessToken: json.access_token, expiresAt: this.#clock.now() + json.expires_in * 1000 };
+    this.#cache.set(appid, token);
+    return token;
+  }
+}

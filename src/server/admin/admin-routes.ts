@@ -1,0 +1,198 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppStatus, ClientKeyInfo } from '../../core/token-service.js';
+import { AppNotFoundError, NotFoundError } from '../../errors/index.js';
+import { assertAppid } from '../appid.js';
+import type { AdminKeyCheck } from '../auth.js';
+import type { RouteContext } from '../context.js';
+import { toTokenBody, tokenBodySchema, type TokenBody } from '../token-body.js';
+
+/** An app's status as GET /v1/apps shows it: times as ISO strings, no secret, no token. */
+export interface AppStatusBody {
+  appid: string;
+  grant: string;
+  state: string;
+  token_expires_at: string | null;
+  last_refresh_at: string | null;
+  next_attempt_at: string | null;
+  last_error: { code: string; message: string; errcode?: number; at: string } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const isoOrNull = { type: ['string', 'null'] } as const;
+
+// additionalProperties: false on every response schema: whatever the service returns, only these fields leave.
+const appStatusSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['appid', 'grant', 'state', 'token_expires_at', 'last_refresh_at', 'next_attempt_at', 'last_error', 'created_at', 'updated_at'],
+  properties: {
+    appid: { type: 'string' },
+    grant: { type: 'string' },
+    state: { type: 'string' },
+    token_expires_at: isoOrNull,
+    last_refresh_at: isoOrNull,
+    next_attempt_at: isoOrNull,
+    last_error: {
+      anyOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['code', 'message', 'at'],
+          properties: { code: { type: 'string' }, message: { type: 'string' }, errcode: { type: 'integer' }, at: { type: 'string' } },
+        },
+      ],
+    },
+    created_at: { type: 'string' },
+    updated_at: { type: 'string' },
+  },
+} as const;
+
+const putAppBodySchema = {
+  type: 'object',
+  required: ['secret'],
+  properties: {
+    secret: { type: 'string', minLength: 1, maxLength: 256 },
+    grant: { type: 'string', enum: ['stable', 'classic'] },
+  },
+} as const;
+
+const putAppResponseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['appid', 'grant', 'created'],
+  properties: { appid: { type: 'string' }, grant: { type: 'string' }, created: { type: 'boolean' } },
+} as const;
+
+const createKeyBodySchema = {
+  type: 'object',
+  required: ['name', 'apps'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 64 },
+    apps: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 64 } },
+  },
+} as const;
+
+const keyInfoSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'apps', 'created_at'],
+  properties: { name: { type: 'string' }, apps: { type: 'array', items: { type: 'string' } }, created_at: { type: 'string' } },
+} as const;
+
+const createdKeySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'apps', 'key'],
+  properties: { name: { type: 'string' }, apps: { type: 'array', items: { type: 'string' } }, key: { type: 'string' } },
+} as const;
+
+/** The default grant for apps created without one: stable tokens survive other fetchers (see docs/api.md). */
+export const DEFAULT_GRANT = 'stable';
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** Converts the hub's AppStatus to its API body. */
+export function toAppStatusBody(s: AppStatus): AppStatusBody {
+  return {
+    appid: s.appid,
+    grant: s.grant,
+    state: s.state,
+    token_expires_at: iso(s.tokenExpiresAt),
+    last_refresh_at: iso(s.lastRefreshAt),
+    next_attempt_at: iso(s.nextAttemptAt),
+    last_error:
+      s.lastError === null
+        ? null
+        : {
+            code: s.lastError.code,
+            message: s.lastError.message,
+            ...(s.lastError.errcode === undefined ? {} : { errcode: s.lastError.errcode }),
+            at: new Date(s.lastError.at).toISOString(),
+          },
+    created_at: new Date(s.createdAt).toISOString(),
+    updated_at: new Date(s.updatedAt).toISOString(),
+  };
+}
+
+function toKeyInfoBody(k: ClientKeyInfo): { name: string; apps: string[]; created_at: string } {
+  return { name: k.name, apps: [...k.apps], created_at: new Date(k.createdAt).toISOString() };
+}
+
+/**
+ * The admin API: apps and client keys. Registered in its own scope, whose onRequest hook checks the admin key
+ * before anything else (body parsing included) happens.
+ */
+export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adminKey: AdminKeyCheck): void {
+  const { service, clock } = ctx;
+
+  app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    try {
+      adminKey.assert(request.headers.authorization);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+
+  app.get('/v1/apps', { schema: { response: { 200: { type: 'object', required: ['apps'], properties: { apps: { type: 'array', items: appStatusSchema } } } } } }, async () => {
+    const apps = await service.listApps();
+    return { apps: apps.map(toAppStatusBody) };
+  });
+
+  app.put<{ Params: { appid: string }; Body: { secret: string; grant?: 'stable' | 'classic' } }>(
+    '/v1/apps/:appid',
+    { schema: { body: putAppBodySchema, response: { 200: putAppResponseSchema, 201: putAppResponseSchema } } },
+    async (request, reply) => {
+      const { appid } = request.params;
+      assertAppid(appid);
+      const grant = request.body.grant ?? DEFAULT_GRANT;
+      const { created } = await service.putApp(appid, { secret: request.body.secret, grant });
+      return reply.code(created ? 201 : 200).send({ appid, grant, created });
+    },
+  );
+
+  app.delete<{ Params: { appid: string } }>('/v1/apps/:appid', async (request, reply) => {
+    const { appid } = request.params;
+    assertAppid(appid);
+    if (!(await service.removeApp(appid))) throw new AppNotFoundError(appid);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { appid: string } }>(
+    '/v1/apps/:appid/refresh',
+    { schema: { response: { 200: tokenBodySchema } } },
+    async (request, reply): Promise<TokenBody> => {
+      const { appid } = request.params;
+      assertAppid(appid);
+      const issued = await service.refresh(appid);
+      reply.header('cache-control', 'no-store');
+      return toTokenBody(issued, clock.now());
+    },
+  );
+
+  app.post<{ Body: { name: string; apps: string[] } }>(
+    '/v1/keys',
+    { schema: { body: createKeyBodySchema, response: { 201: createdKeySchema } } },
+    async (request, reply) => {
+      const { name, apps } = request.body;
+      const key = await service.createClientKey(name, apps);
+      reply.header('cache-control', 'no-store');
+      return reply.code(201).send({ name, apps: [...new Set(apps)], key });
+    },
+  );
+
+  app.get('/v1/keys', { schema: { response: { 200: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: keyInfoSchema } } } } } }, async () => {
+    const keys = await service.listClientKeys();
+    return { keys: keys.map(toKeyInfoBody) };
+  });
+
+  app.delete<{ Params: { name: string } }>('/v1/keys/:name', async (request, reply) => {
+    const { name } = request.params;
+    if (!(await service.revokeClientKey(name))) throw new NotFoundError(`no client key named ${JSON.stringify(name.slice(0, 64))}`);
+    return reply.code(204).send();
+  });
+}

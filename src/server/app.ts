@@ -1,0 +1,95 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { AdminKeyCheck } from './auth.js';
+import { registerAdminRoutes } from './admin/admin-routes.js';
+import { registerPassthrough } from './compat/passthrough.js';
+import { registerCompatTokenRoutes } from './compat/token-endpoints.js';
+import { WeChatReplies } from './compat/wechat-reply.js';
+import type { RouteContext } from './context.js';
+import { handleApiError, handleNotFound, sendFailure, toHttpFailure } from './error-handler.js';
+import { registerHealthRoutes } from './health.js';
+import { buildLoggerOptions } from './logging.js';
+import { ServerMetrics } from './metrics.js';
+import { resolveServerOptions, type ServerOptions } from './options.js';
+import { registerAccessTokenRoutes } from './v1/access-token.js';
+
+/**
+ * Builds the hub's HTTP app: the v1 client API, the admin API, the WeChat-compatible endpoints and passthrough,
+ * health and metrics. It does not listen (the CLI does) and holds no token logic (the TokenService does).
+ * Throws ConfigError on a bad option.
+ */
+export function createServer(options: ServerOptions): FastifyInstance {
+  const opts = resolveServerOptions(options);
+  const app = Fastify({
+    logger: buildLoggerOptions(opts.logger),
+    disableRequestLogging: !opts.logRequests,
+    bodyLimit: opts.bodyLimitBytes,
+    // `/cgi-bin/token/` and `//cgi-bin/token` must reach the hub's handler, never the passthrough.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Fastify answers router-level failures (a malformed URL) here; keep the documented error shape.
+    frameworkErrors: (err, _request, reply) => {
+      sendFailure(reply, toHttpFailure(err));
+    },
+    ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+  });
+
+  const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;
+  const ctx: RouteContext = { service: opts.service, clock: opts.clock, metrics };
+
+  if (metrics !== null) {
+    // One closure per route, holding its own counts: the hot path bumps a number, no label hashing, no raw URL.
+    app.addHook('onRoute', (route) => {
+      const count = metrics.routeCounter(route.url);
+      const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+      route.onResponse = [
+        ...existing,
+        (request, reply, done) => {
+          count(request.method, reply.statusCode);
+          done();
+        },
+      ];
+    });
+    const countUnmatched = metrics.routeCounter('(unmatched)');
+    app.setNotFoundHandler((request, reply) => {
+      countUnmatched(request.method, 404);
+      return handleNotFound(request, reply);
+    });
+    app.addHook('onClose', (_app, done) => {
+      metrics.detach();
+      done();
+    });
+  } else {
+    app.setNotFoundHandler(handleNotFound);
+  }
+  app.setErrorHandler(handleApiError);
+
+  app.register(async (scope) => {
+    registerHealthRoutes(scope, opts.service, metrics);
+  });
+
+  // The hub's own JSON API: JSON bodies only (no text/plain), so a wrong content-type is a clean 400.
+  app.register(async (scope) => {
+    scope.removeContentTypeParser('text/plain');
+    registerAccessTokenRoutes(scope, ctx);
+  });
+  app.register(async (scope) => {
+    scope.removeContentTypeParser('text/plain');
+    registerAdminRoutes(scope, ctx, new AdminKeyCheck(opts.adminKey));
+  });
+
+  // WeChat-compatible surface: bodies stay raw bytes, parsed only where the hub reads them (stable_token) and
+  // otherwise forwarded byte for byte.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    const replies = new WeChatReplies(opts.clock, opts.random);
+    const tokenHandler = registerCompatTokenRoutes(scope, ctx, replies);
+    registerPassthrough(
+      scope,
+      { upstreamBaseUrl: opts.upstreamBaseUrl, prefixes: opts.passthroughPrefixes, timeoutMs: opts.upstreamTimeoutMs, fetch: opts.fetch, clock: opts.clock },
+      replies,
+      tokenHandler,
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,56 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { TokenService } from '../core/token-service.js';
+import { keyCovers } from '../core/token-service.js';
+import { ForbiddenError, UnauthorizedError } from '../errors/index.js';
+import { assertAppid } from './appid.js';
+
+/** The key presented in `Authorization: Bearer <key>` (scheme case-insensitive), or null. */
+export function bearerKey(header: string | undefined): string | null {
+  if (header === undefined || header.length < 8) return null;
+  // startsWith first: the common spelling costs no allocation.
+  if (!header.startsWith('Bearer ') && header.slice(0, 7).toLowerCase() !== 'bearer ') return null;
+  const key = header.slice(7).trim();
+  return key.length === 0 ? null : key;
+}
+
+/** A client key's identity once authenticated. */
+export type ClientIdentity = NonNullable<ReturnType<TokenService['authenticate']>>;
+
+/**
+ * Authenticates a client key, checks the appid's format, then checks the key's scope covers it, synchronously
+ * (the hot path). Throws UnauthorizedError (no or unknown key), InvalidRequestError (malformed appid) or
+ * ForbiddenError (key not scoped to the app). Authentication comes first so strangers learn nothing.
+ */
+export function authorizeClient(service: TokenService, header: string | undefined, appid: string): ClientIdentity {
+  const key = bearerKey(header);
+  if (key === null) throw new UnauthorizedError('a client key is required: Authorization: Bearer <key>');
+  const identity = service.authenticate(key);
+  if (identity === null) throw new UnauthorizedError('the client key is not valid');
+  assertAppid(appid);
+  if (!keyCovers(identity, appid)) throw new ForbiddenError(`client key ${identity.name} is not scoped to app ${appid}`);
+  return identity;
+}
+
+/** Checks admin bearer keys in constant time: both sides are hashed to equal-length digests first. */
+export class AdminKeyCheck {
+  readonly #digest: Buffer | null;
+
+  /** `adminKey` undefined disables the admin API: every check fails with a message saying so. */
+  constructor(adminKey: string | undefined) {
+    this.#digest = adminKey === undefined ? null : sha256(adminKey);
+  }
+
+  /** Throws UnauthorizedError unless the header carries the admin key. */
+  assert(header: string | undefined): void {
+    if (this.#digest === null) {
+      throw new UnauthorizedError('the admin API is disabled: start the hub with WXTOKEN_ADMIN_KEY set to enable it');
+    }
+    const key = bearerKey(header);
+    if (key === null) throw new UnauthorizedError('the admin key is required: Authorization: Bearer <admin key>');
+    if (!timingSafeEqual(sha256(key), this.#digest)) throw new UnauthorizedError('the admin key is not valid');
+  }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}

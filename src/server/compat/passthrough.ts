@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../../core/clock.js';
+import { pathOf } from '../error-handler.js';
+import { compatTokenPath, type CompatTokenHandler } from './token-endpoints.js';
+import { COMPAT_ERRORS, type WeChatReplies } from './wechat-reply.js';
+
+/** How the passthrough reaches WeChat. */
+export interface PassthroughOptions {
+  readonly upstreamBaseUrl: string;
+  readonly prefixes: readonly string[];
+  readonly timeoutMs: number;
+  readonly fetch: typeof fetch;
+  readonly clock: Clock;
+}
+
+// Methods that never carry a body; fetch refuses one on them.
+const BODYLESS = new Set(['GET', 'HEAD']);
+
+/**
+ * Forwards every request under the configured prefixes to WeChat unchanged (method, path, query, body bytes,
+ * content-type) and returns WeChat's answer unchanged (status, content-type, body), so an SDK whose base URL points
+ * at the hub keeps working for its business calls. Nothing else is forwarded: no caller headers, no
+ * Authorization, no cookies. The token endpoints are never forwarded, however they are spelled, because a fetch
+ * at WeChat would invalidate the hub's token.
+ */
+export function registerPassthrough(app: FastifyInstance, options: PassthroughOptions, replies: WeChatReplies, tokenHandler: CompatTokenHandler): void {
+  const { upstreamBaseUrl, timeoutMs, clock } = options;
+  const fetchImpl = options.fetch;
+
+  async function forward(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    if (compatTokenPath(pathOf(request.url)) !== null) return tokenHandler(request, reply);
+
+    const headers: Record<string, string> = {};
+    const contentType = request.headers['content-type'];
+    if (contentType !== undefined) headers['content-type'] = contentType;
+    const init: RequestInit = { method: request.method, headers, redirect: 'manual' };
+    if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body)) init.body = request.body;
+
+    const controller = new AbortController();
+    init.signal = controller.signal;
+    const cancelTimer = clock.setTimer(() => controller.abort(), timeoutMs);
+    let status: number;
+    let upstreamType: string | null;
+    let location: string | null;
+    let body: Buffer;
+    try {
+      // request.url is the raw path and query as received: forwarded byte for byte.
+      const res = await fetchImpl(upstreamBaseUrl + request.url, init);
+      status = res.status;
+      upstreamType = res.headers.get('content-type');
+      location = res.headers.get('location');
+      body = Buffer.from(await res.arrayBuffer());
+    } catch (err) {
+      // The message names the path only: the query holds an access_token (or a secret).
+      const why = controller.signal.aborted ? 'timeout' : 'network';
+      request.log.warn({ path: pathOf(request.url), why, err: errorName(err) }, 'passthrough to WeChat failed');
+      return reply.code(502).send(replies.error(COMPAT_ERRORS.systemError, `the hub could not reach WeChat: ${why}`));
+    } finally {
+      cancelTimer();
+    }
+    reply.code(status);
+    if (upstreamType !== null) reply.header('content-type', upstreamType);
+    if (location !== null) reply.header('location', location);
+    return reply.send(body);
+  }
+
+  for (const prefix of options.prefixes) app.all(`${prefix}*`, forward);
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { APPID_PATTERN, keyCovers } from '../../core/token-service.js';
+import type { RouteContext } from '../context.js';
+import { pathOf } from '../error-handler.js';
+import { secondsLeft } from '../token-body.js';
+import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
+
+/** WeChat's token success body. */
+export interface WeChatTokenBody {
+  access_token: string;
+  expires_in: number;
+}
+
+/** The two WeChat paths the hub answers itself; everything else under the passthrough prefixes goes upstream. */
+export const TOKEN_PATH = '/cgi-bin/token';
+export const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
+
+/**
+ * Answers a token request of either compatible endpoint from the hub's managed token. The `secret` is either the
+ * app's AppSecret or a client key scoped to the app. Never fetches from WeChat itself, never echoes the secret.
+ */
+export type CompatTokenHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<WeChatTokenBody | WeChatErrorBody>;
+
+/** Which compatible endpoint a normalised path names, if any (so odd spellings never reach the passthrough). */
+export function compatTokenPath(path: string): typeof TOKEN_PATH | typeof STABLE_TOKEN_PATH | null {
+  const normalised = path.toLowerCase().replace(/\/{2,}/g, '/').replace(/\/+$/, '');
+  if (normalised === TOKEN_PATH) return TOKEN_PATH;
+  if (normalised === STABLE_TOKEN_PATH) return STABLE_TOKEN_PATH;
+  return null;
+}
+
+interface TokenParams {
+  grant_type?: unknown;
+  appid?: unknown;
+  secret?: unknown;
+}
+
+/**
+ * GET /cgi-bin/token and POST /cgi-bin/stable_token. `force_refresh` is ignored on purpose: only the hub decides
+ * when a token is renewed (a caller forcing one would invalidate the token every other caller holds).
+ */
+export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContext, replies: WeChatReplies): CompatTokenHandler {
+  const { service, clock, metrics } = ctx;
+
+  async function issue(params: TokenParams): Promise<WeChatTokenBody | WeChatErrorBody> {
+    const { grant_type: grantType, appid, secret } = params;
+    if (grantType !== 'client_credential') return replies.error(COMPAT_ERRORS.invalidGrantType);
+    if (appid === undefined || appid === '') return replies.error(COMPAT_ERRORS.appidMissing);
+    if (typeof appid !== 'string' || !APPID_PATTERN.test(appid)) return replies.error(COMPAT_ERRORS.invalidAppid);
+    if (secret === undefined || secret === '') return replies.error(COMPAT_ERRORS.appsecretMissing);
+    try {
+      if (typeof secret !== 'string' || !(await secretAccepted(appid, secret))) {
+        // Distinguish as WeChat does; the app list is read only on this failure path.
+        const known = (await service.listApps()).some((a) => a.appid === appid);
+        return replies.error(known ? COMPAT_ERRORS.invalidAppsecret : COMPAT_ERRORS.invalidAppid);
+      }
+      const issued = await service.getAccessToken(appid);
+      metrics?.tokenRead(appid, 'compat');
+      return { access_token: issued.token, expires_in: secondsLeft(issued.expiresAt, clock.now()) };
+    } catch (err) {
+      return replies.fromHubError(err);
+    }
+  }
+
+  async function secretAccepted(appid: string, secret: string): Promise<boolean> {
+    const key = service.authenticate(secret);
+    if (key !== null) return keyCovers(key, appid);
+    return service.verifySecret(appid, secret);
+  }
+
+  function send(reply: FastifyReply, body: WeChatTokenBody | WeChatErrorBody): WeChatTokenBody | WeChatErrorBody {
+    if ('access_token' in body) reply.header('cache-control', 'no-store');
+    return body;
+  }
+
+  const token: CompatTokenHandler = async (request, reply) => {
+    // WeChat reads these from the query whatever the method; so does the hub.
+    return send(reply, await issue((request.query ?? {}) as TokenParams));
+  };
+
+  const stableToken: CompatTokenHandler = async (request, reply) => {
+    if (request.method !== 'POST') return replies.error(COMPAT_ERRORS.requirePost);
+    const parsed = parseJsonObject(request.body);
+    if (parsed === null) return replies.error(COMPAT_ERRORS.dataFormatError);
+    return send(reply, await issue(parsed));
+  };
+
+  app.all(TOKEN_PATH, token);
+  app.all(STABLE_TOKEN_PATH, stableToken);
+
+  return async (request, reply) => {
+    const path = compatTokenPath(pathOf(request.url));
+    return path === STABLE_TOKEN_PATH ? stableToken(request, reply) : token(request, reply);
+  };
+}
+
+/** The request body (raw bytes in the compat scope) as a JSON object, or null. */
+function parseJsonObject(body: unknown): TokenParams | null {
+  if (!Buffer.isBuffer(body) || body.length === 0) return null;
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as TokenParams) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,11 @@
+import type { Clock } from '../core/clock.js';
+import type { TokenService } from '../core/token-service.js';
+import type { ServerMetrics } from './metrics.js';
+
+/** What route modules share: the hub, the clock and the (optional) metrics. */
+export interface RouteContext {
+  readonly service: TokenService;
+  readonly clock: Clock;
+  /** null when metrics are disabled. */
+  readonly metrics: ServerMetrics | null;
+}

@@ -1,0 +1,17 @@
+export { createServer } from './app.js';
+export {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_PASSTHROUGH_PREFIXES,
+  DEFAULT_UPSTREAM_BASE_URL,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  MIN_ADMIN_KEY_LENGTH,
+  resolveServerOptions,
+  type ResolvedServerOptions,
+  type ServerLoggerOptions,
+  type ServerOptions,
+} from './options.js';
+export { INTERNAL_ERROR_CODE, type ErrorBody } from './error-handler.js';
+export { COMPAT_ERRORS, type WeChatErrorBody } from './compat/wechat-reply.js';
+export type { TokenBody } from './token-body.js';
+export type { AppStatusBody } from './admin/admin-routes.js';
+export { REDACTED_LOG_PATHS } from './logging.js';

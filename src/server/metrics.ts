@@ -1,0 +1,126 @@
+import { Counter, Registry } from 'prom-client';
+import type { HubEventMap, HubEvents } from '../core/token-service.js';
+
+/** Where a token was read: the v1 API or the WeChat-compatible endpoints. */
+export type TokenReadVia = 'v1' | 'compat';
+
+/** Counts one response of a route; returned per route so the hot path does no label hashing. */
+export type ResponseCounter = (method: string, status: number) => void;
+
+/**
+ * The server's Prometheus metrics, in a Registry of its own (never prom-client's global one, so two servers in
+ * one process do not collide). Request and token-read counts are plain numbers bumped on the hot path and turned
+ * into samples only when /metrics is scraped; hub events are rare and go straight to prom-client counters.
+ * Labels carry route patterns, methods, statuses, appids and error codes: never a token, key or raw URL.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  // route pattern → method → status → count
+  readonly #requests = new Map<string, Map<string, Map<number, number>>>();
+  // appid → [v1 reads, compat reads]
+  readonly #tokenReads = new Map<string, [number, number]>();
+  readonly #detach: Array<() => void> = [];
+
+  constructor(events?: HubEvents) {
+    const requests = this.#requests;
+    const tokenReads = this.#tokenReads;
+    new Counter({
+      name: 'wxtoken_http_requests_total',
+      help: 'HTTP responses by route pattern, method and status.',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [route, byMethod] of requests) {
+          for (const [method, byStatus] of byMethod) {
+            for (const [status, n] of byStatus) this.inc({ route, method, status: String(status) }, n);
+          }
+        }
+      },
+    });
+    new Counter({
+      name: 'wxtoken_token_reads_total',
+      help: 'Access tokens handed to callers, by app and endpoint family (v1 or compat).',
+      labelNames: ['appid', 'via'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [appid, [v1, compat]] of tokenReads) {
+          if (v1 > 0) this.inc({ appid, via: 'v1' }, v1);
+          if (compat > 0) this.inc({ appid, via: 'compat' }, compat);
+        }
+      },
+    });
+    if (events) this.#observe(events);
+  }
+
+  /** A counter for one route pattern (e.g. `/v1/apps/:appid/access-token`). */
+  routeCounter(route: string): ResponseCounter {
+    let byMethod = this.#requests.get(route);
+    if (!byMethod) {
+      byMethod = new Map();
+      this.#requests.set(route, byMethod);
+    }
+    const methods = byMethod;
+    return (method, status) => {
+      let byStatus = methods.get(method);
+      if (!byStatus) {
+        byStatus = new Map();
+        methods.set(method, byStatus);
+      }
+      byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    };
+  }
+
+  /** Counts a token handed to a caller. */
+  tokenRead(appid: string, via: TokenReadVia): void {
+    let counts = this.#tokenReads.get(appid);
+    if (!counts) {
+      counts = [0, 0];
+      this.#tokenReads.set(appid, counts);
+    }
+    counts[via === 'v1' ? 0 : 1]++;
+  }
+
+  /** Stops listening to hub events (on server close). */
+  detach(): void {
+    for (const off of this.#detach.splice(0)) off();
+  }
+
+  #observe(events: HubEvents): void {
+    const registers = [this.registry];
+    const refreshes = new Counter({
+      name: 'wxtoken_refreshes_total',
+      help: 'Tokens obtained from WeChat, by app and reason.',
+      labelNames: ['appid', 'reason'] as const,
+      registers,
+    });
+    const failures = new Counter({
+      name: 'wxtoken_refresh_failures_total',
+      help: 'Failed refresh attempts, by app and wxtoken error code.',
+      labelNames: ['appid', 'code'] as const,
+      registers,
+    });
+    const invalidations = new Counter({
+      name: 'wxtoken_invalidations_total',
+      help: 'Tokens reported as rejected by callers; stale = no longer current (nothing refreshed), fresh = caused a refresh.',
+      labelNames: ['appid', 'result'] as const,
+      registers,
+    });
+    const adoptions = new Counter({
+      name: 'wxtoken_adoptions_total',
+      help: 'Tokens refreshed by another instance and adopted by this one, by app.',
+      labelNames: ['appid'] as const,
+      registers,
+    });
+    this.#listen(events, 'refreshed', (e) => refreshes.inc({ appid: e.appid, reason: e.reason }));
+    this.#listen(events, 'refresh_failed', (e) => failures.inc({ appid: e.appid, code: e.code }));
+    this.#listen(events, 'invalidated', (e) => invalidations.inc({ appid: e.appid, result: e.stale ? 'stale' : 'fresh' }));
+    this.#listen(events, 'adopted', (e) => adoptions.inc({ appid: e.appid }));
+  }
+
+  #listen<K extends keyof HubEventMap>(events: HubEvents, event: K, listener: (...args: HubEventMap[K]) => void): void {
+    events.on(event, listener);
+    this.#detach.push(() => events.off(event, listener));
+  }
+}

@@ -1,0 +1,139 @@
+import type { DestinationStream, LoggerOptions } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import type { HubEvents, TokenService } from '../core/token-service.js';
+import { ConfigError } from '../errors/index.js';
+
+/** Pino options for the server's logger; `stream` picks the destination (stdout by default). */
+export type ServerLoggerOptions = LoggerOptions & { stream?: DestinationStream };
+
+/** What `createServer` needs: the hub behind the API and a few knobs. */
+export interface ServerOptions {
+  /** The hub: every token decision lives behind this interface; the server only translates HTTP. */
+  service: TokenService;
+  /** Hub events to count in /metrics (refreshes, failures, invalidations, adoptions). */
+  events?: HubEvents;
+  /** Bearer key for the admin API (the CLI reads WXTOKEN_ADMIN_KEY). Undefined: every admin call answers 401. */
+  adminKey?: string;
+  /** Where the WeChat-compatible passthrough forwards business calls. Default DEFAULT_UPSTREAM_BASE_URL. */
+  upstreamBaseUrl?: string;
+  /** Path prefixes forwarded to `upstreamBaseUrl`. Default DEFAULT_PASSTHROUGH_PREFIXES; `[]` disables the passthrough. */
+  passthroughPrefixes?: readonly string[];
+  /** Abort a forwarded call after this long. Default DEFAULT_UPSTREAM_TIMEOUT_MS. */
+  upstreamTimeoutMs?: number;
+  /** fetch used by the passthrough. Default: the global fetch. */
+  fetch?: typeof fetch;
+  /** Time source for `expires_in`, rids and timeouts. Default: the system clock. */
+  clock?: Clock;
+  /** Random source in [0, 1) for WeChat-style rids. Default Math.random (rids are labels, not secrets). */
+  random?: () => number;
+  /** false (default), true, or pino options. Authorization headers, query strings and secret fields are never logged. */
+  logger?: boolean | ServerLoggerOptions;
+  /** Log one line per request (method, path without query, status, time). Default false: it costs hot-path throughput. */
+  logRequests?: boolean;
+  /** Largest accepted request body. Default DEFAULT_BODY_LIMIT_BYTES. */
+  bodyLimitBytes?: number;
+  /** Serve GET /metrics and count requests. Default true. */
+  metrics?: boolean;
+}
+
+/** WeChat's API host; SDKs pointed at the hub reach it through the passthrough. */
+export const DEFAULT_UPSTREAM_BASE_URL = 'https://api.weixin.qq.com';
+
+/**
+ * The api.weixin.qq.com path families SDKs such as co-wechat-api and wechat-api call under the base URL they are
+ * given; every request under them (except the two token endpoints the hub answers itself) goes to WeChat.
+ */
+export const DEFAULT_PASSTHROUGH_PREFIXES: readonly string[] = [
+  '/cgi-bin/',
+  '/sns/',
+  '/wxa/',
+  '/datacube/',
+  '/card/',
+  '/merchant/',
+  '/shakearound/',
+  '/customservice/',
+  '/semantic/',
+];
+
+/** WeChat business calls answer within a few seconds; a caller waiting longer is better served by an error. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
+
+/**
+ * 16 KiB: the hub's own bodies are under 1 KiB (an app, a key, a reported token) and WeChat JSON business calls
+ * (menus, template messages, custom-service messages) stay well below it, while a small cap bounds the memory an
+ * unauthenticated client can make the hub buffer. Media uploads through the passthrough need a larger value.
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
+
+/** An admin key shorter than this is guessable; the hub refuses to start with it. */
+export const MIN_ADMIN_KEY_LENGTH = 16;
+
+/** ServerOptions with every default applied. */
+export interface ResolvedServerOptions {
+  readonly service: TokenService;
+  readonly events: HubEvents | undefined;
+  readonly adminKey: string | undefined;
+  readonly upstreamBaseUrl: string;
+  readonly passthroughPrefixes: readonly string[];
+  readonly upstreamTimeoutMs: number;
+  readonly fetch: typeof fetch;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly logger: boolean | ServerLoggerOptions;
+  readonly logRequests: boolean;
+  readonly bodyLimitBytes: number;
+  readonly metrics: boolean;
+}
+
+/** Applies defaults and validates eagerly; a ConfigError names the option and the bad value (never a key). */
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  if (options === null || typeof options !== 'object' || typeof options.service !== 'object' || options.service === null) {
+    throw new ConfigError('createServer: option "service" (a TokenService) is required');
+  }
+  const adminKey = options.adminKey;
+  if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey.length < MIN_ADMIN_KEY_LENGTH)) {
+    throw new ConfigError(`createServer: option "adminKey" must be at least ${MIN_ADMIN_KEY_LENGTH} characters (value not shown)`);
+  }
+  const upstreamBaseUrl = (options.upstreamBaseUrl ?? DEFAULT_UPSTREAM_BASE_URL).replace(/\/+$/, '');
+  let parsed: URL;
+  try {
+    parsed = new URL(upstreamBaseUrl);
+  } catch {
+    throw new ConfigError(`createServer: option "upstreamBaseUrl" is not a URL: ${JSON.stringify(options.upstreamBaseUrl)}`);
+  }
+  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search !== '' || parsed.hash !== '') {
+    throw new ConfigError(`createServer: option "upstreamBaseUrl" must be an http(s) URL without query or fragment: ${JSON.stringify(options.upstreamBaseUrl)}`);
+  }
+  const passthroughPrefixes = options.passthroughPrefixes ?? DEFAULT_PASSTHROUGH_PREFIXES;
+  for (const prefix of passthroughPrefixes) {
+    if (typeof prefix !== 'string' || !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/$/.test(prefix) || prefix.startsWith('/v1/')) {
+      throw new ConfigError(`createServer: option "passthroughPrefixes" has a bad entry ${JSON.stringify(prefix)} (want e.g. "/cgi-bin/", not under /v1/)`);
+    }
+  }
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  if (!Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) {
+    throw new ConfigError(`createServer: option "upstreamTimeoutMs" must be a positive number of milliseconds, got ${String(upstreamTimeoutMs)}`);
+  }
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
+    throw new ConfigError(`createServer: option "bodyLimitBytes" must be an integer ≥ 1024, got ${String(bodyLimitBytes)}`);
+  }
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== 'function') throw new ConfigError('createServer: option "fetch" must be a function');
+  return {
+    service: options.service,
+    events: options.events,
+    adminKey,
+    upstreamBaseUrl,
+    passthroughPrefixes: [...passthroughPrefixes],
+    upstreamTimeoutMs,
+    fetch: fetchImpl,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+    logger: options.logger ?? false,
+    logRequests: options.logRequests ?? false,
+    bodyLimitBytes,
+    metrics: options.metrics ?? true,
+  };
+}

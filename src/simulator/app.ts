@@ -1,0 +1,34 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { WxTokenError } from '../errors/index.js';
+import { BUSINESS_ROUTES } from './routes/business.js';
+import { registerControlRoutes } from './routes/control.js';
+import { CREDENTIAL_ROUTES } from './routes/credential.js';
+import { registerWeChatRoute } from './routes/wechat-route.js';
+import type { SimulatorState } from './state.js';
+
+/**
+ * Builds the simulator's Fastify app over `state`. `closing` aborts pending latency waits and hanging requests when
+ * the simulator shuts down.
+ */
+export function buildSimulatorApp(state: SimulatorState, closing: AbortSignal): FastifyInstance {
+  const app = Fastify({
+    logger: state.options.logger as boolean,
+    // A `hang` fault keeps its socket open forever; close() must not wait for it.
+    forceCloseConnections: true,
+  });
+
+  // WeChat answers a malformed body with 47001 rather than HTTP 400, so every body arrives as raw text and each
+  // endpoint decides what it means.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((err, _request, reply) => {
+    if (err instanceof WxTokenError) return reply.code(err.status).send({ error: err.toJSON() });
+    const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500;
+    return reply.code(status).send({ error: { code: 'internal', message: status === 500 ? 'internal error' : (err as Error).message } });
+  });
+
+  for (const route of [...CREDENTIAL_ROUTES, ...BUSINESS_ROUTES]) registerWeChatRoute(app, state, closing, route);
+  registerControlRoutes(app, state);
+  return app;
+}

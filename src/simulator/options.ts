@@ -1,0 +1,127 @@
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { ConfigError } from '../errors/index.js';
+
+/** Lifetime of every access token and ticket WeChat issues today (`expires_in: 7200`, §1.2). */
+export const DEFAULT_TOKEN_TTL_SECONDS = 7200;
+/** How long a superseded token keeps working ("5分钟内，新老access_token都可用", §1.3). */
+export const DEFAULT_GRACE_SECONDS = 300;
+/** Stable normal mode issues a new token only in the last 5 minutes of the current one (§2.3). */
+export const DEFAULT_STABLE_WINDOW_SECONDS = 300;
+/** Consecutive stable force calls must be at least 30 s apart, "否则不会刷新" (§2.3). */
+export const DEFAULT_FORCE_SPACING_SECONDS = 30;
+/** Stable force calls allowed per day (§2.4). */
+export const DEFAULT_FORCE_DAILY_LIMIT = 20;
+/** `/cgi-bin/token` calls allowed per day for a newly registered account (§1.4). */
+export const DEFAULT_CLASSIC_DAILY_QUOTA = 2000;
+/** `/cgi-bin/stable_token` calls allowed per minute (§2.4). */
+export const DEFAULT_STABLE_MINUTE_QUOTA = 10_000;
+/** `/cgi-bin/stable_token` calls allowed per day (§2.4). */
+export const DEFAULT_STABLE_DAILY_QUOTA = 500_000;
+/** clear_quota and clear_quota/v2 resets allowed per month, shared (§5.1, §5.2). */
+export const DEFAULT_CLEAR_QUOTA_MONTHLY_LIMIT = 10;
+/** No added latency: WeChat's own latency is irrelevant unless a test wants overlapping requests. */
+export const DEFAULT_LATENCY_MS = 0;
+/** §1.2 lists 40001 first for a wrong secret on `/cgi-bin/token`; 40125 is the newer docs' code. */
+export const DEFAULT_WRONG_SECRET_ERRCODE = 40001;
+
+/** How the simulator is configured; every duration is in seconds (fractions allowed) unless named `Ms`. */
+export interface SimulatorOptions {
+  /** Time source for expiry, quotas, rids, latency and `delay` faults. Default: the system clock. */
+  clock?: Clock;
+  /** Source of randomness for tokens, tickets and rids. Default: Math.random. */
+  random?: () => number;
+  /** Lifetime of tokens and tickets. Default 7200. */
+  tokenTtlSeconds?: number;
+  /** How long a superseded token or ticket stays valid. Default 300. */
+  graceSeconds?: number;
+  /** Stable normal mode rotates only when at most this many seconds remain. Default 300. */
+  stableWindowSeconds?: number;
+  /** Minimum spacing between stable force calls for a force call to rotate. Default 30. */
+  forceSpacingSeconds?: number;
+  /** Stable force calls per day before 45009. Default 20. */
+  forceDailyLimit?: number;
+  /** `/cgi-bin/token` calls per day before 45009. Default 2000. */
+  classicDailyQuota?: number;
+  /** `/cgi-bin/stable_token` calls per minute before 45011. Default 10000. */
+  stableMinuteQuota?: number;
+  /** `/cgi-bin/stable_token` calls per day before 45009. Default 500000. */
+  stableDailyQuota?: number;
+  /** clear_quota (+ v2) calls per month before 48006. Default 10. */
+  clearQuotaMonthlyLimit?: number;
+  /** Added to every token-endpoint response (makes concurrent fetches observable). Default 0. */
+  latencyMs?: number;
+  /** errcode for a wrong secret on `/cgi-bin/token` (stable_token always answers 40125). Default 40001. */
+  wrongSecretErrcode?: 40001 | 40125;
+  /** Apps registered at start. */
+  apps?: ReadonlyArray<{ appid: string; secret: string; ipAllowList?: string[] }>;
+  /** WeCom corps registered at start. */
+  corps?: ReadonlyArray<{ corpid: string; secret: string }>;
+  /** Fastify's logger option. Default false. */
+  logger?: boolean | object;
+}
+
+/** The options after defaults and validation; durations in milliseconds. */
+export interface ResolvedSimulatorOptions {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly tokenTtlMs: number;
+  readonly graceMs: number;
+  readonly stableWindowMs: number;
+  readonly forceSpacingMs: number;
+  readonly forceDailyLimit: number;
+  readonly classicDailyQuota: number;
+  readonly stableMinuteQuota: number;
+  readonly stableDailyQuota: number;
+  readonly clearQuotaMonthlyLimit: number;
+  readonly latencyMs: number;
+  readonly wrongSecretErrcode: 40001 | 40125;
+  readonly logger: boolean | object;
+}
+
+/** Applies defaults and validates eagerly, naming the option and the bad value. */
+export function resolveSimulatorOptions(options: SimulatorOptions = {}): ResolvedSimulatorOptions {
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') throw new ConfigError(`simulator option random must be a function`);
+  const wrongSecretErrcode = options.wrongSecretErrcode ?? DEFAULT_WRONG_SECRET_ERRCODE;
+  if (wrongSecretErrcode !== 40001 && wrongSecretErrcode !== 40125) {
+    throw new ConfigError(`simulator option wrongSecretErrcode must be 40001 or 40125, got ${String(wrongSecretErrcode)}`);
+  }
+  return {
+    clock: options.clock ?? systemClock,
+    random,
+    tokenTtlMs: seconds('tokenTtlSeconds', options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, true),
+    graceMs: seconds('graceSeconds', options.graceSeconds ?? DEFAULT_GRACE_SECONDS, false),
+    stableWindowMs: seconds('stableWindowSeconds', options.stableWindowSeconds ?? DEFAULT_STABLE_WINDOW_SECONDS, false),
+    forceSpacingMs: seconds('forceSpacingSeconds', options.forceSpacingSeconds ?? DEFAULT_FORCE_SPACING_SECONDS, false),
+    forceDailyLimit: count('forceDailyLimit', options.forceDailyLimit ?? DEFAULT_FORCE_DAILY_LIMIT),
+    classicDailyQuota: count('classicDailyQuota', options.classicDailyQuota ?? DEFAULT_CLASSIC_DAILY_QUOTA),
+    stableMinuteQuota: count('stableMinuteQuota', options.stableMinuteQuota ?? DEFAULT_STABLE_MINUTE_QUOTA),
+    stableDailyQuota: count('stableDailyQuota', options.stableDailyQuota ?? DEFAULT_STABLE_DAILY_QUOTA),
+    clearQuotaMonthlyLimit: count('clearQuotaMonthlyLimit', options.clearQuotaMonthlyLimit ?? DEFAULT_CLEAR_QUOTA_MONTHLY_LIMIT),
+    latencyMs: milliseconds('latencyMs', options.latencyMs ?? DEFAULT_LATENCY_MS),
+    wrongSecretErrcode,
+    logger: options.logger ?? false,
+  };
+}
+
+function seconds(name: string, value: number, positive: boolean): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+    throw new ConfigError(`simulator option ${name} must be a ${positive ? 'positive' : 'non-negative'} number of seconds, got ${String(value)}`);
+  }
+  return Math.round(value * 1000);
+}
+
+function milliseconds(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigError(`simulator option ${name} must be a non-negative number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
+
+function count(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`simulator option ${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}

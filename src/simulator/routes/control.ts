@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidRequestError } from '../../errors/index.js';
+import { parseJsonObject } from '../endpoints/request.js';
+import type { FaultSpec } from '../faults.js';
+import type { SimulatorState } from '../state.js';
+
+/** Where the control API lives; no WeChat path starts with it. */
+export const CONTROL_PREFIX = '/__sim';
+
+/**
+ * The control API tests use to arrange and observe the simulator (docs/simulator.md). JSON in and out; errors are
+ * `{"error":{"code","message"}}` with 400/404/409. It shows tokens (tests ask for them) but never secrets.
+ */
+export function registerControlRoutes(app: FastifyInstance, state: SimulatorState): void {
+  const p = CONTROL_PREFIX;
+  type IdParams = { Params: { id: string } };
+
+  app.get(`${p}/health`, async () => ({ status: 'ok', now: state.now() }));
+
+  app.post(`${p}/apps`, async (request, reply) => {
+    const body = jsonBody(request);
+    const result = state.registerApp(body as { appid: string; secret: string; ipAllowList?: string[] });
+    return reply.code(result.created ? 201 : 200).send({ appid: result.appid, ipAllowList: result.ipAllowList });
+  });
+  app.get(`${p}/apps`, async () => ({ apps: state.listApps() }));
+
+  app.post(`${p}/corps`, async (request, reply) => {
+    const body = jsonBody(request);
+    const result = state.registerCorp(body as { corpid: string; secret: string });
+    return reply.code(result.created ? 201 : 200).send({ corpid: result.corpid });
+  });
+  app.get(`${p}/corps`, async () => ({ corps: state.listCorps() }));
+
+  // Apps and corps share one id space, so both prefixes reach the same counters and tokens.
+  for (const kind of ['apps', 'corps']) {
+    app.get<IdParams>(`${p}/${kind}/:id/counters`, async (request) => state.counters(request.params.id));
+    app.post<IdParams>(`${p}/${kind}/:id/counters/reset`, async (request) => {
+      state.resetCounters(request.params.id);
+      return state.counters(request.params.id);
+    });
+    app.get<IdParams>(`${p}/${kind}/:id/tokens`, async (request) => state.tokens(request.params.id));
+  }
+  app.get(`${p}/counters/unattributed`, async () => ({ businessCalls: state.unattributedCounters() }));
+
+  app.post<IdParams>(`${p}/apps/:id/rotate`, async (request) => {
+    const body = jsonBody(request);
+    if (body.grant !== 'classic' && body.grant !== 'stable') throw new InvalidRequestError('grant must be "classic" or "stable"');
+    if (body.force !== undefined && typeof body.force !== 'boolean') throw new InvalidRequestError('force must be a boolean');
+    return state.rotate(request.params.id, body.grant, body.force === true);
+  });
+
+  app.post(`${p}/faults`, async (request, reply) => reply.code(201).send(state.injectFault(jsonBody(request) as unknown as FaultSpec)));
+  app.get(`${p}/faults`, async () => ({ faults: state.faults.list() }));
+  app.delete(`${p}/faults`, async () => ({ cleared: state.clearFaults() }));
+}
+
+function jsonBody(request: FastifyRequest): Record<string, unknown> {
+  const body = parseJsonObject(typeof request.body === 'string' ? request.body : undefined);
+  if (!body) throw new InvalidRequestError('the request body must be a JSON object');
+  return body;
+}

@@ -1,0 +1,155 @@
+import { systemClock, type Clock } from '../../core/clock.js';
+import { StoreUnavailableError } from '../../errors/index.js';
+import { ListenerSet } from '../events.js';
+import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
+
+/** Options for a MemoryStore. */
+export interface MemoryStoreOptions {
+  /** Judges lease expiry. Default: the system clock. */
+  clock?: Clock;
+}
+
+/**
+ * A Store held in this process's memory: for tests, the simulator and single-process trials. Nothing survives a
+ * restart and nothing is shared with other processes, so its events reach only its own subscribers.
+ *
+ * Records are deep-copied and frozen on the way in, so neither the caller who wrote them nor one who read them
+ * can change what is stored.
+ */
+export class MemoryStore implements Store {
+  readonly description = 'memory:';
+  readonly #clock: Clock;
+  readonly #apps = new Map<string, AppRecord>();
+  readonly #credentials = new Map<string, CredentialRecord>();
+  readonly #clientKeys = new Map<string, ClientKeyRecord>();
+  readonly #leases = new Map<string, { owner: string; expiresAt: number }>();
+  readonly #listeners = new ListenerSet();
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  async listApps(): Promise<AppRecord[]> {
+    this.#assertOpen();
+    return [...this.#apps.values()].sort((a, b) => (a.appid < b.appid ? -1 : a.appid > b.appid ? 1 : 0));
+  }
+
+  async getApp(appid: string): Promise<AppRecord | null> {
+    this.#assertOpen();
+    return this.#apps.get(appid) ?? null;
+  }
+
+  async putApp(app: AppRecord): Promise<void> {
+    this.#assertOpen();
+    this.#apps.set(app.appid, frozenCopy(app));
+    this.#emit({ type: 'app', appid: app.appid });
+  }
+
+  async deleteApp(appid: string): Promise<boolean> {
+    this.#assertOpen();
+    const existed = this.#apps.delete(appid);
+    // Orphaned credentials go even when the app is already gone.
+    const prefix = `${appid}:`;
+    for (const key of [...this.#credentials.keys()]) if (key.startsWith(prefix)) this.#credentials.delete(key);
+    if (!existed) return false;
+    this.#emit({ type: 'app', appid });
+    return true;
+  }
+
+  async getCredential(key: string): Promise<CredentialRecord | null> {
+    this.#assertOpen();
+    return this.#credentials.get(key) ?? null;
+  }
+
+  async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
+    this.#assertOpen();
+    // No await between the check and the write, so concurrent callers cannot interleave here.
+    const current = this.#credentials.get(record.key)?.version ?? 0;
+    if (current !== expectedVersion) return false;
+    const version = expectedVersion + 1;
+    this.#credentials.set(record.key, frozenCopy({ ...record, version }));
+    this.#emit({ type: 'credential', key: record.key, version });
+    return true;
+  }
+
+  async listClientKeys(): Promise<ClientKeyRecord[]> {
+    this.#assertOpen();
+    return [...this.#clientKeys.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async addClientKey(key: ClientKeyRecord): Promise<boolean> {
+    this.#assertOpen();
+    if (this.#clientKeys.has(key.name)) return false;
+    this.#clientKeys.set(key.name, frozenCopy(key));
+    this.#emit({ type: 'client-key', name: key.name });
+    return true;
+  }
+
+  async deleteClientKey(name: string): Promise<boolean> {
+    this.#assertOpen();
+    if (!this.#clientKeys.delete(name)) return false;
+    this.#emit({ type: 'client-key', name });
+    return true;
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    this.#assertOpen();
+    assertTtl(ttlMs);
+    const now = this.#clock.now();
+    const held = this.#leases.get(name);
+    if (held && held.owner !== owner && held.expiresAt > now) return false;
+    this.#leases.set(name, { owner, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.#assertOpen();
+    if (this.#leases.get(name)?.owner === owner) this.#leases.delete(name);
+  }
+
+  async subscribe(listener: StoreListener): Promise<() => Promise<void>> {
+    this.#assertOpen();
+    const remove = this.#listeners.add(listener);
+    return async () => remove();
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#listeners.clear();
+  }
+
+  #emit(event: StoreEvent): void {
+    this.#listeners.emit(event);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError('the memory store is closed');
+  }
+}
+
+/** Creates an empty in-memory store. */
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  return new MemoryStore(options);
+}
+
+/** Rejects a lease TTL that is not a positive finite number of milliseconds. */
+export function assertTtl(ttlMs: number): void {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`lease ttlMs must be a positive number, got ${ttlMs}`);
+}
+
+function frozenCopy<T>(value: T): T {
+  return deepFreeze(structuredClone(value));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

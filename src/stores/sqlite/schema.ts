@@ -1,0 +1,69 @@
+import type { Database } from 'better-sqlite3';
+import { ConfigError } from '../../errors/index.js';
+
+/**
+ * Schema migrations, in order: MIGRATIONS[i] moves a database from `PRAGMA user_version` i to i + 1. Append new
+ * steps; never edit a released one, since databases in the field have already run it.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE apps (
+    appid         TEXT PRIMARY KEY,
+    grant_type    TEXT NOT NULL,
+    sealed_secret TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE TABLE credentials (
+    key         TEXT PRIMARY KEY,
+    version     INTEGER NOT NULL,
+    token       TEXT,
+    expires_at  INTEGER NOT NULL,
+    obtained_at INTEGER NOT NULL,
+    failure     TEXT,
+    force_log   TEXT
+  );
+  CREATE TABLE client_keys (
+    name       TEXT PRIMARY KEY,
+    hash       TEXT NOT NULL,
+    apps       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  -- The change feed other processes poll. AUTOINCREMENT so ids are never reused after pruning, which lets a
+  -- reader's "id > cursor" stay correct however far the table has been trimmed.
+  CREATE TABLE changes (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    type    TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    at      INTEGER NOT NULL
+  );
+  CREATE INDEX changes_at ON changes (at);
+  `,
+];
+
+/** The schema version this build writes (`PRAGMA user_version`). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database to SCHEMA_VERSION inside one IMMEDIATE transaction, so two processes opening a new file at
+ * once cannot both run a migration. Refuses a database written by a newer wxtoken rather than guess at it.
+ */
+export function migrate(db: Database, path: string): void {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new ConfigError(
+        `SQLite database ${path} has schema version ${current}, newer than this wxtoken supports (${SCHEMA_VERSION}); upgrade wxtoken`,
+      );
+    }
+    for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
+    // PRAGMA takes no bound parameters; SCHEMA_VERSION is a constant of this module, not input.
+    if (current !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

@@ -1,0 +1,410 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { systemClock, type CancelTimer, type Clock } from '../../core/clock.js';
+import { ConfigError, StoreUnavailableError, WxTokenError } from '../../errors/index.js';
+import { ListenerSet } from '../events.js';
+import { assertTtl } from '../memory/memory-store.js';
+import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
+import {
+  appFromRow,
+  clientKeyFromRow,
+  credentialFromRow,
+  credentialParams,
+  type AppRow,
+  type ClientKeyRow,
+  type CredentialRow,
+} from './rows.js';
+import { migrate } from './schema.js';
+
+/** The database file when none is configured (relative to the working directory). */
+export const DEFAULT_SQLITE_PATH = './wxtoken.db';
+
+/**
+ * How often a subscribed instance polls the change feed. SQLite cannot push, so a running hub learns of a CLI
+ * write this late at worst; 500 ms is quicker than an operator can look, and one indexed `id > ?` read twice a
+ * second costs nothing. Only instances with subscribers poll.
+ */
+export const DEFAULT_POLL_INTERVAL_MS = 500;
+
+/**
+ * How long a connection waits for another process's write lock before failing. Write transactions are a few
+ * statements long, so waits are milliseconds; 5 s rides out a checkpoint or a slow disk. better-sqlite3 waits
+ * synchronously, so this also bounds how long the event loop can stall on a contended lock.
+ */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * How long change-feed rows are kept. Pollers read them within a poll interval; a minute covers a process that was
+ * paused for a while. Older rows are pruned by writers, and a reader that missed them converges by re-reading.
+ */
+export const DEFAULT_CHANGE_RETENTION_MS = 60_000;
+
+/** Most change rows read in one poll; a backlog beyond that is read on the following polls. */
+const POLL_BATCH = 1_000;
+
+/** Options for a SqliteStore. */
+export interface SqliteStoreOptions {
+  /** Judges lease expiry, stamps change rows and drives polling. Default: the system clock. */
+  clock?: Clock;
+  /** Change-feed poll interval while subscribed. Default DEFAULT_POLL_INTERVAL_MS. */
+  pollIntervalMs?: number;
+  /** SQLite busy timeout. Default DEFAULT_BUSY_TIMEOUT_MS. */
+  busyTimeoutMs?: number;
+  /** Change-feed retention. Default DEFAULT_CHANGE_RETENTION_MS. */
+  changeRetentionMs?: number;
+}
+
+interface ChangeRow {
+  id: number;
+  type: string;
+  key: string;
+  version: number;
+}
+
+/**
+ * The embedded default Store: one SQLite file in WAL mode, shared safely by several processes (a running hub and
+ * the CLI). Every write runs in an IMMEDIATE transaction, which takes the write lock up front so two processes never
+ * deadlock upgrading read locks, and appends to the `changes` feed in the same transaction. Subscribed instances
+ * poll that feed to learn of other processes' writes; their own writes are delivered at once and skipped (by change
+ * id) when the poll reaches them, so each subscriber sees each change once.
+ */
+export class SqliteStore implements Store {
+  readonly description: string;
+  readonly #path: string;
+  readonly #db: Database.Database;
+  readonly #clock: Clock;
+  readonly #pollIntervalMs: number;
+  readonly #retentionMs: number;
+  readonly #listeners = new ListenerSet();
+  /** Ids of own changes already delivered, awaiting the poll that reaches them. */
+  readonly #delivered = new Set<number>();
+  #cursor = 0;
+  #cancelPoll: CancelTimer | undefined;
+  #closed = false;
+  readonly #sql: ReturnType<typeof prepare>;
+
+  /** Opens (creating and migrating as needed) the database at `path`. Prefer createSqliteStore. */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.#path = path;
+    this.description = `sqlite:${path}`;
+    this.#clock = options.clock ?? systemClock;
+    this.#pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    this.#retentionMs = positive('changeRetentionMs', options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS);
+    const busyTimeoutMs = positive('busyTimeoutMs', options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    this.#db = new Database(path, { timeout: busyTimeoutMs });
+    try {
+      // WAL lets readers (the hub serving tokens) proceed while another process writes.
+      this.#db.pragma('journal_mode = WAL');
+      migrate(this.#db, path);
+      this.#sql = prepare(this.#db);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+  }
+
+  async listApps(): Promise<AppRecord[]> {
+    return this.#read('list apps', () => (this.#sql.listApps.all() as AppRow[]).map(appFromRow));
+  }
+
+  async getApp(appid: string): Promise<AppRecord | null> {
+    return this.#read('read app', () => {
+      const row = this.#sql.getApp.get(appid) as AppRow | undefined;
+      return row ? appFromRow(row) : null;
+    });
+  }
+
+  async putApp(app: AppRecord): Promise<void> {
+    this.#write('write app', (change) => {
+      this.#sql.putApp.run({
+        appid: app.appid,
+        grant_type: app.grant,
+        sealed_secret: app.sealedSecret,
+        created_at: app.createdAt,
+        updated_at: app.updatedAt,
+      });
+      change({ type: 'app', appid: app.appid });
+    });
+  }
+
+  async deleteApp(appid: string): Promise<boolean> {
+    return this.#write('delete app', (change) => {
+      const existed = this.#sql.deleteApp.run(appid).changes > 0;
+      // A range on the primary key rather than LIKE: appids may hold `_` or `%`, and the range uses the index.
+      // Every key starting with "<appid>:" sorts in ["<appid>:", "<appid>;"), ';' being the byte after ':'.
+      // Orphans are removed even when the app is already gone.
+      this.#sql.deleteCredentialsOf.run(`${appid}:`, `${appid};`);
+      if (!existed) return false;
+      change({ type: 'app', appid });
+      return true;
+    });
+  }
+
+  async getCredential(key: string): Promise<CredentialRecord | null> {
+    return this.#read('read credential', () => {
+      const row = this.#sql.getCredential.get(key) as CredentialRow | undefined;
+      return row ? credentialFromRow(row) : null;
+    });
+  }
+
+  async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
+    return this.#write('write credential', (change) => {
+      const version = expectedVersion + 1;
+      const params = credentialParams(record, version);
+      // The version test is in the statement itself, so the compare-and-set holds across processes.
+      const info =
+        expectedVersion === 0
+          ? this.#sql.insertCredential.run(params)
+          : this.#sql.updateCredential.run({ ...params, expected: expectedVersion });
+      if (info.changes === 0) return false;
+      change({ type: 'credential', key: record.key, version });
+      return true;
+    });
+  }
+
+  async listClientKeys(): Promise<ClientKeyRecord[]> {
+    return this.#read('list client keys', () => (this.#sql.listClientKeys.all() as ClientKeyRow[]).map(clientKeyFromRow));
+  }
+
+  async addClientKey(key: ClientKeyRecord): Promise<boolean> {
+    return this.#write('add client key', (change) => {
+      const info = this.#sql.addClientKey.run({
+        name: key.name,
+        hash: key.hash,
+        apps: JSON.stringify(key.apps),
+        created_at: key.createdAt,
+      });
+      if (info.changes === 0) return false;
+      change({ type: 'client-key', name: key.name });
+      return true;
+    });
+  }
+
+  async deleteClientKey(name: string): Promise<boolean> {
+    return this.#write('delete client key', (change) => {
+      if (this.#sql.deleteClientKey.run(name).changes === 0) return false;
+      change({ type: 'client-key', name });
+      return true;
+    });
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    assertTtl(ttlMs);
+    return this.#write('acquire lease', () => {
+      const now = this.#clock.now();
+      const held = this.#sql.getLease.get(name) as { owner: string; expires_at: number } | undefined;
+      if (held && held.owner !== owner && held.expires_at > now) return false;
+      this.#sql.putLease.run({ name, owner, expires_at: now + ttlMs });
+      return true;
+    });
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.#write('release lease', () => {
+      this.#sql.releaseLease.run(name, owner);
+    });
+  }
+
+  async subscribe(listener: StoreListener): Promise<() => Promise<void>> {
+    this.#assertOpen();
+    if (this.#listeners.size === 0) {
+      // Start from now: a new subscriber wants changes from here on, not the retained history.
+      this.#cursor = this.#read('subscribe', () => (this.#sql.lastChange.get() as { id: number | null }).id ?? 0);
+      this.#delivered.clear();
+      this.#schedulePoll();
+    }
+    const remove = this.#listeners.add(listener);
+    return async () => {
+      remove();
+      if (this.#listeners.size === 0) this.#stopPolling();
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.#read('ping', () => this.#sql.ping.get());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopPolling();
+    this.#listeners.clear();
+    this.#db.close();
+  }
+
+  /** Reads the change feed once and delivers what other instances wrote. */
+  #poll(): void {
+    if (this.#closed || this.#listeners.size === 0) return;
+    let rows: ChangeRow[];
+    try {
+      rows = this.#sql.changesSince.all(this.#cursor, POLL_BATCH) as ChangeRow[];
+    } catch {
+      // Best effort: a locked or briefly unreadable file is retried on the next tick.
+      return;
+    }
+    for (const row of rows) {
+      this.#cursor = row.id;
+      if (this.#delivered.delete(row.id)) continue;
+      const event = eventFromChange(row);
+      if (event) this.#listeners.emit(event);
+    }
+  }
+
+  #schedulePoll(): void {
+    this.#cancelPoll = this.#clock.setTimer(() => {
+      this.#poll();
+      if (!this.#closed && this.#listeners.size > 0) this.#schedulePoll();
+    }, this.#pollIntervalMs);
+  }
+
+  #stopPolling(): void {
+    this.#cancelPoll?.();
+    this.#cancelPoll = undefined;
+    this.#delivered.clear();
+  }
+
+  #read<T>(operation: string, fn: () => T): T {
+    this.#assertOpen();
+    try {
+      return fn();
+    } catch (error) {
+      throw this.#wrap(operation, error);
+    }
+  }
+
+  /**
+   * Runs `fn` in an IMMEDIATE transaction. Changes it reports through `change` are appended to the feed in the
+   * same transaction and, once committed, delivered to this instance's subscribers.
+   */
+  #write<T>(operation: string, fn: (change: (event: StoreEvent) => void) => T): T {
+    this.#assertOpen();
+    const committed: { id: number; event: StoreEvent }[] = [];
+    const transaction = this.#db.transaction(() => {
+      committed.length = 0; // in case better-sqlite3 ever retries the function
+      const now = this.#clock.now();
+      const result = fn((event) => {
+        const [key, version] = changeKey(event);
+        const id = Number(this.#sql.appendChange.run(event.type, key, version, now).lastInsertRowid);
+        committed.push({ id, event });
+      });
+      if (committed.length > 0) this.#sql.pruneChanges.run(now - this.#retentionMs);
+      return result;
+    });
+    let result: T;
+    try {
+      result = transaction.immediate();
+    } catch (error) {
+      throw this.#wrap(operation, error);
+    }
+    if (this.#listeners.size > 0) {
+      for (const { id, event } of committed) {
+        this.#delivered.add(id);
+        this.#listeners.emit(event);
+      }
+    }
+    return result;
+  }
+
+  #wrap(operation: string, error: unknown): WxTokenError {
+    if (error instanceof WxTokenError) return error;
+    // better-sqlite3 messages name the SQLite failure (SQLITE_BUSY, disk I/O...), never bound values.
+    const detail = error instanceof Error ? `: ${error.message}` : '';
+    return new StoreUnavailableError(`SQLite store ${this.#path}: ${operation} failed${detail}`, { cause: error });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError(`SQLite store ${this.#path} is closed`);
+  }
+}
+
+/**
+ * Opens the SQLite store at `path` (default DEFAULT_SQLITE_PATH), creating its directory, the file and the schema
+ * as needed. Rejects with ConfigError for bad options or a database from a newer wxtoken, StoreUnavailableError
+ * when the file cannot be opened.
+ */
+export async function createSqliteStore(path: string = DEFAULT_SQLITE_PATH, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    return new SqliteStore(path, options);
+  } catch (error) {
+    if (error instanceof WxTokenError) throw error;
+    const detail = error instanceof Error ? `: ${error.message}` : '';
+    throw new StoreUnavailableError(`SQLite store ${path}: cannot open${detail}`, { cause: error });
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    ping: db.prepare('SELECT 1'),
+    listApps: db.prepare('SELECT * FROM apps ORDER BY appid'),
+    getApp: db.prepare('SELECT * FROM apps WHERE appid = ?'),
+    putApp: db.prepare(
+      `INSERT INTO apps (appid, grant_type, sealed_secret, created_at, updated_at)
+       VALUES (@appid, @grant_type, @sealed_secret, @created_at, @updated_at)
+       ON CONFLICT (appid) DO UPDATE SET grant_type = excluded.grant_type, sealed_secret = excluded.sealed_secret,
+         created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    ),
+    deleteApp: db.prepare('DELETE FROM apps WHERE appid = ?'),
+    deleteCredentialsOf: db.prepare('DELETE FROM credentials WHERE key >= ? AND key < ?'),
+    getCredential: db.prepare('SELECT * FROM credentials WHERE key = ?'),
+    insertCredential: db.prepare(
+      `INSERT INTO credentials (key, version, token, expires_at, obtained_at, failure, force_log)
+       VALUES (@key, @version, @token, @expires_at, @obtained_at, @failure, @force_log)
+       ON CONFLICT (key) DO NOTHING`,
+    ),
+    updateCredential: db.prepare(
+      `UPDATE credentials SET version = @version, token = @token, expires_at = @expires_at,
+         obtained_at = @obtained_at, failure = @failure, force_log = @force_log
+       WHERE key = @key AND version = @expected`,
+    ),
+    listClientKeys: db.prepare('SELECT * FROM client_keys ORDER BY name'),
+    addClientKey: db.prepare(
+      `INSERT INTO client_keys (name, hash, apps, created_at) VALUES (@name, @hash, @apps, @created_at)
+       ON CONFLICT (name) DO NOTHING`,
+    ),
+    deleteClientKey: db.prepare('DELETE FROM client_keys WHERE name = ?'),
+    getLease: db.prepare('SELECT owner, expires_at FROM leases WHERE name = ?'),
+    putLease: db.prepare(
+      `INSERT INTO leases (name, owner, expires_at) VALUES (@name, @owner, @expires_at)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`,
+    ),
+    releaseLease: db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?'),
+    appendChange: db.prepare('INSERT INTO changes (type, key, version, at) VALUES (?, ?, ?, ?)'),
+    pruneChanges: db.prepare('DELETE FROM changes WHERE at < ?'),
+    lastChange: db.prepare('SELECT MAX(id) AS id FROM changes'),
+    changesSince: db.prepare('SELECT id, type, key, version FROM changes WHERE id > ? ORDER BY id LIMIT ?'),
+  };
+}
+
+function changeKey(event: StoreEvent): [string, number] {
+  switch (event.type) {
+    case 'app':
+      return [event.appid, 0];
+    case 'credential':
+      return [event.key, event.version];
+    case 'client-key':
+      return [event.name, 0];
+  }
+}
+
+function eventFromChange(row: ChangeRow): StoreEvent | null {
+  switch (row.type) {
+    case 'app':
+      return { type: 'app', appid: row.key };
+    case 'credential':
+      return { type: 'credential', key: row.key, version: row.version };
+    case 'client-key':
+      return { type: 'client-key', name: row.key };
+    default:
+      // A change type from a newer wxtoken sharing the file: not ours to interpret.
+      return null;
+  }
+}
+
+function positive(option: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`SQLite store option ${option} must be a positive number of milliseconds, got ${value}`);
+  }
+  return value;
+}

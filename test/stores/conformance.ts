@@ -1,0 +1,491 @@
+/**
+ * The one conformance suite every Store implementation must pass (memory, SQLite, Redis, PostgreSQL).
+ * It only uses the Store contract in src/stores/store.ts, so it runs unchanged against any backend.
+ *
+ * Usage, in a backend's test file:
+ *   describeStoreConformance('sqlite', async () => ({ store, peer, advance, cleanup }));
+ * `setup` runs before every test and must return an EMPTY store (fresh file, database schema or key prefix).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/errors/index.js';
+import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent } from '../../src/stores/store.js';
+
+/** What a backend's test file hands the suite for one test. */
+export interface StoreHarness {
+  /** An empty store. */
+  store: Store;
+  /** A second Store instance on the same backend (another process's view), or undefined for memory. */
+  peer?: () => Promise<Store>;
+  /**
+   * Advances time for lease expiry and event polling: a ManualClock's advance for memory/SQLite; for stores that
+   * judge time on the server (Redis, PostgreSQL) it really waits `ms`.
+   */
+  advance(ms: number): Promise<void>;
+  /** Closes every store handed out (store and peers, idempotently) and removes the data. */
+  cleanup(): Promise<void>;
+}
+
+/** How long (real time) the suite waits for an event to arrive before failing. */
+const EVENT_WAIT_MS = 3_000;
+/** Time advanced between checks while waiting for an event (drives polling stores on a ManualClock). */
+const EVENT_STEP_MS = 100;
+/** Short lease TTLs keep real-clock stores fast while leaving ≥ 100 ms of margin for scheduling jitter. */
+const LEASE_TTL_MS = 400;
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function app(appid: string, overrides: Partial<AppRecord> = {}): AppRecord {
+  return { appid, grant: 'stable', sealedSecret: `v1.sealed-${appid}`, createdAt: T0, updatedAt: T0, ...overrides };
+}
+
+function credential(key: string, overrides: Partial<CredentialRecord> = {}): CredentialRecord {
+  return {
+    key,
+    version: 0,
+    token: `token-${key}`,
+    expiresAt: T0 + 7_200_000,
+    obtainedAt: T0,
+    failure: null,
+    forceLog: null,
+    ...overrides,
+  };
+}
+
+function clientKey(name: string, overrides: Partial<ClientKeyRecord> = {}): ClientKeyRecord {
+  return { name, hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, ...overrides };
+}
+
+const byAppid = (a: AppRecord, b: AppRecord): number => a.appid.localeCompare(b.appid);
+const byName = (a: ClientKeyRecord, b: ClientKeyRecord): number => a.name.localeCompare(b.name);
+
+/** Registers the shared Store conformance tests under `describe(name)`. */
+export function describeStoreConformance(name: string, setup: () => Promise<StoreHarness>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+    let current: StoreHarness | undefined;
+
+    beforeEach(async () => {
+      current = h = await setup();
+      store = h.store;
+    });
+
+    afterEach(async () => {
+      // `current` is unset when setup failed, so a failed setup does not clean up the previous test twice.
+      await current?.cleanup();
+      current = undefined;
+    });
+
+    /** Collects events from a store until unsubscribed. */
+    async function record(target: Store): Promise<{ events: StoreEvent[]; stop: () => Promise<void> }> {
+      const events: StoreEvent[] = [];
+      const stop = await target.subscribe((event) => events.push(event));
+      return { events, stop };
+    }
+
+    /** Advances time in steps until `predicate` holds, failing after EVENT_WAIT_MS of real time. */
+    async function waitFor(predicate: () => boolean, what: string): Promise<void> {
+      const deadline = performance.now() + EVENT_WAIT_MS;
+      while (!predicate()) {
+        if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await h.advance(EVENT_STEP_MS);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+
+    /** Lets any pending delivery happen (several poll intervals), for negative and exactly-once assertions. */
+    async function settle(): Promise<void> {
+      for (let i = 0; i < 6; i++) await h.advance(EVENT_STEP_MS);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    describe('apps', () => {
+      it('starts empty', async () => {
+        expect(await store.listApps()).toEqual([]);
+        expect(await store.getApp('wx0000000000000000')).toBeNull();
+      });
+
+      it('puts, gets and lists apps with every field intact', async () => {
+        const a = app('wx0000000000000001', { grant: 'classic', createdAt: T0 + 1, updatedAt: T0 + 2 });
+        const b = app('wx0000000000000002');
+        await store.putApp(a);
+        await store.putApp(b);
+        expect(await store.getApp(a.appid)).toEqual(a);
+        expect((await store.listApps()).sort(byAppid)).toEqual([a, b]);
+      });
+
+      it('replaces an app with the same appid', async () => {
+        await store.putApp(app('wx0000000000000001'));
+        const replaced = app('wx0000000000000001', { grant: 'classic', sealedSecret: 'v1.other', updatedAt: T0 + 5 });
+        await store.putApp(replaced);
+        expect(await store.getApp(replaced.appid)).toEqual(replaced);
+        expect(await store.listApps()).toHaveLength(1);
+      });
+
+      it('deletes an app, reporting whether it existed', async () => {
+        await store.putApp(app('wx0000000000000001'));
+        expect(await store.deleteApp('wx0000000000000001')).toBe(true);
+        expect(await store.getApp('wx0000000000000001')).toBeNull();
+        expect(await store.listApps()).toEqual([]);
+        expect(await store.deleteApp('wx0000000000000001')).toBe(false);
+      });
+
+      it("deleting an app removes its credentials and only that app's credentials", async () => {
+        // `_` and `%` are LIKE wildcards, `*` a glob: a store that matches keys by pattern would delete wxX1Y's too.
+        const victim = 'wx_1%*';
+        await store.putApp(app(victim));
+        await store.putApp(app('wxX1Y'));
+        expect(await store.putCredential(credential(`${victim}:access_token`), 0)).toBe(true);
+        expect(await store.putCredential(credential(`${victim}:jsapi_ticket`), 0)).toBe(true);
+        expect(await store.putCredential(credential('wxX1Y:access_token'), 0)).toBe(true);
+        expect(await store.putCredential(credential('wxX1Yz%*:access_token'), 0)).toBe(true);
+        expect(await store.putCredential(credential(`${victim}x:access_token`), 0)).toBe(true);
+
+        expect(await store.deleteApp(victim)).toBe(true);
+        expect(await store.getCredential(`${victim}:access_token`)).toBeNull();
+        expect(await store.getCredential(`${victim}:jsapi_ticket`)).toBeNull();
+        expect(await store.getCredential('wxX1Y:access_token')).not.toBeNull();
+        expect(await store.getCredential('wxX1Yz%*:access_token')).not.toBeNull();
+        expect(await store.getCredential(`${victim}x:access_token`)).not.toBeNull();
+        expect(await store.getApp('wxX1Y')).not.toBeNull();
+      });
+
+      it('round-trips appids and values with quotes and non-ASCII text', async () => {
+        const odd = app("wx'; DROP TABLE apps; --", { sealedSecret: 'v1."quoted"\'é中文' });
+        await store.putApp(odd);
+        expect(await store.getApp(odd.appid)).toEqual(odd);
+        expect(await store.listApps()).toEqual([odd]);
+      });
+
+      it('keeps its own copy: mutating what was passed in or handed out changes nothing stored', async () => {
+        const input = { ...app('wx0000000000000001') };
+        await store.putApp(input);
+        (input as { sealedSecret: string }).sealedSecret = 'mutated';
+        const got = await store.getApp(input.appid);
+        try {
+          (got as { sealedSecret: string }).sealedSecret = 'mutated';
+        } catch {
+          // A frozen record is a fine way to refuse the mutation.
+        }
+        expect((await store.getApp(input.appid))?.sealedSecret).toBe('v1.sealed-wx0000000000000001');
+      });
+    });
+
+    describe('credentials', () => {
+      const key = 'wx0000000000000001:access_token';
+
+      it('is absent until written; version 0 means absent', async () => {
+        expect(await store.getCredential(key)).toBeNull();
+        expect(await store.putCredential(credential(key), 1)).toBe(false);
+        expect(await store.getCredential(key)).toBeNull();
+        expect(await store.putCredential(credential(key, { version: 42 }), 0)).toBe(true);
+        expect((await store.getCredential(key))?.version).toBe(1);
+      });
+
+      it('increments the version on every successful write, ignoring record.version', async () => {
+        expect(await store.putCredential(credential(key, { token: 'a' }), 0)).toBe(true);
+        expect(await store.putCredential(credential(key, { token: 'b', version: 99 }), 1)).toBe(true);
+        expect(await store.putCredential(credential(key, { token: 'c' }), 2)).toBe(true);
+        expect(await store.getCredential(key)).toEqual(credential(key, { token: 'c', version: 3 }));
+      });
+
+      it('rejects a stale expectedVersion and writes nothing', async () => {
+        await store.putCredential(credential(key, { token: 'first' }), 0);
+        await store.putCredential(credential(key, { token: 'second' }), 1);
+        expect(await store.putCredential(credential(key, { token: 'stale' }), 1)).toBe(false);
+        expect(await store.putCredential(credential(key, { token: 'stale' }), 0)).toBe(false);
+        expect(await store.putCredential(credential(key, { token: 'future' }), 5)).toBe(false);
+        expect(await store.getCredential(key)).toEqual(credential(key, { token: 'second', version: 2 }));
+      });
+
+      it('lets exactly one of 20 concurrent writers with the same expectedVersion win', async () => {
+        await store.putCredential(credential(key, { token: 'base' }), 0);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.putCredential(credential(key, { token: `w${i}` }), 1)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await store.getCredential(key)).toEqual(credential(key, { token: `w${winner}`, version: 2 }));
+      });
+
+      it('lets exactly one of 20 concurrent first writers win (expectedVersion 0)', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.putCredential(credential(key, { token: `w${i}` }), 0)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await store.getCredential(key))?.version).toBe(1);
+      });
+
+      it('lets exactly one writer win across two instances', async (ctx) => {
+        if (!h.peer) return ctx.skip();
+        const peer = await h.peer();
+        await store.putCredential(credential(key, { token: 'base' }), 0);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 === 0 ? store : peer).putCredential(credential(key, { token: `w${i}` }), 1),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await peer.getCredential(key)).toEqual(credential(key, { token: `w${winner}`, version: 2 }));
+        expect(await store.getCredential(key)).toEqual(credential(key, { token: `w${winner}`, version: 2 }));
+      });
+
+      it('round-trips every field, including failure and forceLog, and their absence', async () => {
+        const full = credential(key, {
+          token: 'ACCESS_TOKEN.with-punctuation_and-🙂',
+          expiresAt: T0 + 7_200_000,
+          obtainedAt: T0 + 3,
+          failure: {
+            code: 'upstream_unavailable',
+            message: "WeChat answered 'system busy'",
+            errcode: -1,
+            category: 'transient',
+            at: T0 + 10,
+            retryAt: T0 + 20,
+            attempts: 3,
+          },
+          forceLog: { day: '2026-01-01', count: 2, lastAt: T0 + 30 },
+        });
+        await store.putCredential(full, 0);
+        expect(await store.getCredential(key)).toEqual({ ...full, version: 1 });
+
+        // Optional failure fields absent, and a credential with no token at all.
+        const bare = credential(key, {
+          token: null,
+          expiresAt: 0,
+          obtainedAt: 0,
+          failure: { code: 'credentials_rejected', message: 'bad secret', category: 'bad-credentials', at: T0, attempts: 1 },
+          forceLog: null,
+        });
+        await store.putCredential(bare, 1);
+        const got = await store.getCredential(key);
+        expect(got).toEqual({ ...bare, version: 2 });
+        expect(got?.failure).not.toHaveProperty('errcode', expect.anything());
+        expect(got?.failure?.retryAt).toBeUndefined();
+
+        await store.putCredential(credential(key, { failure: null, forceLog: null }), 2);
+        const cleared = await store.getCredential(key);
+        expect(cleared?.failure).toBeNull();
+        expect(cleared?.forceLog).toBeNull();
+      });
+
+      it('keeps its own copy of credential records', async () => {
+        const failure = { code: 'x', message: 'm', category: 'transient', at: T0, attempts: 1 };
+        const input = credential(key, { failure });
+        await store.putCredential(input, 0);
+        (failure as { attempts: number }).attempts = 99;
+        const got = await store.getCredential(key);
+        try {
+          (got?.failure as { attempts: number }).attempts = 77;
+        } catch {
+          // Frozen: fine.
+        }
+        expect((await store.getCredential(key))?.failure?.attempts).toBe(1);
+      });
+    });
+
+    describe('client keys', () => {
+      it('adds, lists and deletes keys', async () => {
+        expect(await store.listClientKeys()).toEqual([]);
+        const a = clientKey('billing', { apps: ['wx0000000000000001', 'wx0000000000000002'], createdAt: T0 + 1 });
+        const b = clientKey('ops');
+        expect(await store.addClientKey(a)).toBe(true);
+        expect(await store.addClientKey(b)).toBe(true);
+        expect((await store.listClientKeys()).sort(byName)).toEqual([a, b]);
+        expect(await store.deleteClientKey('billing')).toBe(true);
+        expect(await store.deleteClientKey('billing')).toBe(false);
+        expect(await store.listClientKeys()).toEqual([b]);
+      });
+
+      it('refuses a duplicate name and keeps the original', async () => {
+        const original = clientKey('svc', { hash: '01'.repeat(32) });
+        expect(await store.addClientKey(original)).toBe(true);
+        expect(await store.addClientKey(clientKey('svc', { hash: 'ff'.repeat(32), apps: ['wx1'] }))).toBe(false);
+        expect(await store.listClientKeys()).toEqual([original]);
+      });
+
+      it('keeps its own copy of the apps list', async () => {
+        const apps = ['wx0000000000000001'];
+        await store.addClientKey(clientKey('svc', { apps }));
+        apps.push('wx0000000000000002');
+        expect((await store.listClientKeys())[0]?.apps).toEqual(['wx0000000000000001']);
+      });
+    });
+
+    describe('leases', () => {
+      it('is exclusive between owners', async () => {
+        expect(await store.acquireLease('refresh:wx1', 'a', LEASE_TTL_MS)).toBe(true);
+        expect(await store.acquireLease('refresh:wx1', 'b', LEASE_TTL_MS)).toBe(false);
+        // Leases are independent by name.
+        expect(await store.acquireLease('refresh:wx2', 'b', LEASE_TTL_MS)).toBe(true);
+      });
+
+      it('is exclusive across instances', async (ctx) => {
+        if (!h.peer) return ctx.skip();
+        const peer = await h.peer();
+        expect(await store.acquireLease('refresh:wx1', 'a', LEASE_TTL_MS)).toBe(true);
+        expect(await peer.acquireLease('refresh:wx1', 'b', LEASE_TTL_MS)).toBe(false);
+        await store.releaseLease('refresh:wx1', 'a');
+        expect(await peer.acquireLease('refresh:wx1', 'b', LEASE_TTL_MS)).toBe(true);
+        expect(await store.acquireLease('refresh:wx1', 'a', LEASE_TTL_MS)).toBe(false);
+      });
+
+      it('is freed by expiry', async () => {
+        expect(await store.acquireLease('l', 'a', LEASE_TTL_MS)).toBe(true);
+        await h.advance(LEASE_TTL_MS / 2);
+        expect(await store.acquireLease('l', 'b', LEASE_TTL_MS)).toBe(false);
+        await h.advance(LEASE_TTL_MS / 2 + 100);
+        expect(await store.acquireLease('l', 'b', LEASE_TTL_MS)).toBe(true);
+        expect(await store.acquireLease('l', 'a', LEASE_TTL_MS)).toBe(false);
+      });
+
+      it('is extended when its owner acquires it again', async () => {
+        expect(await store.acquireLease('l', 'a', LEASE_TTL_MS)).toBe(true);
+        await h.advance(250);
+        expect(await store.acquireLease('l', 'a', LEASE_TTL_MS)).toBe(true);
+        await h.advance(250); // 500 ms after the first acquire, 250 after the extension: still held.
+        expect(await store.acquireLease('l', 'b', LEASE_TTL_MS)).toBe(false);
+        await h.advance(250); // 500 ms after the extension: expired.
+        expect(await store.acquireLease('l', 'b', LEASE_TTL_MS)).toBe(true);
+      });
+
+      it('is released only by its owner', async () => {
+        expect(await store.acquireLease('l', 'a', LEASE_TTL_MS)).toBe(true);
+        await store.releaseLease('l', 'b');
+        expect(await store.acquireLease('l', 'b', LEASE_TTL_MS)).toBe(false);
+        await store.releaseLease('l', 'a');
+        expect(await store.acquireLease('l', 'b', LEASE_TTL_MS)).toBe(true);
+        // Releasing a lease nobody holds, or one already released, is harmless.
+        await store.releaseLease('l', 'a');
+        await store.releaseLease('never-taken', 'a');
+        expect(await store.acquireLease('l', 'a', LEASE_TTL_MS)).toBe(false);
+      });
+    });
+
+    describe('events', () => {
+      it('delivers app, credential and client-key events for its own writes, exactly once each', async () => {
+        const { events, stop } = await record(store);
+        await store.putApp(app('wx0000000000000001'));
+        await store.putCredential(credential('wx0000000000000001:access_token'), 0);
+        await store.putCredential(credential('wx0000000000000001:access_token'), 1);
+        await store.addClientKey(clientKey('svc'));
+        await store.deleteClientKey('svc');
+        await store.deleteApp('wx0000000000000001');
+        const expected: StoreEvent[] = [
+          { type: 'app', appid: 'wx0000000000000001' },
+          { type: 'credential', key: 'wx0000000000000001:access_token', version: 1 },
+          { type: 'credential', key: 'wx0000000000000001:access_token', version: 2 },
+          { type: 'client-key', name: 'svc' },
+          { type: 'client-key', name: 'svc' },
+          { type: 'app', appid: 'wx0000000000000001' },
+        ];
+        await waitFor(() => expected.every((e) => events.some((got) => sameEvent(got, e))), 'own events');
+        await settle();
+        // Each write once: the app and the client key were each written twice (put/add, then delete).
+        const count = (e: StoreEvent): number => events.filter((got) => sameEvent(got, e)).length;
+        expect(expected.map(count)).toEqual([2, 1, 1, 2, 2, 2]);
+        expect(events).toHaveLength(6);
+        await stop();
+      });
+
+      it('publishes nothing for writes that did not happen', async () => {
+        await store.putCredential(credential('wx1:access_token'), 0);
+        await store.addClientKey(clientKey('svc'));
+        const { events, stop } = await record(store);
+        await store.putCredential(credential('wx1:access_token'), 0); // stale
+        await store.addClientKey(clientKey('svc')); // duplicate
+        await store.deleteClientKey('nobody');
+        await store.deleteApp('wx-none');
+        await settle();
+        expect(events).toEqual([]);
+        await stop();
+      });
+
+      it('delivers events to every subscriber', async () => {
+        const first = await record(store);
+        const second = await record(store);
+        await store.putApp(app('wx0000000000000001'));
+        const e: StoreEvent = { type: 'app', appid: 'wx0000000000000001' };
+        await waitFor(() => first.events.some((g) => sameEvent(g, e)) && second.events.some((g) => sameEvent(g, e)), 'both');
+        await first.stop();
+        await second.stop();
+      });
+
+      it('delivers events for writes made through another instance', async (ctx) => {
+        if (!h.peer) return ctx.skip();
+        const peer = await h.peer();
+        const { events, stop } = await record(store);
+        await peer.putApp(app('wx0000000000000001'));
+        await peer.putCredential(credential('wx0000000000000001:access_token'), 0);
+        await peer.addClientKey(clientKey('svc'));
+        const expected: StoreEvent[] = [
+          { type: 'app', appid: 'wx0000000000000001' },
+          { type: 'credential', key: 'wx0000000000000001:access_token', version: 1 },
+          { type: 'client-key', name: 'svc' },
+        ];
+        await waitFor(() => expected.every((e) => events.some((got) => sameEvent(got, e))), 'events from the peer');
+        await stop();
+      });
+
+      it('stops delivering after unsubscribe, and unsubscribing twice is harmless', async () => {
+        const { events, stop } = await record(store);
+        const other = await record(store);
+        await stop();
+        await stop();
+        await store.putApp(app('wx0000000000000001'));
+        if (h.peer) await (await h.peer()).putApp(app('wx0000000000000002'));
+        await waitFor(() => other.events.length >= (h.peer ? 2 : 1), 'the remaining subscriber');
+        await settle();
+        expect(events).toEqual([]);
+        await other.stop();
+      });
+    });
+
+    describe('persistence and lifecycle', () => {
+      it('what one instance writes another reads', async (ctx) => {
+        if (!h.peer) return ctx.skip();
+        await store.putApp(app('wx0000000000000001'));
+        await store.putCredential(credential('wx0000000000000001:access_token'), 0);
+        await store.addClientKey(clientKey('svc'));
+        const peer = await h.peer();
+        expect(await peer.getApp('wx0000000000000001')).toEqual(app('wx0000000000000001'));
+        expect(await peer.listApps()).toEqual([app('wx0000000000000001')]);
+        expect(await peer.getCredential('wx0000000000000001:access_token')).toEqual(
+          credential('wx0000000000000001:access_token', { version: 1 }),
+        );
+        expect(await peer.listClientKeys()).toEqual([clientKey('svc')]);
+        expect(await peer.deleteApp('wx0000000000000001')).toBe(true);
+        expect(await store.getApp('wx0000000000000001')).toBeNull();
+        expect(await store.getCredential('wx0000000000000001:access_token')).toBeNull();
+      });
+
+      it('describes itself without credentials', () => {
+        expect(store.description).toEqual(expect.any(String));
+        expect(store.description.length).toBeGreaterThan(0);
+        expect(store.description).not.toMatch(/:[^:@/]+@/); // no user:password@
+      });
+
+      it('answers ping', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+
+      it('reports the store time as an epoch-ms number where it has one', async () => {
+        if (!store.time) return;
+        const t = await store.time();
+        expect(Number.isFinite(t)).toBe(true);
+      });
+
+      it('closes idempotently, and refuses work afterwards with StoreUnavailableError', async () => {
+        await store.close();
+        await store.close();
+        await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.getApp('wx0000000000000001')).rejects.toBeInstanceOf(StoreUnavailableError);
+      });
+    });
+  });
+}
+
+function sameEvent(a: StoreEvent, b: StoreEvent): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
