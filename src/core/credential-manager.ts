@@ -300,13 +300,17 @@ export class CredentialManager {
     const appid = entry.app.appid;
     entry.cancelTimer = this.#clock.setTimer(() => {
       entry.cancelTimer = undefined;
-      this.#fly(appid, { mode: 'scheduled' }).promise.catch(() => {
-        // Refresh failures are recorded in the credential, whose adoption rescheduled the entry. Anything else
-        // (store down, a lease wait that timed out) leaves no timer: look again shortly.
-        if (this.#entries.get(appid) === entry && !this.#stopped && !entry.cancelTimer) {
-          entry.cancelTimer = this.#clock.setTimer(() => this.#schedule(entry), this.#o.storeRetryMs);
-        }
-      });
+      const current = (): boolean => this.#entries.get(appid) === entry && !this.#stopped && !entry.cancelTimer;
+      this.#fly(appid, { mode: 'scheduled' }).promise.then(
+        // A timer may fire a hair early by the wall clock, or the flight may have found nothing to do yet:
+        // whenever a flight leaves the entry without a timer, schedule again from its state.
+        () => current() && this.#schedule(entry),
+        () => {
+          // Refresh failures are recorded in the credential, whose adoption rescheduled the entry. Anything
+          // else (store down, a lease wait that timed out) leaves no timer: look again shortly.
+          if (current()) entry.cancelTimer = this.#clock.setTimer(() => this.#schedule(entry), this.#o.storeRetryMs);
+        },
+      );
     }, Math.max(0, at - now));
   }
 

@@ -12,7 +12,7 @@ import type { SimulatorState } from './state.js';
  */
 export function buildSimulatorApp(state: SimulatorState, closing: AbortSignal): FastifyInstance {
   const app = Fastify({
-    logger: state.options.logger as boolean,
+    logger: withRedactedUrls(state.options.logger) as boolean,
     // A `hang` fault keeps its socket open forever; close() must not wait for it.
     forceCloseConnections: true,
   });
@@ -31,4 +31,23 @@ export function buildSimulatorApp(state: SimulatorState, closing: AbortSignal): 
   for (const route of [...CREDENTIAL_ROUTES, ...BUSINESS_ROUTES]) registerWeChatRoute(app, state, closing, route);
   registerControlRoutes(app, state);
   return app;
+}
+
+const SECRET_PARAM = /\b(secret|corpsecret|appsecret)=[^&]*/gi;
+
+/** Fastify's logger option with request URLs stripped of the secrets /cgi-bin/token and friends carry in the query. */
+function withRedactedUrls(logger: boolean | object): boolean | object {
+  if (logger === false) return false;
+  const base = logger === true ? {} : (logger as { serializers?: object });
+  return {
+    ...base,
+    serializers: {
+      ...base.serializers,
+      req: (req: { method: string; url: string; ip?: string }) => ({
+        method: req.method,
+        url: req.url.replace(SECRET_PARAM, '$1=[redacted]'),
+        remoteAddress: req.ip,
+      }),
+    },
+  };
 }

@@ -106,10 +106,12 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
 }
 
 function seconds(name: string, value: number, positive: boolean): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+  const ms = typeof value === 'number' ? Math.round(value * 1000) : Number.NaN;
+  // A positive duration must survive rounding to whole milliseconds.
+  if (!Number.isFinite(ms) || ms < 0 || (positive && ms === 0)) {
     throw new ConfigError(`simulator option ${name} must be a ${positive ? 'positive' : 'non-negative'} number of seconds, got ${String(value)}`);
   }
-  return Math.round(value * 1000);
+  return ms;
 }
 
 function milliseconds(name: string, value: number): number {

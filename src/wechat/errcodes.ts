@@ -48,6 +48,7 @@ export const ERRCODES: ReadonlyMap<number, ErrcodeEntry> = new Map<number, Errco
   [45009, { category: 'quota', meaning: 'daily quota reached' }],
   [45011, { category: 'quota', meaning: 'per-minute quota reached' }],
   [45033, { category: 'transient', meaning: 'WeCom: too many concurrent calls' }],
+  [40097, { category: 'caller-bug', meaning: 'invalid args (e.g. unknown ticket type)' }],
   [47001, { category: 'caller-bug', meaning: 'data format error' }],
   [48001, { category: 'needs-admin', meaning: 'api unauthorized' }],
   [48002, { category: 'needs-admin', meaning: 'WeCom: api forbidden' }],

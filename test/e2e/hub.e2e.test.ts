@@ -98,25 +98,31 @@ describe('hub end to end: upstream failures', () => {
     { mode: 'reset' },
     { mode: 'hang' },
   ] as const;
-  // A hang costs a whole client timeout (1 s) per attempt: one is all the token's remaining life can absorb.
+  // A hang costs a whole client timeout (1 s) per attempt: one is what the 2.1 s window comfortably absorbs.
   const countFor = (mode: string): number => (mode === 'hang' ? 1 : 3);
 
   it.each(modes)('keeps serving the valid token through $mode faults and recovers afterwards', async (fault) => {
-    const { sim, simUrl, hub, key } = await stack('classic', {}, { tokenTtlSeconds: 6, graceSeconds: 3 });
+    // Lead 2.5 s: a hung attempt costs the whole 1 s client timeout and must fit before the token's end.
+    const { sim, simUrl, hub, key } = await stack('classic', { refreshLeadMs: 2_500 }, { tokenTtlSeconds: 6, graceSeconds: 3 });
     const first = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
-    const path = '/cgi-bin/token';
-    sim.state.injectFault({ path, count: countFor(fault.mode), ...fault });
-    // The refresh is due 1.2 s before the 6 s expiry; the first attempts fail, the token stays in service.
-    await new Promise((r) => setTimeout(r, 5_000));
+    const servedUntil = Date.parse(String(first.body['expires_at']));
+    const count = countFor(fault.mode);
+    sim.state.injectFault({ path: '/cgi-bin/token', count, ...fault });
+    // The refresh is due 2.1 s before the end of the serving window; the first attempts meet the faults.
+    await new Promise((r) => setTimeout(r, servedUntil - Date.now() - 300));
     const during = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
     expect(during.status).toBe(200);
     const ok = await fetch(`${simUrl}/cgi-bin/getcallbackip?access_token=${String(during.body['access_token'])}`);
     expect(((await ok.json()) as { errcode?: number }).errcode).toBeUndefined();
-    // Once the faults are spent: the next retry (≤ 400 ms backoff) succeeds.
-    await new Promise((r) => setTimeout(r, 1_500));
-    const after = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+    // Once the faults are spent, a retry succeeds and the new token is served.
+    let after = during;
+    for (let i = 0; i < 50 && after.body['access_token'] === first.body['access_token']; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+    }
     expect(after.status).toBe(200);
     expect(after.body['access_token']).not.toBe(first.body['access_token']);
+    expect(tokenFetches(sim, APPID)).toBe(1 + count + 1);
   }, 20_000);
 
   it('marks an app with a wrong secret failed, stops calling WeChat, and tells callers why', async () => {

@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createSimulator, type SimulatorOptions } from '../../simulator/index.js';
-import type { CliContext } from '../context.js';
-import { UsageError } from '../program.js';
+import { UsageError, type CliContext } from '../context.js';
 
 /** Where `wxtoken simulate` listens unless told otherwise. */
 export const DEFAULT_SIMULATOR_LISTEN = '127.0.0.1:8081';
@@ -29,7 +28,11 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
       "run the WeChat simulator: WeChat's credential and sample business endpoints plus a control API under /__sim/ " +
         '(see docs/simulator.md); runs until stopped',
     )
-    .option('--listen <host:port>', 'address to listen on; port 0 picks a free port', parseListen, parseListen(DEFAULT_SIMULATOR_LISTEN))
+    .addOption(
+      new Option('--listen <host:port>', 'address to listen on; port 0 picks a free port')
+        .argParser(parseListen)
+        .default(parseListen(DEFAULT_SIMULATOR_LISTEN), DEFAULT_SIMULATOR_LISTEN),
+    )
     .option('--app <appid:secret>', 'register an Official Account / Mini Program app (repeatable)', collect)
     .option('--corp <corpid:secret>', 'register a WeCom corp (repeatable)', collect)
     .option('--token-ttl <seconds>', 'lifetime of tokens and tickets (default 7200)', seconds(true))

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Simulator } from '../../src/simulator/index.js';
-import { APPID, CORPID, SECRET, classic, manualSimulator, stable, use, type Json } from './helpers.js';
+import type { Simulator } from '../../../src/simulator/index.js';
+import { APPID, CORPID, SECRET, classic, manualSimulator, stable, use, type Json } from '../helpers.js';
 
 let sim: Simulator;
 afterEach(() => sim?.close());
@@ -101,5 +101,18 @@ describe('control API /__sim/', () => {
     expect((await call('POST', `/__sim/apps/${APPID}/rotate`, { grant: 'nope' })).status).toBe(400);
     expect((await call('POST', '/__sim/apps/wxnobody/rotate', { grant: 'classic' })).status).toBe(404);
     expect((await call('GET', `/__sim/corps/${CORPID}/tokens`)).body).toMatchObject({ corpid: CORPID, wecom: { current: null } });
+  });
+});
+
+describe('logging', () => {
+  it('never logs the secret from a token URL', async () => {
+    const { Writable } = await import('node:stream');
+    let logged = '';
+    const stream = new Writable({ write: (chunk, _enc, done) => ((logged += String(chunk)), done()) });
+    ({ sim } = manualSimulator({ logger: { level: 'info', stream } }));
+    expect((await classic(sim)).access_token).toBeDefined();
+    expect(logged).toContain('/cgi-bin/token');
+    expect(logged).toContain('secret=[redacted]');
+    expect(logged).not.toContain(SECRET);
   });
 });

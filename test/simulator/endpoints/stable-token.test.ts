@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Simulator } from '../../src/simulator/index.js';
-import { APPID, SECRET, advance, classic, manualSimulator, stable, use } from './helpers.js';
+import type { Simulator } from '../../../src/simulator/index.js';
+import { APPID, SECRET, advance, classic, manualSimulator, stable, use } from '../helpers.js';
 
 let sim: Simulator;
 afterEach(() => sim?.close());

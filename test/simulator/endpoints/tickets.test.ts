@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Simulator } from '../../src/simulator/index.js';
-import { APPID, CORPID, CORP_SECRET, advance, classic, manualSimulator, stable, use, type Json } from './helpers.js';
+import type { Simulator } from '../../../src/simulator/index.js';
+import { APPID, CORPID, CORP_SECRET, advance, classic, manualSimulator, stable, type Json } from '../helpers.js';
 
 let sim: Simulator;
 afterEach(() => sim?.close());
@@ -12,37 +12,6 @@ async function get(url: string): Promise<Json> {
 async function wecom(query = `corpid=${CORPID}&corpsecret=${CORP_SECRET}`): Promise<Json> {
   return get(`/cgi-bin/gettoken?${query}`);
 }
-
-describe('WeCom GET /cgi-bin/gettoken', () => {
-  it('returns the same token (errcode 0, remaining seconds) while valid and a new one after expiry', async () => {
-    const { sim: s, clock } = manualSimulator();
-    sim = s;
-    const first = await wecom();
-    expect(Object.keys(first).sort()).toEqual(['access_token', 'errcode', 'errmsg', 'expires_in']);
-    expect(first).toMatchObject({ errcode: 0, errmsg: 'ok', expires_in: 7200 });
-    await advance(clock, 7000);
-    expect(await wecom()).toEqual({ errcode: 0, errmsg: 'ok', access_token: first.access_token, expires_in: 200 });
-    expect(await use(sim, first.access_token)).toBe(0);
-    await advance(clock, 200);
-    expect(await use(sim, first.access_token)).toBe(42001);
-    const next = await wecom();
-    expect(next.access_token).not.toBe(first.access_token);
-    expect(next.expires_in).toBe(7200);
-    const counters = sim.state.counters(CORPID);
-    expect(counters.fetches.wecom).toBe(3);
-    expect(counters.rotations.wecom).toBe(2);
-  });
-
-  it('validates corpid and corpsecret', async () => {
-    ({ sim } = manualSimulator());
-    expect((await wecom('corpsecret=x')).errcode).toBe(41002);
-    expect((await wecom('corpid=wwnobody&corpsecret=x')).errcode).toBe(40013);
-    expect((await wecom(`corpid=${CORPID}`)).errcode).toBe(41004);
-    const wrong = await wecom(`corpid=${CORPID}&corpsecret=nope`);
-    expect(wrong.errcode).toBe(40001);
-    expect(wrong.errmsg).toMatch(/^invalid credential rid: /);
-  });
-});
 
 describe('tickets', () => {
   it('getticket issues a new ticket on every call; the previous one stays valid for the grace', async () => {
@@ -90,28 +59,5 @@ describe('tickets', () => {
     const counters = sim.state.counters(CORPID);
     expect(counters.fetches.corpJsapiTicket).toBe(1);
     expect(counters.fetches.agentConfigTicket).toBe(1);
-  });
-});
-
-describe('business endpoints', () => {
-  it('serve WeChat payloads for OA, stable and WeCom tokens and count outcomes per app', async () => {
-    const { sim: s, clock } = manualSimulator();
-    sim = s;
-    const c = (await classic(sim)).access_token;
-    const st = (await stable(sim)).access_token;
-    const w = (await wecom()).access_token;
-    expect(await get(`/cgi-bin/getcallbackip?access_token=${c}`)).toEqual({ ip_list: expect.any(Array) });
-    expect((await get(`/cgi-bin/get_api_domain_ip?access_token=${st}`)).ip_list.length).toBeGreaterThan(0);
-    expect((await get(`/cgi-bin/menu/get?access_token=${w}`)).menu.button.length).toBeGreaterThan(0);
-    await classic(sim);
-    await classic(sim);
-    expect(await use(sim, c)).toBe(40001);
-    await advance(clock, 7200);
-    expect(await use(sim, st)).toBe(42001);
-    expect(await use(sim, undefined)).toBe(41001);
-    expect(await use(sim, 'garbage')).toBe(40014);
-    expect(sim.state.counters(APPID).businessCalls).toEqual({ ok: 2, '40001': 1, '42001': 1 });
-    expect(sim.state.counters(CORPID).businessCalls).toEqual({ ok: 1 });
-    expect(sim.state.unattributedCounters()).toEqual({ '41001': 1, '40014': 1 });
   });
 });

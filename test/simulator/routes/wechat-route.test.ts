@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator, type Simulator } from '../../src/simulator/index.js';
-import { APPID, SECRET } from './helpers.js';
+import { createSimulator, type Simulator } from '../../../src/simulator/index.js';
+import { APPID, SECRET } from '../helpers.js';
 
 const OTHER = 'wx0000000000000002';
 let sim: Simulator;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Simulator } from '../../src/simulator/index.js';
-import { APPID, SECRET, classic, manualSimulator, stable, type Json } from './helpers.js';
+import type { Simulator } from '../../../src/simulator/index.js';
+import { APPID, SECRET, classic, manualSimulator, stable, type Json } from '../helpers.js';
 
 let sim: Simulator;
 afterEach(() => sim?.close());
@@ -73,5 +73,11 @@ describe('quota endpoints', () => {
     expect((await post(`/cgi-bin/clear_quota/v2?appid=${APPID}`)).errcode).toBe(41004);
     expect((await post(`/cgi-bin/clear_quota/v2?appid=${APPID}&appsecret=bad`)).errcode).toBe(40125);
     expect((await post('/cgi-bin/clear_quota/v2', 'appid=x')).errcode).toBe(47001);
+  });
+
+  it('clear_quota/v2 bears the secret, so the IP allow-list applies', async () => {
+    ({ sim } = manualSimulator({ apps: [{ appid: APPID, secret: SECRET, ipAllowList: ['10.9.9.9'] }] }));
+    const res = await sim.app.inject({ method: 'POST', url: `/cgi-bin/clear_quota/v2?appid=${APPID}&appsecret=${SECRET}`, remoteAddress: '127.0.0.1' });
+    expect(res.json().errcode).toBe(40164);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RID_PATTERN, TOKEN_PATTERN, type Simulator } from '../../src/simulator/index.js';
-import { APPID, SECRET, START, advance, classic, manualSimulator, use } from './helpers.js';
+import { RID_PATTERN, TOKEN_PATTERN, type Simulator } from '../../../src/simulator/index.js';
+import { APPID, SECRET, START, advance, classic, manualSimulator, use } from '../helpers.js';
 
 let sim: Simulator;
 afterEach(() => sim?.close());

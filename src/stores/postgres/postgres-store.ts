@@ -1,0 +1,337 @@
+/**
+ * The PostgreSQL Store (pg), for running several hub instances against one database.
+ *
+ * Tables `wxtoken_apps`, `wxtoken_credentials`, `wxtoken_client_keys`, `wxtoken_leases` and
+ * `wxtoken_schema_migrations` live in one schema (option `schema`, default `public`), created by the versioned
+ * migrations of migrations.ts at start-up. Each write is ONE statement: a data-modifying CTE followed by
+ * `SELECT pg_notify(...) FROM written`, so the write and its notification commit together (PostgreSQL delivers
+ * notifications at commit) and a write that did not happen notifies nobody. All values are bound parameters;
+ * the only interpolated identifier is the validated, quoted schema name.
+ *
+ * - Credential compare-and-set: `UPDATE ... WHERE key = $1 AND version = $expected`, or for a first write
+ *   `INSERT ... ON CONFLICT DO NOTHING`. Under READ COMMITTED a concurrent writer waits for the row lock and then
+ *   re-checks the version against the committed row, so exactly one of them wins.
+ * - Leases: `INSERT ... ON CONFLICT DO UPDATE ... WHERE expired OR same owner`, expiry judged by the server's
+ *   `now()`, atomic on the row.
+ * - Events: NOTIFY on channel `wxtoken_<schema>` with {"origin": <instance id>, "event": StoreEvent}; a dedicated
+ *   LISTEN connection (listener.ts) delivers other instances' writes, re-opening itself after an outage. Own
+ *   writes are delivered directly when they succeed and their echo skipped by origin. Notifications sent while
+ *   the LISTEN connection is down are lost; readers converge by re-reading the store (the hub's periodic resync).
+ *
+ * Outages: statements time out (server and client side) and connections fail fast, so every method rejects with
+ * StoreUnavailableError within about a second while the server is down; the pool opens new connections when it
+ * returns, so the store recovers without being recreated.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { StoreUnavailableError, WxTokenError } from '../../errors/index.js';
+import { ListenerSet } from '../events.js';
+import { assertTtl } from '../memory/memory-store.js';
+import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
+import { ChannelListener } from './listener.js';
+import { migrate } from './migrations.js';
+import { quoteIdent, resolvePostgresOptions, type PostgresStoreOptions, type ResolvedPostgresOptions, type StoreLogger } from './options.js';
+import {
+  appFromRow,
+  clientKeyFromRow,
+  credentialDocuments,
+  credentialFromRow,
+  decodeNotification,
+  encodeNotification,
+  type AppRow,
+  type ClientKeyRow,
+  type CredentialRow,
+} from './rows.js';
+
+/** A Store on PostgreSQL; see the module comment for the schema and the delivery guarantees. */
+export class PostgresStore implements Store {
+  readonly description: string;
+  readonly #pool: pg.Pool;
+  readonly #resolved: ResolvedPostgresOptions;
+  readonly #sql: ReturnType<typeof statements>;
+  readonly #origin = randomUUID();
+  readonly #listeners = new ListenerSet();
+  readonly #outage: OutageReport;
+  #listener: ChannelListener | undefined;
+  #listening: Promise<void> | undefined;
+  #closed = false;
+
+  /** Wraps a pool made by createPostgresStore (schema already migrated). */
+  constructor(pool: pg.Pool, resolved: ResolvedPostgresOptions) {
+    this.description = resolved.description;
+    this.#pool = pool;
+    this.#resolved = resolved;
+    this.#sql = statements(quoteIdent(resolved.schema));
+    this.#outage = new OutageReport(resolved.logger, this.description);
+    // An idle pooled connection that dies emits 'error' on the pool; unhandled, it would crash the process.
+    pool.on('error', (error) => this.#outage.down(error));
+  }
+
+  async listApps(): Promise<AppRecord[]> {
+    const rows = await this.#query<AppRow>('list apps', this.#sql.listApps, []);
+    return rows.map(appFromRow);
+  }
+
+  async getApp(appid: string): Promise<AppRecord | null> {
+    const [row] = await this.#query<AppRow>('read app', this.#sql.getApp, [appid]);
+    return row ? appFromRow(row) : null;
+  }
+
+  async putApp(app: AppRecord): Promise<void> {
+    const event: StoreEvent = { type: 'app', appid: app.appid };
+    await this.#write('write app', this.#sql.putApp, [app.appid, app.grant, app.sealedSecret, app.createdAt, app.updatedAt], event);
+  }
+
+  async deleteApp(appid: string): Promise<boolean> {
+    return this.#write('delete app', this.#sql.deleteApp, [appid, `${appid}:`], { type: 'app', appid });
+  }
+
+  async getCredential(key: string): Promise<CredentialRecord | null> {
+    const [row] = await this.#query<CredentialRow>('read credential', this.#sql.getCredential, [key]);
+    return row ? credentialFromRow(row) : null;
+  }
+
+  async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
+    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+      throw new RangeError(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
+    }
+    const version = expectedVersion + 1;
+    const { failure, forceLog } = credentialDocuments(record);
+    const values = [record.key, version, record.token, record.expiresAt, record.obtainedAt, failure, forceLog];
+    const event: StoreEvent = { type: 'credential', key: record.key, version };
+    return expectedVersion === 0
+      ? this.#write('write credential', this.#sql.insertCredential, values, event)
+      : this.#write('write credential', this.#sql.updateCredential, [...values, expectedVersion], event);
+  }
+
+  async listClientKeys(): Promise<ClientKeyRecord[]> {
+    const rows = await this.#query<ClientKeyRow>('list client keys', this.#sql.listClientKeys, []);
+    return rows.map(clientKeyFromRow);
+  }
+
+  async addClientKey(key: ClientKeyRecord): Promise<boolean> {
+    const values = [key.name, key.hash, JSON.stringify([...key.apps]), key.createdAt];
+    return this.#write('add client key', this.#sql.addClientKey, values, { type: 'client-key', name: key.name });
+  }
+
+  async deleteClientKey(name: string): Promise<boolean> {
+    return this.#write('delete client key', this.#sql.deleteClientKey, [name], { type: 'client-key', name });
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    assertTtl(ttlMs);
+    const rows = await this.#query('acquire lease', this.#sql.acquireLease, [name, owner, ttlMs]);
+    return rows.length === 1;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.#query('release lease', this.#sql.releaseLease, [name, owner]);
+  }
+
+  async subscribe(listener: StoreListener): Promise<() => Promise<void>> {
+    this.#assertOpen();
+    await this.#ensureListening();
+    const remove = this.#listeners.add(listener);
+    // The LISTEN connection stays open after the last unsubscribe: one idle connection, and the next subscriber
+    // is spared a round trip.
+    return async () => remove();
+  }
+
+  /** The server's clock (clock_timestamp()), in epoch ms. */
+  async time(): Promise<number> {
+    const [row] = await this.#query<{ ms: number }>('read time', this.#sql.time, []);
+    return row!.ms;
+  }
+
+  async ping(): Promise<void> {
+    await this.#query('ping', 'SELECT 1', []);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    await this.#listening?.catch(() => {});
+    await this.#listener?.stop();
+    await this.#pool.end().catch(() => {});
+  }
+
+  /** Opens the LISTEN connection once; concurrent first subscribers share the attempt. */
+  async #ensureListening(): Promise<void> {
+    if (this.#listener) return;
+    this.#listening ??= (async () => {
+      const listener = new ChannelListener(this.#resolved.client, this.#resolved.channel, this.#resolved.maxReconnectDelayMs, {
+        notification: (payload) => this.#onNotification(payload),
+        lost: (error) => this.#outage.down(error),
+        listening: () => this.#outage.up(),
+      });
+      try {
+        await listener.start();
+      } catch (error) {
+        await listener.stop();
+        this.#outage.down(error);
+        throw this.#wrap('subscribe', error);
+      }
+      if (this.#closed) {
+        await listener.stop();
+        throw this.#wrap('subscribe', new Error('closed while subscribing'));
+      }
+      this.#listener = listener;
+    })().finally(() => {
+      this.#listening = undefined;
+    });
+    await this.#listening;
+  }
+
+  #onNotification(payload: string | undefined): void {
+    if (this.#closed) return;
+    const message = decodeNotification(payload);
+    // Our own writes were delivered when they committed.
+    if (message === null || message.origin === this.#origin) return;
+    this.#listeners.emit(message.event);
+  }
+
+  /** Runs a write statement ending in `SELECT pg_notify($n-1, $n) FROM written`; delivers `event` if it wrote. */
+  async #write(operation: string, text: string, values: unknown[], event: StoreEvent): Promise<boolean> {
+    const rows = await this.#query(operation, text, [...values, this.#resolved.channel, encodeNotification(this.#origin, event)]);
+    if (rows.length === 0) return false;
+    this.#listeners.emit(event);
+    return true;
+  }
+
+  async #query<R extends object>(operation: string, text: string, values: unknown[]): Promise<R[]> {
+    this.#assertOpen();
+    let result: pg.QueryResult<R>;
+    try {
+      result = await this.#pool.query<R>(text, values);
+    } catch (error) {
+      this.#outage.down(error);
+      throw this.#wrap(operation, error);
+    }
+    this.#outage.up();
+    return result.rows;
+  }
+
+  #wrap(operation: string, error: unknown): WxTokenError {
+    if (error instanceof WxTokenError) return error;
+    return new StoreUnavailableError(`PostgreSQL store ${this.description}: ${operation} failed: ${messageOf(error)}`, {
+      cause: safeCause(error),
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError(`PostgreSQL store ${this.description} is closed`);
+  }
+}
+
+/**
+ * Connects to the PostgreSQL at `url` (`postgres://user[:pass]@host:port/db[?schema=...]`, or `postgresql://`) and
+ * brings the schema up to date. Rejects with ConfigError for a bad URL or option or a schema from a newer wxtoken,
+ * StoreUnavailableError when the server cannot be reached.
+ */
+export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const resolved = resolvePostgresOptions(url, options);
+  try {
+    await migrate(resolved.client, resolved.schema);
+  } catch (error) {
+    if (error instanceof WxTokenError) throw error;
+    throw new StoreUnavailableError(`PostgreSQL store ${resolved.description}: cannot open: ${messageOf(error)}`, {
+      cause: safeCause(error),
+    });
+  }
+  return new PostgresStore(new pg.Pool(resolved.pool), resolved);
+}
+
+/** The statements of a store in schema `s` (already quoted). Every value is a bound parameter. */
+function statements(s: string) {
+  // The last two parameters of every write are the NOTIFY channel and payload.
+  const notify = (channel: number): string => `SELECT pg_notify($${channel}, $${channel + 1}) FROM written`;
+  const credentialColumns = 'key, version::text AS version, token, expires_at::text AS expires_at, obtained_at::text AS obtained_at, failure, force_log';
+  return {
+    listApps: `SELECT * FROM ${s}.wxtoken_apps ORDER BY appid`,
+    getApp: `SELECT * FROM ${s}.wxtoken_apps WHERE appid = $1`,
+    putApp: `WITH written AS (
+        INSERT INTO ${s}.wxtoken_apps (appid, grant_type, sealed_secret, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (appid) DO UPDATE SET grant_type = EXCLUDED.grant_type, sealed_secret = EXCLUDED.sealed_secret,
+          created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+        RETURNING 1)
+      ${notify(6)}`,
+    // Data-modifying CTEs always run to completion, so orphaned credentials go even when the app is already
+    // gone; starts_with compares plainly (appids may hold LIKE wildcards) and ignores collation.
+    deleteApp: `WITH written AS (DELETE FROM ${s}.wxtoken_apps WHERE appid = $1 RETURNING 1),
+        orphans AS (DELETE FROM ${s}.wxtoken_credentials WHERE starts_with(key, $2) RETURNING 1)
+      ${notify(3)}`,
+    getCredential: `SELECT ${credentialColumns} FROM ${s}.wxtoken_credentials WHERE key = $1`,
+    insertCredential: `WITH written AS (
+        INSERT INTO ${s}.wxtoken_credentials (key, version, token, expires_at, obtained_at, failure, force_log)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (key) DO NOTHING
+        RETURNING 1)
+      ${notify(8)}`,
+    updateCredential: `WITH written AS (
+        UPDATE ${s}.wxtoken_credentials
+        SET version = $2, token = $3, expires_at = $4, obtained_at = $5, failure = $6, force_log = $7
+        WHERE key = $1 AND version = $8
+        RETURNING 1)
+      ${notify(9)}`,
+    listClientKeys: `SELECT * FROM ${s}.wxtoken_client_keys ORDER BY name`,
+    addClientKey: `WITH written AS (
+        INSERT INTO ${s}.wxtoken_client_keys (name, hash, apps, created_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (name) DO NOTHING
+        RETURNING 1)
+      ${notify(5)}`,
+    deleteClientKey: `WITH written AS (DELETE FROM ${s}.wxtoken_client_keys WHERE name = $1 RETURNING 1)
+      ${notify(2)}`,
+    acquireLease: `INSERT INTO ${s}.wxtoken_leases AS held (name, owner, expires_at)
+      VALUES ($1, $2, now() + $3::float8 * interval '1 millisecond')
+      ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+      WHERE held.expires_at <= now() OR held.owner = EXCLUDED.owner
+      RETURNING 1`,
+    releaseLease: `DELETE FROM ${s}.wxtoken_leases WHERE name = $1 AND owner = $2`,
+    time: `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`,
+  };
+}
+
+/** Reports an outage once when it starts and once when it ends, however many calls fail in between. */
+class OutageReport {
+  #down = false;
+  readonly #logger: StoreLogger | undefined;
+  readonly #description: string;
+
+  constructor(logger: StoreLogger | undefined, description: string) {
+    this.#logger = logger;
+    this.#description = description;
+  }
+
+  down(error: unknown): void {
+    if (this.#down) return;
+    this.#down = true;
+    this.#logger?.warn(
+      { store: this.#description, err: messageOf(error) },
+      'PostgreSQL store unreachable; store calls fail with store_unavailable until it returns',
+    );
+  }
+
+  up(): void {
+    if (!this.#down) return;
+    this.#down = false;
+    this.#logger?.warn({ store: this.#description }, 'PostgreSQL store reachable again');
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A copy of `error` fit to keep as a cause: pg's errors carry `detail`, `where` and the like, which can quote row
+ * values (tokens, sealed secrets); a logger serialising the cause would print them.
+ */
+function safeCause(error: unknown): Error {
+  const copy = new Error(messageOf(error));
+  copy.name = error instanceof Error ? error.name : 'Error';
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') (copy as Error & { code: string }).code = code;
+  return copy;
+}

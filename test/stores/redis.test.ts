@@ -1,0 +1,247 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, StoreUnavailableError } from '../../src/errors/index.js';
+import { openStore } from '../../src/stores/open-store.js';
+import { RedisStore, createRedisStore, type RedisStoreOptions } from '../../src/stores/redis/index.js';
+import type { AppRecord, CredentialRecord, Store, StoreEvent } from '../../src/stores/store.js';
+import { findRedisServer, freePort, startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { dropRedisPrefix, eventually, randomRedisPrefix, requireRedis, requireService } from '../support/services.js';
+import { describeStoreConformance } from './conformance.js';
+
+const shared = await requireRedis();
+const binary = await requireService('redis-server (binary)', 'PATH', async () => {
+  if (findRedisServer() === null) throw new Error('redis-server is not on PATH');
+});
+
+const T0 = Date.UTC(2026, 0, 1);
+const app = (appid: string): AppRecord => ({ appid, grant: 'stable', sealedSecret: `v1.sealed-${appid}`, createdAt: T0, updatedAt: T0 });
+const credential = (key: string, token = 'TOKEN'): CredentialRecord => ({
+  key,
+  version: 0,
+  token,
+  expiresAt: T0 + 7_200_000,
+  obtainedAt: T0,
+  failure: null,
+  forceLog: null,
+});
+const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
+  beforeAll(() => shared.assertAvailable());
+
+  describeStoreConformance('redis', async () => {
+    const keyPrefix = randomRedisPrefix();
+    const opened: Store[] = [];
+    const open = async (): Promise<Store> => {
+      const store = await createRedisStore(shared.url, { keyPrefix });
+      opened.push(store);
+      return store;
+    };
+    const store = await open();
+    return {
+      store,
+      peer: open,
+      advance: wait,
+      async cleanup() {
+        for (const s of opened) await s.close();
+        await dropRedisPrefix(shared.url, keyPrefix);
+      },
+    };
+  });
+
+  describe('specifics', () => {
+    const prefixes: string[] = [];
+    const stores: Store[] = [];
+    let raw: Redis;
+
+    beforeAll(async () => {
+      raw = new Redis(shared.url, { lazyConnect: true });
+      await raw.connect();
+    });
+    afterAll(() => raw?.disconnect());
+    afterEach(async () => {
+      for (const s of stores.splice(0)) await s.close();
+      for (const p of prefixes.splice(0)) await dropRedisPrefix(shared.url, p);
+    });
+
+    async function open(options: RedisStoreOptions = {}, url = shared.url): Promise<Store> {
+      const keyPrefix = options.keyPrefix ?? randomRedisPrefix();
+      prefixes.push(keyPrefix);
+      const store = await createRedisStore(url, { ...options, keyPrefix });
+      stores.push(store);
+      return store;
+    }
+
+    it('keeps every key under the prefix and one cluster hash tag', async () => {
+      const keyPrefix = randomRedisPrefix();
+      const store = await open({ keyPrefix });
+      await store.putApp(app('wx1'));
+      await store.putCredential(credential('wx1:access_token'), 0);
+      await store.addClientKey({ name: 'svc', hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0 });
+      expect(await store.acquireLease('refresh:wx1', 'a', 10_000)).toBe(true);
+      const keys = (await raw.keys(`${keyPrefix}*`)).sort();
+      expect(keys).toEqual(
+        ['apps', 'client-keys', 'credentials', 'lease:refresh:wx1'].map((k) => `${keyPrefix}{wxtoken}:${k}`),
+      );
+      // The lease expires by Redis's clock.
+      const ttl = await raw.pttl(`${keyPrefix}{wxtoken}:lease:refresh:wx1`);
+      expect(ttl).toBeGreaterThan(9_000);
+      expect(ttl).toBeLessThanOrEqual(10_000);
+    });
+
+    it('the compare-and-set script rejects a stale version without writing or publishing', async () => {
+      const keyPrefix = randomRedisPrefix();
+      const a = await open({ keyPrefix });
+      const b = await createRedisStore(shared.url, { keyPrefix });
+      stores.push(b);
+      const key = 'wx1:access_token';
+      expect(await a.putCredential(credential(key, 'first'), 0)).toBe(true);
+      expect(await b.putCredential(credential(key, 'second'), 1)).toBe(true);
+      const before = await raw.hget(`${keyPrefix}{wxtoken}:credentials`, key);
+
+      const listener = raw.duplicate();
+      const heard: string[] = [];
+      listener.on('message', (_channel: string, message: string) => heard.push(message));
+      await listener.subscribe(`${keyPrefix}events`);
+      try {
+        expect(await a.putCredential(credential(key, 'stale'), 1)).toBe(false);
+        expect(await a.putCredential(credential(key, 'stale'), 0)).toBe(false);
+        await wait(50);
+        expect(await raw.hget(`${keyPrefix}{wxtoken}:credentials`, key)).toBe(before);
+        expect(heard).toEqual([]);
+        expect(await a.getCredential(key)).toMatchObject({ token: 'second', version: 2 });
+      } finally {
+        listener.disconnect();
+      }
+    });
+
+    it('isolates environments by prefix, taken from the option or the URL query', async () => {
+      const blue = await open({ keyPrefix: randomRedisPrefix() });
+      const greenPrefix = randomRedisPrefix();
+      prefixes.push(greenPrefix);
+      const green = await createRedisStore(`${shared.url}?prefix=${encodeURIComponent(greenPrefix)}`);
+      stores.push(green);
+      const greenEvents: StoreEvent[] = [];
+      await green.subscribe((e) => greenEvents.push(e));
+      await blue.putApp(app('wx-blue'));
+      await green.putApp(app('wx-green'));
+      expect((await blue.listApps()).map((a) => a.appid)).toEqual(['wx-blue']);
+      expect((await green.listApps()).map((a) => a.appid)).toEqual(['wx-green']);
+      expect(await raw.hexists(`${greenPrefix}{wxtoken}:apps`, 'wx-green')).toBe(1);
+      expect(green.description).toBe(`${shared.url}?prefix=${encodeURIComponent(greenPrefix)}`);
+      await wait(100);
+      expect(greenEvents).toEqual([{ type: 'app', appid: 'wx-green' }]);
+    });
+
+    it('is what openStore returns for a redis:// URL', async () => {
+      const keyPrefix = randomRedisPrefix();
+      prefixes.push(keyPrefix);
+      const store = await openStore(`${shared.url}?prefix=${keyPrefix}`);
+      stores.push(store);
+      expect(store).toBeInstanceOf(RedisStore);
+      await store.putApp(app('wx1'));
+      expect(await raw.hexists(`${keyPrefix}{wxtoken}:apps`, 'wx1')).toBe(1);
+    });
+
+    it('reports Redis TIME in epoch ms', async () => {
+      const store = await open();
+      const t = await store.time!();
+      expect(Math.abs(t - Date.now())).toBeLessThan(5_000);
+    });
+
+    it('never shows a password in its description or errors', async () => {
+      const port = await freePort(); // nothing listens there
+      const error = await createRedisStore(`redis://user:hunter2@127.0.0.1:${port}/0`, { connectTimeoutMs: 500 }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      const seen = JSON.stringify([String(error), (error as Error).stack, String((error as Error).cause), error]);
+      expect(seen).not.toContain('hunter2');
+      expect(String(error)).toContain(`redis://127.0.0.1:${port}/0`);
+    });
+
+    it('fails fast with StoreUnavailableError when Redis is not there at start-up', async () => {
+      const port = await freePort();
+      const started = performance.now();
+      await expect(createRedisStore(`redis://127.0.0.1:${port}/0`)).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    });
+
+    it('validates URL and options eagerly, naming the culprit', async () => {
+      const bad: [string, RedisStoreOptions, RegExp][] = [
+        ['http://127.0.0.1:6379', {}, /redis:\/\/ or rediss:\/\//],
+        ['redis://127.0.0.1:6379/x', {}, /database must be a number/],
+        ['redis://127.0.0.1:6379/0?family=6', {}, /unknown query parameter "family"/],
+        [shared.url, { keyPrefix: 'a{b}' }, /keyPrefix/],
+        [shared.url, { keyPrefix: '' }, /keyPrefix/],
+        [shared.url, { commandTimeoutMs: 0 }, /commandTimeoutMs.*got 0/],
+        [shared.url, { connectTimeoutMs: Number.NaN }, /connectTimeoutMs/],
+        [shared.url, { maxReconnectDelayMs: -1 }, /maxReconnectDelayMs/],
+      ];
+      for (const [url, options, message] of bad) {
+        const error = await createRedisStore(url, options).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(String(error)).toMatch(message);
+      }
+      await expect(createRedisStore('redis://:hunter2@[bad')).rejects.toThrow(/^(?!.*hunter2).*not a valid URL/);
+    });
+  });
+});
+
+describe.skipIf(binary.skip)('RedisStore through a Redis outage', () => {
+  let server: RedisServer;
+  const stores: Store[] = [];
+
+  beforeAll(async () => {
+    binary.assertAvailable();
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    await server?.cleanup();
+  });
+
+  it('rejects quickly while Redis is down, logs the outage once, and recovers by itself, events included', async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (_obj: object, msg: string) => warnings.push(msg) };
+    // A short backoff cap keeps the test quick; the behaviour is the same with the default.
+    const options: RedisStoreOptions = { logger, maxReconnectDelayMs: 200 };
+    const store = await createRedisStore(server.url, options);
+    const peer = await createRedisStore(server.url, { maxReconnectDelayMs: 200 });
+    stores.push(store, peer);
+    const events: StoreEvent[] = [];
+    await store.subscribe((e) => events.push(e));
+    await store.putApp(app('wx-before'));
+
+    await server.stop();
+    for (const call of [() => store.getApp('wx-before'), () => store.putApp(app('wx-during')), () => store.ping()]) {
+      const started = performance.now();
+      await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);
+      // Refused connections fail at once, not after a command timeout (which bounds a server that hangs).
+      expect(performance.now() - started).toBeLessThan(750);
+    }
+    await expect(store.acquireLease('l', 'a', 1_000)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(warnings).toEqual([expect.stringMatching(/unreachable/)]);
+
+    await server.start();
+    await eventually(async () => expect(await store.getApp('wx-before')).toEqual(app('wx-before')));
+    expect(warnings).toEqual([expect.stringMatching(/unreachable/), expect.stringMatching(/reachable again/)]);
+
+    // The subscriber re-subscribed: a peer's write reaches this instance's listener.
+    await eventually(async () => {
+      await peer.putApp(app('wx-after'));
+      expect(events).toContainEqual({ type: 'app', appid: 'wx-after' });
+    });
+  });
+
+  it('survives the server being killed outright', async () => {
+    const store = await createRedisStore(server.url, { maxReconnectDelayMs: 200 });
+    stores.push(store);
+    await server.kill();
+    const started = performance.now();
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    await server.start();
+    await eventually(() => store.ping());
+  });
+});
