@@ -37,6 +37,8 @@ export const DEFAULT_FORCE_DAILY_LIMIT = 20;
 export const DEFAULT_ADMIN_RETRY_MS = 3_600_000;
 /** While waiting on another instance's refresh, re-read the store this often in case its event was lost. */
 export const DEFAULT_WAIT_POLL_MS = 250;
+/** How early a timer may fire by the wall clock and still count as due. */
+const TIMER_SLACK_MS = 5;
 /** After a store failure in a background refresh, try again this much later. */
 export const DEFAULT_STORE_RETRY_MS = 2_000;
 
@@ -362,13 +364,15 @@ export class CredentialManager {
     const now = this.#clock.now();
     const valid = Boolean(entry.issued && now < entry.issued.expiresAt);
     if (intent.mode === 'force') return valid && record?.token !== intent.previous ? 'serve' : 'refresh';
+    // Node's timers and Date.now() run on different clocks: a timer set for T may fire at T − 1 ms.
+    const dueBy = intent.mode === 'scheduled' ? now + TIMER_SLACK_MS : now;
     const failure = record?.failure;
-    if (failure && (failure.retryAt === undefined || failure.retryAt > now)) return 'serve';
+    if (failure && (failure.retryAt === undefined || failure.retryAt > dueBy)) return 'serve';
     switch (intent.mode) {
       case 'ensure':
         return valid ? 'serve' : 'refresh';
       case 'scheduled':
-        return valid && now < entry.refreshAt && !failure ? 'serve' : 'refresh';
+        return valid && dueBy < entry.refreshAt && !failure ? 'serve' : 'refresh';
       case 'invalidate':
         return valid && record?.token !== intent.badToken ? 'serve' : 'refresh';
     }

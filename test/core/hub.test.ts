@@ -144,6 +144,23 @@ describe('Hub: proactive refresh', () => {
     expect((await hub.listApps())[0]!.state).toBe('ok');
   });
 
+  it('keeps retrying when timers fire a little early by the wall clock', async () => {
+    /** Node's timers and Date.now() use different clocks: a timer can fire a millisecond "early". */
+    class EarlyClock extends ManualClock {
+      override setTimer(fn: () => void, ms: number): () => void {
+        return super.setTimer(fn, Math.max(0, ms - 1));
+      }
+    }
+    const clock = new EarlyClock(Date.UTC(2026, 5, 1, 2, 0, 0));
+    const { hub, fetcher } = await setup({ clock });
+    const first = await hub.getAccessToken(APP);
+    fetcher.failWith = () => new WeChatError(-1, 'system error', '/cgi-bin/token', 'token');
+    fetcher.failTimes = 2;
+    await clock.advance(7_200_000 - 170_000);
+    expect(fetcher.count(APP)).toBe(4);
+    expect((await hub.getAccessToken(APP)).token).not.toBe(first.token);
+  });
+
   it('never serves a token past its expiry: callers get upstream_unavailable instead', async () => {
     const { hub, fetcher, clock } = await setup();
     await hub.getAccessToken(APP);
