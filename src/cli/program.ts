@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { WxTokenError } from '../errors/index.js';
+import { InvalidRequestError, WxTokenError } from '../errors/index.js';
 import type { CliContext } from './context.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './context.js';
 export { UsageError } from './context.js';
@@ -41,7 +41,8 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (err instanceof UsageError || err instanceof InvalidArgumentError) {
+    // A malformed argument (say, an appid that is not "wx" + 16 hex) is a usage error too.
+    if (err instanceof UsageError || err instanceof InvalidArgumentError || err instanceof InvalidRequestError) {
       ctx.stderr.write(`wxtoken: ${err.message}\n`);
       return EXIT_USAGE;
     }

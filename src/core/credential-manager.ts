@@ -394,7 +394,13 @@ export class CredentialManager {
     const stable = app.grant === 'stable';
     let forceLog = record?.forceLog ?? null;
     const reason: RefreshReason =
-      intent.mode === 'force' ? 'forced' : intent.mode === 'invalidate' ? 'invalidated' : intent.mode === 'scheduled' ? 'scheduled' : intent.reason;
+      intent.mode === 'force'
+        ? 'forced'
+        : intent.mode === 'invalidate'
+          ? 'invalidated'
+          : intent.mode === 'scheduled'
+            ? record?.token ? 'scheduled' : 'initial'
+            : intent.reason;
     try {
       const secret = this.#openSecret(app);
       let wantForce = stable && intent.mode === 'force';

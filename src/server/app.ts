@@ -10,6 +10,7 @@ import { registerHealthRoutes } from './health.js';
 import { buildLoggerOptions } from './logging.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
+import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
 
 /** How often a closing server looks for keep-alive connections whose last request has finished. */
@@ -45,8 +46,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     logger: buildLoggerOptions(opts.logger),
     logController: new LogController({ disableRequestLogging: !opts.logRequests }),
     bodyLimit: opts.bodyLimitBytes,
-    // `/cgi-bin/token/` and `//cgi-bin/token` must reach the hub's handler, never the passthrough.
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // `/cgi-bin/token/` must reach the hub's handler, never the passthrough (which also normalises what it
+    // forwards). Not ignoreDuplicateSlashes: it costs a regex on every request.
+    routerOptions: { ignoreTrailingSlash: true },
     // Fastify answers router-level failures (a malformed URL) here; keep the documented error shape.
     frameworkErrors: (err, _request, reply) => {
       sendFailure(reply, toHttpFailure(err));
@@ -55,7 +57,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   });
 
   const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;
-  const ctx: RouteContext = { service: opts.service, clock: opts.clock, metrics };
+  const ctx: RouteContext = { service: opts.service, clock: opts.clock, metrics, expiry: new ExpiryFormatter() };
 
   if (metrics !== null) {
     // One closure per route, holding its own counts: the hot path bumps a number, no label hashing, no raw URL.

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { TokenService } from '../core/token-service.js';
 import type { ServerMetrics } from './metrics.js';
+import type { ExpiryFormatter } from './token-body.js';
 
 /** What route modules share: the hub, the clock and the (optional) metrics. */
 export interface RouteContext {
@@ -8,4 +9,6 @@ export interface RouteContext {
   readonly clock: Clock;
   /** null when metrics are disabled. */
   readonly metrics: ServerMetrics | null;
+  /** Shared by every route that returns a token body. */
+  readonly expiry: ExpiryFormatter;
 }

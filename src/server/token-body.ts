@@ -14,9 +14,30 @@ export function secondsLeft(expiresAt: number, now: number): number {
   return expiresAt > now ? Math.floor((expiresAt - now) / 1000) : 0;
 }
 
-/** Builds the v1 token body. */
-export function toTokenBody(issued: IssuedToken, now: number): TokenBody {
-  return { access_token: issued.token, expires_in: secondsLeft(issued.expiresAt, now), expires_at: new Date(issued.expiresAt).toISOString() };
+/** Distinct expiry times remembered by ExpiryFormatter; a few per app is plenty, the bound stops a slow leak. */
+export const EXPIRY_FORMAT_CACHE_SIZE = 4096;
+
+/**
+ * Formats expiry times as ISO strings, remembering recent ones: every read of a token shares its expiry, and
+ * `toISOString` is a measurable share of the hot path's cost.
+ */
+export class ExpiryFormatter {
+  readonly #cache = new Map<number, string>();
+
+  iso(expiresAt: number): string {
+    let text = this.#cache.get(expiresAt);
+    if (text === undefined) {
+      if (this.#cache.size >= EXPIRY_FORMAT_CACHE_SIZE) this.#cache.clear();
+      text = new Date(expiresAt).toISOString();
+      this.#cache.set(expiresAt, text);
+    }
+    return text;
+  }
+
+  /** The v1 token body for an issued token at time `now`. */
+  body(issued: IssuedToken, now: number): TokenBody {
+    return { access_token: issued.token, expires_in: secondsLeft(issued.expiresAt, now), expires_at: this.iso(issued.expiresAt) };
+  }
 }
 
 /** fast-json-stringify schema of TokenBody: a response schema is both the contract and the fast serializer. */

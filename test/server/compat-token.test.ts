@@ -102,12 +102,13 @@ describe('GET /cgi-bin/token (WeChat-compatible)', () => {
       }) as typeof fetch,
     });
     const query = `?${new URLSearchParams({ grant_type: 'client_credential', appid: APPID, secret: SECRET })}`;
-    for (const path of ['/cgi-bin/token/', '//cgi-bin/token', '/cgi-bin//token', '/cgi-bin/TOKEN/', '/cgi-bin/Token']) {
+    for (const path of ['/cgi-bin/token/', '/cgi-bin//token', '/cgi-bin///token//', '/cgi-bin/TOKEN/', '/cgi-bin/Token']) {
       const res = await h.app.inject({ url: path + query });
       expect(res.json(), path).toEqual({ access_token: `fake-${APPID}-1`, expires_in: 7200 });
     }
     // Outside the (case-sensitive) passthrough prefixes: nothing answers, nothing is forwarded.
     expect((await h.app.inject({ url: `/CGI-BIN/token${query}` })).statusCode).toBe(404);
+    expect((await h.app.inject({ url: `//cgi-bin/token${query}` })).statusCode).toBe(404);
     const stable = await h.app.inject({ method: 'POST', url: '/cgi-bin/Stable_Token', payload: { grant_type: 'client_credential', appid: APPID, secret: SECRET } });
     expect(stable.json()).toEqual({ access_token: `fake-${APPID}-1`, expires_in: 7200 });
     expect(forwarded).toBe(0);

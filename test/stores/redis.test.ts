@@ -234,6 +234,23 @@ describe.skipIf(binary.skip)('RedisStore through a Redis outage', () => {
     });
   });
 
+  it('rejects within commandTimeoutMs when Redis hangs, and carries on when it wakes', async () => {
+    const store = await createRedisStore(server.url, { commandTimeoutMs: 300 });
+    stores.push(store);
+    await store.ping();
+    server.pause();
+    try {
+      const started = performance.now();
+      await expect(store.getApp('wx1')).rejects.toThrow(StoreUnavailableError);
+      const elapsed = performance.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(250);
+      expect(elapsed).toBeLessThan(1_000);
+    } finally {
+      server.resume();
+    }
+    await eventually(() => store.ping());
+  });
+
   it('survives the server being killed outright', async () => {
     const store = await createRedisStore(server.url, { maxReconnectDelayMs: 200 });
     stores.push(store);

@@ -25,6 +25,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port and directory, and waits until it answers. */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open but nothing answers, like a hung server. */
+  pause(): void;
+  /** Unfreezes it (SIGCONT). */
+  resume(): void;
   /** Stops it if running and removes its directory. Idempotent. */
   cleanup(): Promise<void>;
 }
@@ -115,9 +119,12 @@ export async function startRedisServer(): Promise<RedisServer> {
     stop: () => signal('SIGTERM'),
     kill: () => signal('SIGKILL'),
     start,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async cleanup() {
       if (cleaned) return;
       cleaned = true;
+      child?.kill('SIGCONT');
       await signal('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },

@@ -4,7 +4,7 @@ import { AppNotFoundError, NotFoundError } from '../../errors/index.js';
 import { assertAppid } from '../appid.js';
 import type { AdminKeyCheck } from '../auth.js';
 import type { RouteContext } from '../context.js';
-import { toTokenBody, tokenBodySchema, type TokenBody } from '../token-body.js';
+import { tokenBodySchema, type TokenBody } from '../token-body.js';
 
 /** An app's status as GET /v1/apps shows it: times as ISO strings, no secret, no token. */
 export interface AppStatusBody {
@@ -127,7 +127,7 @@ function toKeyInfoBody(k: ClientKeyInfo): { name: string; apps: string[]; create
  * before anything else (body parsing included) happens.
  */
 export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adminKey: AdminKeyCheck): void {
-  const { service, clock } = ctx;
+  const { service, clock, expiry } = ctx;
 
   app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     try {
@@ -170,7 +170,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adm
       assertAppid(appid);
       const issued = await service.refresh(appid);
       reply.header('cache-control', 'no-store');
-      return toTokenBody(issued, clock.now());
+      return expiry.body(issued, clock.now());
     },
   );
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authorizeClient } from '../auth.js';
 import type { RouteContext } from '../context.js';
-import { toTokenBody, tokenBodySchema, type TokenBody } from '../token-body.js';
+import { tokenBodySchema, type TokenBody } from '../token-body.js';
 
 interface AppParams {
   appid: string;
@@ -18,7 +18,7 @@ const invalidateBodySchema = {
  * scoped to the app. Tokens are never cacheable by intermediaries.
  */
 export function registerAccessTokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { service, clock, metrics } = ctx;
+  const { service, clock, metrics, expiry } = ctx;
 
   // The hot path: a synchronous key check, one service call, a precompiled serializer. No hooks, no schema
   // validation (the appid check is one regex), no logging.
@@ -31,7 +31,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: RouteContex
       const issued = await service.getAccessToken(appid);
       metrics?.tokenRead(appid, 'v1');
       reply.header('cache-control', 'no-store');
-      return toTokenBody(issued, clock.now());
+      return expiry.body(issued, clock.now());
     },
   );
 
@@ -54,7 +54,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: RouteContex
       const issued = await service.invalidate(appid, request.body.access_token);
       metrics?.tokenRead(appid, 'v1');
       reply.header('cache-control', 'no-store');
-      return toTokenBody(issued, clock.now());
+      return expiry.body(issued, clock.now());
     },
   );
 }

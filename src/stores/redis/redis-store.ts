@@ -262,11 +262,17 @@ export class RedisStore implements Store {
 
   async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     this.#assertOpen();
+    let result: T;
     try {
-      return await fn();
+      result = await fn();
     } catch (error) {
+      // Reported here too, not only on connection events: a command can fail on a socket that has seen the
+      // server's FIN before ioredis emits 'close'.
+      this.#outage.down(error);
       throw this.#wrap(operation, error);
     }
+    this.#outage.up();
+    return result;
   }
 
   #wrap(operation: string, error: unknown): WxTokenError {
