@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { cli, CLI, load, machine, startProcess } from './lib.mjs';
+import { cli, CLI, load, machine, median, startProcess } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+/** Throughput runs per configuration (1 and 3 instances alternate); the table shows medians. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PROPAGATION_ROUNDS = Number(process.env.BENCH_PROPAGATION_ROUNDS ?? 50);
 /** Compressed lifetimes for the fetch count: 7200 s → 6 s; refresh 1.5 s before expiry, so one fetch per 4.5 s. */
 const SHORT_TTL_S = 6;
@@ -157,12 +159,24 @@ async function stopHubs(hubs) {
 const tokenPath = `/v1/apps/${APPID}/access-token`;
 
 /** Throughput of token reads: 100 connections on one instance, or spread over several (parallel runs, summed). */
-async function throughput(hubs, headers) {
+async function throughput(hubs, headers, duration = DURATION) {
   const per = Math.floor(100 / hubs.length);
   const connections = hubs.map((_, i) => (i === 0 ? 100 - per * (hubs.length - 1) : per));
-  await Promise.all(hubs.map((h, i) => load(`${h.url}${tokenPath}`, { connections: connections[i], duration: 2, headers })));
-  const runs = await Promise.all(hubs.map((h, i) => load(`${h.url}${tokenPath}`, { connections: connections[i], duration: DURATION, headers })));
+  const runs = await Promise.all(hubs.map((h, i) => load(`${h.url}${tokenPath}`, { connections: connections[i], duration, headers })));
   return { rps: runs.reduce((s, r) => s + r.rps, 0), p99: Math.max(...runs.map((r) => r.p99)), p50: Math.max(...runs.map((r) => r.p50)) };
+}
+
+/** Medians over ROUNDS alternating runs on one instance and on all of them, after a warm-up of each. */
+async function compareThroughput(hubs, headers) {
+  await throughput(hubs.slice(0, 1), headers, 2);
+  await throughput(hubs, headers, 2);
+  const rows = { one: [], all: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    rows.one.push(await throughput(hubs.slice(0, 1), headers));
+    rows.all.push(await throughput(hubs, headers));
+  }
+  const summary = (rs) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) });
+  return { one: summary(rows.one), three: summary(rows.all) };
 }
 
 /** Forced refresh on A, then tight polling of the others until every one serves the new token; ms per round. */
@@ -226,8 +240,7 @@ try {
 
     const [a, b, c] = await startHubs(3, storeUrl, sim.url);
     await json(`${a.url}${tokenPath}`, { headers });
-    const one = await throughput([a], headers);
-    const three = await throughput([a, b, c], headers);
+    const { one, three } = await compareThroughput([a, b, c], headers);
     const prop = await propagation([a, b, c], headers);
     await stopHubs([a, b, c]);
     const fetches = await fetchesPerLifetime(ns(server.url, 'lifetimes'), shortSim);
@@ -239,7 +252,7 @@ try {
   const f0 = (n) => n.toFixed(0);
   const f1 = (n) => n.toFixed(1);
   const out = [
-    `bench:cluster on ${machine()} — token reads: ${DURATION} s per run, 100 keep-alive connections (autocannon in this process); 3 instances: three parallel runs of 34/33/33 connections, req/s summed, worst p99`,
+    `bench:cluster on ${machine()} — token reads: medians of ${ROUNDS} runs × ${DURATION} s, 100 keep-alive connections (autocannon in this process); 3 instances: three parallel runs of 34/33/33 connections, req/s summed, worst p50/p99 of the three`,
     '',
     '| store | instances | req/s | p50 ms | p99 ms |',
     '|---|---|---|---|---|',

@@ -12,7 +12,7 @@ const APPID = 'wx0123456789abcdef';
 const SECRET = 'bench-secret-0123456789abcdef0123';
 
 const dir = await mkdtemp(join(tmpdir(), 'wxtoken-bench-'));
-const env = { WXTOKEN_MASTER_KEY: randomBytes(32).toString('hex'), WXTOKEN_ADMIN_KEY: 'bench-admin-key', WXTOKEN_LOG_LEVEL: 'warn', S: SECRET };
+const env = { WXTOKEN_MASTER_KEY: randomBytes(32).toString('hex'), WXTOKEN_ADMIN_KEY: 'bench-admin-key-0123456789', WXTOKEN_LOG_LEVEL: 'warn', S: SECRET };
 const procs = [];
 try {
   const sim = await startProcess([CLI, 'simulate', '--listen', '127.0.0.1:0', '--app', `${APPID}:${SECRET}`]);

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { isObject } from './records.js';
 import type { StoreEvent, StoreListener } from './store.js';
 
 /**
@@ -36,4 +38,44 @@ export class ListenerSet {
   clear(): void {
     this.#entries.clear();
   }
+}
+
+/**
+ * The subscribers of one instance of a store shared by several (Redis, PostgreSQL). Other instances learn of a
+ * write from a published message {"origin": <instance id>, "event": StoreEvent}; the writer delivers its own
+ * writes directly when they succeed, so the echo of its own message is skipped by origin.
+ */
+export class EventRelay extends ListenerSet {
+  readonly #origin = randomUUID();
+
+  /** The message that announces `event` to the other instances. */
+  message(event: StoreEvent): string {
+    return JSON.stringify({ origin: this.#origin, event });
+  }
+
+  /** Delivers another instance's message; ignores own echoes and anything unrecognised (e.g. from a newer wxtoken). */
+  receive(text: string | undefined): void {
+    const message = decodeMessage(text);
+    if (message === null || message.origin === this.#origin) return;
+    this.emit(message.event);
+  }
+}
+
+function decodeMessage(text: string | undefined): { origin: string; event: StoreEvent } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch {
+    return null;
+  }
+  if (!isObject(value) || typeof value.origin !== 'string' || !isObject(value.event)) return null;
+  const e = value.event;
+  if (e.type === 'app' && typeof e.appid === 'string') return { origin: value.origin, event: { type: 'app', appid: e.appid } };
+  if (e.type === 'client-key' && typeof e.name === 'string') {
+    return { origin: value.origin, event: { type: 'client-key', name: e.name } };
+  }
+  if (e.type === 'credential' && typeof e.key === 'string' && typeof e.version === 'number') {
+    return { origin: value.origin, event: { type: 'credential', key: e.key, version: e.version } };
+  }
+  return null;
 }

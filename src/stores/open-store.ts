@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { ConfigError } from '../errors/index.js';
+import { parseUrl, redactUrl } from './config.js';
 import { createMemoryStore } from './memory/index.js';
 import { createSqliteStore, DEFAULT_SQLITE_PATH } from './sqlite/index.js';
 import type { Store } from './store.js';
@@ -56,7 +57,7 @@ export function parseStoreUrl(url: string, label = 'store URL'): StoreLocation {
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(value)?.[1]?.toLowerCase();
   // A Windows drive letter (C:\...) parses as a one-letter scheme; it is a path, not a URL.
   if (scheme === undefined || scheme.length === 1) {
-    throw new ConfigError(`${label} ${JSON.stringify(redact(value))} has no scheme; ${EXPECTED} (a file: sqlite:${value})`);
+    throw new ConfigError(`${label} ${JSON.stringify(redactUrl(value))} has no scheme; ${EXPECTED} (a file: sqlite:${value})`);
   }
   const rest = value.slice(scheme.length + 1);
 
@@ -126,19 +127,9 @@ async function loadBackend<T>(specifier: string, name: string): Promise<T> {
 
 /** `scheme://host:port/path` without user, password or query (which may carry a password too). */
 function describeNetworkUrl(value: string, label: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new ConfigError(`${label} ${JSON.stringify(redact(value))} is not a valid URL`);
-  }
+  const parsed = parseUrl(value, label);
   if (parsed.hostname === '' && parsed.pathname.replace(/^\/+/, '') === '') {
-    throw new ConfigError(`${label} ${JSON.stringify(redact(value))} names no host`);
+    throw new ConfigError(`${label} ${JSON.stringify(redactUrl(value))} names no host`);
   }
   return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-}
-
-/** Hides anything between `//` and `@` (user:password) and any query string. */
-function redact(value: string): string {
-  return value.replace(/\/\/[^/?#]*@/, '//***@').replace(/\?.*$/, '?***');
 }

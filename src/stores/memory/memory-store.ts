@@ -1,6 +1,8 @@
 import { systemClock, type Clock } from '../../core/clock.js';
 import { StoreUnavailableError } from '../../errors/index.js';
+import { assertTtl } from '../arguments.js';
 import { ListenerSet } from '../events.js';
+import { compareText } from '../records.js';
 import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
 
 /** Options for a MemoryStore. */
@@ -32,7 +34,7 @@ export class MemoryStore implements Store {
 
   async listApps(): Promise<AppRecord[]> {
     this.#assertOpen();
-    return [...this.#apps.values()].sort((a, b) => (a.appid < b.appid ? -1 : a.appid > b.appid ? 1 : 0));
+    return [...this.#apps.values()].sort((a, b) => compareText(a.appid, b.appid));
   }
 
   async getApp(appid: string): Promise<AppRecord | null> {
@@ -75,7 +77,7 @@ export class MemoryStore implements Store {
 
   async listClientKeys(): Promise<ClientKeyRecord[]> {
     this.#assertOpen();
-    return [...this.#clientKeys.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.#clientKeys.values()].sort((a, b) => compareText(a.name, b.name));
   }
 
   async addClientKey(key: ClientKeyRecord): Promise<boolean> {
@@ -135,11 +137,6 @@ export class MemoryStore implements Store {
 /** Creates an empty in-memory store. */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   return new MemoryStore(options);
-}
-
-/** Rejects a lease TTL that is not a positive finite number of milliseconds. */
-export function assertTtl(ttlMs: number): void {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`lease ttlMs must be a positive number, got ${ttlMs}`);
 }
 
 function frozenCopy<T>(value: T): T {

@@ -1,9 +1,7 @@
 import pg from 'pg';
 import { systemClock, type CancelTimer } from '../../core/clock.js';
+import { reconnectDelayMs } from '../outage.js';
 import { quoteIdent } from './options.js';
-
-/** First delay before re-opening a dropped LISTEN connection; doubled per failed attempt up to the cap. */
-const FIRST_RECONNECT_DELAY_MS = 50;
 
 /** What the LISTEN connection reports to its store. */
 export interface ListenerEvents {
@@ -93,7 +91,7 @@ export class ChannelListener {
 
   #scheduleReconnect(): void {
     if (this.#stopped || this.#cancelRetry) return;
-    const delay = Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** Math.min(this.#attempt, 16), this.#maxDelayMs);
+    const delay = reconnectDelayMs(this.#attempt, this.#maxDelayMs);
     this.#attempt++;
     this.#cancelRetry = systemClock.setTimer(() => {
       this.#cancelRetry = undefined;

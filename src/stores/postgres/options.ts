@@ -1,5 +1,9 @@
 import type { ClientConfig, PoolConfig } from 'pg';
 import { ConfigError } from '../../errors/index.js';
+import { parseUrl, positiveOption } from '../config.js';
+import type { StoreLogger } from '../outage.js';
+
+export type { StoreLogger };
 
 /** Where the tables live when no schema is given: PostgreSQL's default schema. Tables are prefixed `wxtoken_`. */
 export const DEFAULT_SCHEMA = 'public';
@@ -35,11 +39,6 @@ export const MIGRATION_TIMEOUT_MS = 30_000;
 
 /** Schema names are used as quoted identifiers and in the NOTIFY channel (≤ 63 bytes with its `wxtoken_`). */
 const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,54}$/;
-
-/** Where the store reports connection trouble; pino-compatible (object first, then message). */
-export interface StoreLogger {
-  warn(obj: object, msg: string): void;
-}
 
 /** Options for a PostgreSQL store. */
 export interface PostgresStoreOptions {
@@ -80,12 +79,7 @@ export interface ResolvedPostgresOptions {
  * `schema` are pg's own (sslmode, application_name...).
  */
 export function resolvePostgresOptions(url: string, options: PostgresStoreOptions = {}): ResolvedPostgresOptions {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigError(`PostgreSQL store URL ${JSON.stringify(redact(url))} is not a valid URL`);
-  }
+  const parsed = parseUrl(url, 'PostgreSQL store URL');
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new ConfigError(`PostgreSQL store URL must start with postgres:// or postgresql://, got ${JSON.stringify(`${parsed.protocol}//`)}`);
   }
@@ -137,13 +131,5 @@ export function quoteIdent(name: string): string {
 }
 
 function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`PostgreSQL store ${name} must be a positive number, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** Hides user:password and the query. */
-function redact(value: string): string {
-  return value.replace(/\/\/[^/?#]*@/, '//***@').replace(/\?.*$/, '?***');
+  return positiveOption(`PostgreSQL store ${name}`, value);
 }

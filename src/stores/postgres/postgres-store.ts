@@ -22,26 +22,17 @@
  * StoreUnavailableError within about a second while the server is down; the pool opens new connections when it
  * returns, so the store recovers without being recreated.
  */
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { StoreUnavailableError, WxTokenError } from '../../errors/index.js';
-import { ListenerSet } from '../events.js';
-import { assertTtl } from '../memory/memory-store.js';
+import { StoreUnavailableError } from '../../errors/index.js';
+import { assertExpectedVersion, assertTtl } from '../arguments.js';
+import { EventRelay } from '../events.js';
+import { OutageReport, storeUnavailable } from '../outage.js';
+import { credentialDocuments } from '../records.js';
 import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
 import { ChannelListener } from './listener.js';
 import { migrate } from './migrations.js';
-import { quoteIdent, resolvePostgresOptions, type PostgresStoreOptions, type ResolvedPostgresOptions, type StoreLogger } from './options.js';
-import {
-  appFromRow,
-  clientKeyFromRow,
-  credentialDocuments,
-  credentialFromRow,
-  decodeNotification,
-  encodeNotification,
-  type AppRow,
-  type ClientKeyRow,
-  type CredentialRow,
-} from './rows.js';
+import { quoteIdent, resolvePostgresOptions, type PostgresStoreOptions, type ResolvedPostgresOptions } from './options.js';
+import { appFromRow, clientKeyFromRow, credentialFromRow, type AppRow, type ClientKeyRow, type CredentialRow } from './rows.js';
 
 /** A Store on PostgreSQL; see the module comment for the schema and the delivery guarantees. */
 export class PostgresStore implements Store {
@@ -49,8 +40,7 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #resolved: ResolvedPostgresOptions;
   readonly #sql: ReturnType<typeof statements>;
-  readonly #origin = randomUUID();
-  readonly #listeners = new ListenerSet();
+  readonly #listeners = new EventRelay();
   readonly #outage: OutageReport;
   #listener: ChannelListener | undefined;
   #listening: Promise<void> | undefined;
@@ -62,7 +52,7 @@ export class PostgresStore implements Store {
     this.#pool = pool;
     this.#resolved = resolved;
     this.#sql = statements(quoteIdent(resolved.schema));
-    this.#outage = new OutageReport(resolved.logger, this.description);
+    this.#outage = new OutageReport('PostgreSQL', this.description, resolved.logger);
     // An idle pooled connection that dies emits 'error' on the pool; unhandled, it would crash the process.
     pool.on('error', (error) => this.#outage.down(error));
   }
@@ -92,9 +82,7 @@ export class PostgresStore implements Store {
   }
 
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
-    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
-      throw new RangeError(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
-    }
+    assertExpectedVersion(expectedVersion);
     const version = expectedVersion + 1;
     const { failure, forceLog } = credentialDocuments(record);
     const values = [record.key, version, record.token, record.expiresAt, record.obtainedAt, failure, forceLog];
@@ -161,7 +149,9 @@ export class PostgresStore implements Store {
     if (this.#listener) return;
     this.#listening ??= (async () => {
       const listener = new ChannelListener(this.#resolved.client, this.#resolved.channel, this.#resolved.maxReconnectDelayMs, {
-        notification: (payload) => this.#onNotification(payload),
+        notification: (payload) => {
+          if (!this.#closed) this.#listeners.receive(payload);
+        },
         lost: (error) => this.#outage.down(error),
         listening: () => this.#outage.up(),
       });
@@ -170,11 +160,11 @@ export class PostgresStore implements Store {
       } catch (error) {
         await listener.stop();
         this.#outage.down(error);
-        throw this.#wrap('subscribe', error);
+        throw this.#outage.wrap('subscribe', error);
       }
       if (this.#closed) {
         await listener.stop();
-        throw this.#wrap('subscribe', new Error('closed while subscribing'));
+        throw this.#outage.wrap('subscribe', new Error('closed while subscribing'));
       }
       this.#listener = listener;
     })().finally(() => {
@@ -183,17 +173,9 @@ export class PostgresStore implements Store {
     await this.#listening;
   }
 
-  #onNotification(payload: string | undefined): void {
-    if (this.#closed) return;
-    const message = decodeNotification(payload);
-    // Our own writes were delivered when they committed.
-    if (message === null || message.origin === this.#origin) return;
-    this.#listeners.emit(message.event);
-  }
-
   /** Runs a write statement ending in `SELECT pg_notify($n-1, $n) FROM written`; delivers `event` if it wrote. */
   async #write(operation: string, text: string, values: unknown[], event: StoreEvent): Promise<boolean> {
-    const rows = await this.#query(operation, text, [...values, this.#resolved.channel, encodeNotification(this.#origin, event)]);
+    const rows = await this.#query(operation, text, [...values, this.#resolved.channel, this.#listeners.message(event)]);
     if (rows.length === 0) return false;
     this.#listeners.emit(event);
     return true;
@@ -201,22 +183,8 @@ export class PostgresStore implements Store {
 
   async #query<R extends object>(operation: string, text: string, values: unknown[]): Promise<R[]> {
     this.#assertOpen();
-    let result: pg.QueryResult<R>;
-    try {
-      result = await this.#pool.query<R>(text, values);
-    } catch (error) {
-      this.#outage.down(error);
-      throw this.#wrap(operation, error);
-    }
-    this.#outage.up();
+    const result = await this.#outage.call(operation, () => this.#pool.query<R>(text, values));
     return result.rows;
-  }
-
-  #wrap(operation: string, error: unknown): WxTokenError {
-    if (error instanceof WxTokenError) return error;
-    return new StoreUnavailableError(`PostgreSQL store ${this.description}: ${operation} failed: ${messageOf(error)}`, {
-      cause: safeCause(error),
-    });
   }
 
   #assertOpen(): void {
@@ -234,10 +202,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   try {
     await migrate(resolved.client, resolved.schema);
   } catch (error) {
-    if (error instanceof WxTokenError) throw error;
-    throw new StoreUnavailableError(`PostgreSQL store ${resolved.description}: cannot open: ${messageOf(error)}`, {
-      cause: safeCause(error),
-    });
+    throw storeUnavailable(`PostgreSQL store ${resolved.description}: cannot open`, error);
   }
   return new PostgresStore(new pg.Pool(resolved.pool), resolved);
 }
@@ -291,47 +256,4 @@ function statements(s: string) {
     releaseLease: `DELETE FROM ${s}.wxtoken_leases WHERE name = $1 AND owner = $2`,
     time: `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`,
   };
-}
-
-/** Reports an outage once when it starts and once when it ends, however many calls fail in between. */
-class OutageReport {
-  #down = false;
-  readonly #logger: StoreLogger | undefined;
-  readonly #description: string;
-
-  constructor(logger: StoreLogger | undefined, description: string) {
-    this.#logger = logger;
-    this.#description = description;
-  }
-
-  down(error: unknown): void {
-    if (this.#down) return;
-    this.#down = true;
-    this.#logger?.warn(
-      { store: this.#description, err: messageOf(error) },
-      'PostgreSQL store unreachable; store calls fail with store_unavailable until it returns',
-    );
-  }
-
-  up(): void {
-    if (!this.#down) return;
-    this.#down = false;
-    this.#logger?.warn({ store: this.#description }, 'PostgreSQL store reachable again');
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * A copy of `error` fit to keep as a cause: pg's errors carry `detail`, `where` and the like, which can quote row
- * values (tokens, sealed secrets); a logger serialising the cause would print them.
- */
-function safeCause(error: unknown): Error {
-  const copy = new Error(messageOf(error));
-  copy.name = error instanceof Error ? error.name : 'Error';
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') (copy as Error & { code: string }).code = code;
-  return copy;
 }

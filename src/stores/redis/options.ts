@@ -1,5 +1,9 @@
 import type { RedisOptions } from 'ioredis';
 import { ConfigError } from '../../errors/index.js';
+import { parseUrl, positiveOption } from '../config.js';
+import { reconnectDelayMs, type StoreLogger } from '../outage.js';
+
+export type { StoreLogger };
 
 /**
  * Namespace of every key and channel. A different prefix per environment lets several share one Redis (or one
@@ -25,14 +29,6 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;
  * is back within ~2 s of Redis returning, at the cost of one cheap TCP connect every 2 s during an outage.
  */
 export const DEFAULT_MAX_RECONNECT_DELAY_MS = 2_000;
-
-/** First reconnection delay; doubled per attempt up to maxReconnectDelayMs. */
-const FIRST_RECONNECT_DELAY_MS = 50;
-
-/** Where the store reports connection trouble; pino-compatible (object first, then message). */
-export interface StoreLogger {
-  warn(obj: object, msg: string): void;
-}
 
 /** Options for a Redis store. */
 export interface RedisStoreOptions {
@@ -66,12 +62,7 @@ export interface ResolvedRedisOptions {
  * bad option or URL part in a ConfigError (never echoing a password).
  */
 export function resolveRedisOptions(url: string, options: RedisStoreOptions = {}): ResolvedRedisOptions {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigError(`Redis store URL ${JSON.stringify(redact(url))} is not a valid URL`);
-  }
+  const parsed = parseUrl(url, 'Redis store URL');
   const scheme = parsed.protocol;
   if (scheme !== 'redis:' && scheme !== 'rediss:') {
     throw new ConfigError(`Redis store URL must start with redis:// or rediss://, got ${JSON.stringify(`${scheme}//`)}`);
@@ -121,7 +112,8 @@ export function resolveRedisOptions(url: string, options: RedisStoreOptions = {}
       autoResendUnfulfilledCommands: false,
       connectTimeout: connectTimeoutMs,
       commandTimeout: commandTimeoutMs,
-      retryStrategy: (attempt: number) => Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** Math.min(attempt - 1, 16), maxReconnectDelayMs),
+      // ioredis counts attempts from 1.
+      retryStrategy: (attempt: number) => reconnectDelayMs(attempt - 1, maxReconnectDelayMs),
       // The subscriber connection re-subscribes on its own after a reconnection.
       autoResubscribe: true,
     },
@@ -129,13 +121,5 @@ export function resolveRedisOptions(url: string, options: RedisStoreOptions = {}
 }
 
 function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`Redis store ${name} must be a positive number of milliseconds, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** Hides user:password and the query. */
-function redact(value: string): string {
-  return value.replace(/\/\/[^/?#]*@/, '//***@').replace(/\?.*$/, '?***');
+  return positiveOption(`Redis store ${name}`, value, ' of milliseconds');
 }

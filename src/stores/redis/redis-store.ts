@@ -23,23 +23,15 @@
  * rejects with StoreUnavailableError within about a second while Redis is down; ioredis keeps reconnecting in the
  * background (capped backoff) and the subscriber re-subscribes, so the store recovers without being recreated.
  */
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { StoreUnavailableError, WxTokenError } from '../../errors/index.js';
-import { ListenerSet } from '../events.js';
-import { assertTtl } from '../memory/memory-store.js';
+import { StoreUnavailableError } from '../../errors/index.js';
+import { assertExpectedVersion, assertTtl } from '../arguments.js';
+import { EventRelay } from '../events.js';
+import { OutageReport } from '../outage.js';
+import { compareText } from '../records.js';
 import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
-import { resolveRedisOptions, type RedisStoreOptions, type ResolvedRedisOptions, type StoreLogger } from './options.js';
-import {
-  decodeApp,
-  decodeClientKey,
-  decodeCredential,
-  decodeMessage,
-  encodeApp,
-  encodeClientKey,
-  encodeCredential,
-  encodeMessage,
-} from './records.js';
+import { resolveRedisOptions, type RedisStoreOptions, type ResolvedRedisOptions } from './options.js';
+import { decodeApp, decodeClientKey, decodeCredential, encodeApp, encodeClientKey, encodeCredential } from './records.js';
 import { defineScripts, type RedisScripts } from './scripts.js';
 
 /** The cluster hash tag shared by every key of the store. */
@@ -71,8 +63,7 @@ export class RedisStore implements Store {
   readonly #redis: Redis;
   readonly #scripts: RedisScripts;
   readonly #keys: Keys;
-  readonly #origin = randomUUID();
-  readonly #listeners = new ListenerSet();
+  readonly #listeners = new EventRelay();
   readonly #outage: OutageReport;
   #subscriber: Redis | undefined;
   #subscribing: Promise<void> | undefined;
@@ -84,7 +75,7 @@ export class RedisStore implements Store {
     this.#redis = redis;
     this.#keys = keysFor(resolved.keyPrefix);
     this.#scripts = defineScripts(redis);
-    this.#outage = new OutageReport(resolved.logger, this.description);
+    this.#outage = new OutageReport('Redis', this.description, resolved.logger);
     redis.on('error', (error: unknown) => this.#outage.down(error));
     redis.on('close', () => {
       if (!this.#closed) this.#outage.down(new Error('connection closed'));
@@ -96,7 +87,7 @@ export class RedisStore implements Store {
     const fields = await this.#run('list apps', () => this.#redis.hgetall(this.#keys.apps));
     return Object.entries(fields)
       .map(([appid, v]) => decodeApp(v, appid))
-      .sort((a, b) => compare(a.appid, b.appid));
+      .sort((a, b) => compareText(a.appid, b.appid));
   }
 
   async getApp(appid: string): Promise<AppRecord | null> {
@@ -106,14 +97,14 @@ export class RedisStore implements Store {
 
   async putApp(app: AppRecord): Promise<void> {
     const event: StoreEvent = { type: 'app', appid: app.appid };
-    await this.#run('write app', () => this.#scripts.putApp(this.#keys.apps, app.appid, encodeApp(app), this.#keys.channel, this.#message(event)));
+    await this.#run('write app', () => this.#scripts.putApp(this.#keys.apps, app.appid, encodeApp(app), this.#keys.channel, this.#listeners.message(event)));
     this.#listeners.emit(event);
   }
 
   async deleteApp(appid: string): Promise<boolean> {
     const event: StoreEvent = { type: 'app', appid };
     const existed = await this.#run('delete app', () =>
-      this.#scripts.deleteApp(this.#keys.apps, this.#keys.credentials, appid, this.#keys.channel, this.#message(event)),
+      this.#scripts.deleteApp(this.#keys.apps, this.#keys.credentials, appid, this.#keys.channel, this.#listeners.message(event)),
     );
     if (existed !== 1) return false;
     this.#listeners.emit(event);
@@ -126,9 +117,7 @@ export class RedisStore implements Store {
   }
 
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
-    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
-      throw new RangeError(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
-    }
+    assertExpectedVersion(expectedVersion);
     const version = expectedVersion + 1;
     const event: StoreEvent = { type: 'credential', key: record.key, version };
     const written = await this.#run('write credential', () =>
@@ -138,7 +127,7 @@ export class RedisStore implements Store {
         expectedVersion,
         encodeCredential(record, version),
         this.#keys.channel,
-        this.#message(event),
+        this.#listeners.message(event),
       ),
     );
     if (written !== 1) return false;
@@ -150,13 +139,13 @@ export class RedisStore implements Store {
     const fields = await this.#run('list client keys', () => this.#redis.hgetall(this.#keys.clientKeys));
     return Object.entries(fields)
       .map(([name, v]) => decodeClientKey(v, name))
-      .sort((a, b) => compare(a.name, b.name));
+      .sort((a, b) => compareText(a.name, b.name));
   }
 
   async addClientKey(key: ClientKeyRecord): Promise<boolean> {
     const event: StoreEvent = { type: 'client-key', name: key.name };
     const added = await this.#run('add client key', () =>
-      this.#scripts.addClientKey(this.#keys.clientKeys, key.name, encodeClientKey(key), this.#keys.channel, this.#message(event)),
+      this.#scripts.addClientKey(this.#keys.clientKeys, key.name, encodeClientKey(key), this.#keys.channel, this.#listeners.message(event)),
     );
     if (added !== 1) return false;
     this.#listeners.emit(event);
@@ -166,7 +155,7 @@ export class RedisStore implements Store {
   async deleteClientKey(name: string): Promise<boolean> {
     const event: StoreEvent = { type: 'client-key', name };
     const existed = await this.#run('delete client key', () =>
-      this.#scripts.deleteClientKey(this.#keys.clientKeys, name, this.#keys.channel, this.#message(event)),
+      this.#scripts.deleteClientKey(this.#keys.clientKeys, name, this.#keys.channel, this.#listeners.message(event)),
     );
     if (existed !== 1) return false;
     this.#listeners.emit(event);
@@ -218,7 +207,7 @@ export class RedisStore implements Store {
     } catch (error) {
       this.#closed = true;
       this.#redis.disconnect();
-      throw this.#wrap('connect', error);
+      throw this.#outage.wrap('connect', error);
     }
   }
 
@@ -235,11 +224,11 @@ export class RedisStore implements Store {
         await subscriber.subscribe(this.#keys.channel);
       } catch (error) {
         subscriber.disconnect();
-        throw this.#wrap('subscribe', error);
+        throw this.#outage.wrap('subscribe', error);
       }
       if (this.#closed) {
         subscriber.disconnect();
-        throw this.#wrap('subscribe', new Error('closed while subscribing'));
+        throw this.#outage.wrap('subscribe', new Error('closed while subscribing'));
       }
       this.#subscriber = subscriber;
     })().finally(() => {
@@ -249,37 +238,14 @@ export class RedisStore implements Store {
   }
 
   #onMessage(channel: string, text: string): void {
-    if (channel !== this.#keys.channel || this.#closed) return;
-    const message = decodeMessage(text);
-    // Our own writes were delivered when they succeeded.
-    if (message === null || message.origin === this.#origin) return;
-    this.#listeners.emit(message.event);
-  }
-
-  #message(event: StoreEvent): string {
-    return encodeMessage(this.#origin, event);
+    if (channel === this.#keys.channel && !this.#closed) this.#listeners.receive(text);
   }
 
   async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     this.#assertOpen();
-    let result: T;
-    try {
-      result = await fn();
-    } catch (error) {
-      // Reported here too, not only on connection events: a command can fail on a socket that has seen the
-      // server's FIN before ioredis emits 'close'.
-      this.#outage.down(error);
-      throw this.#wrap(operation, error);
-    }
-    this.#outage.up();
-    return result;
-  }
-
-  #wrap(operation: string, error: unknown): WxTokenError {
-    if (error instanceof WxTokenError) return error;
-    return new StoreUnavailableError(`Redis store ${this.description}: ${operation} failed: ${messageOf(error)}`, {
-      cause: safeCause(error),
-    });
+    // A failure is reported as an outage here too, not only on connection events: a command can fail on a socket
+    // that has seen the server's FIN before ioredis emits 'close'.
+    return this.#outage.call(operation, fn);
   }
 
   #assertOpen(): void {
@@ -298,33 +264,6 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
   return store;
 }
 
-/** Reports an outage once when it starts and once when it ends, however many calls fail in between. */
-class OutageReport {
-  #down = false;
-  readonly #logger: StoreLogger | undefined;
-  readonly #description: string;
-
-  constructor(logger: StoreLogger | undefined, description: string) {
-    this.#logger = logger;
-    this.#description = description;
-  }
-
-  down(error: unknown): void {
-    if (this.#down) return;
-    this.#down = true;
-    this.#logger?.warn(
-      { store: this.#description, err: messageOf(error) },
-      'Redis store unreachable; store calls fail with store_unavailable until it returns',
-    );
-  }
-
-  up(): void {
-    if (!this.#down) return;
-    this.#down = false;
-    this.#logger?.warn({ store: this.#description }, 'Redis store reachable again');
-  }
-}
-
 /** Closes politely when connected, else at once (QUIT cannot be sent without a connection). */
 async function quit(redis: Redis): Promise<void> {
   if (redis.status === 'ready') {
@@ -336,24 +275,4 @@ async function quit(redis: Redis): Promise<void> {
     }
   }
   redis.disconnect();
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * A copy of `error` fit to keep as a cause: ioredis attaches the failed command and its arguments (records, tokens,
- * an AUTH password) to its errors, and a logger serialising the cause would print them.
- */
-function safeCause(error: unknown): Error {
-  const copy = new Error(messageOf(error));
-  copy.name = error instanceof Error ? error.name : 'Error';
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') (copy as Error & { code: string }).code = code;
-  return copy;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -2,9 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type CancelTimer, type Clock } from '../../core/clock.js';
-import { ConfigError, StoreUnavailableError, WxTokenError } from '../../errors/index.js';
+import { StoreUnavailableError, type WxTokenError } from '../../errors/index.js';
+import { assertTtl } from '../arguments.js';
+import { positiveOption } from '../config.js';
 import { ListenerSet } from '../events.js';
-import { assertTtl } from '../memory/memory-store.js';
+import { storeUnavailable } from '../outage.js';
 import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
 import {
   appFromRow,
@@ -307,10 +309,7 @@ export class SqliteStore implements Store {
   }
 
   #wrap(operation: string, error: unknown): WxTokenError {
-    if (error instanceof WxTokenError) return error;
-    // better-sqlite3 messages name the SQLite failure (SQLITE_BUSY, disk I/O...), never bound values.
-    const detail = error instanceof Error ? `: ${error.message}` : '';
-    return new StoreUnavailableError(`SQLite store ${this.#path}: ${operation} failed${detail}`, { cause: error });
+    return storeUnavailable(`SQLite store ${this.#path}: ${operation} failed`, error);
   }
 
   #assertOpen(): void {
@@ -328,9 +327,7 @@ export async function createSqliteStore(path: string = DEFAULT_SQLITE_PATH, opti
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     return new SqliteStore(path, options);
   } catch (error) {
-    if (error instanceof WxTokenError) throw error;
-    const detail = error instanceof Error ? `: ${error.message}` : '';
-    throw new StoreUnavailableError(`SQLite store ${path}: cannot open${detail}`, { cause: error });
+    throw storeUnavailable(`SQLite store ${path}: cannot open`, error);
   }
 }
 
@@ -403,8 +400,5 @@ function eventFromChange(row: ChangeRow): StoreEvent | null {
 }
 
 function positive(option: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`SQLite store option ${option} must be a positive number of milliseconds, got ${value}`);
-  }
-  return value;
+  return positiveOption(`SQLite store option ${option}`, value, ' of milliseconds');
 }

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { createServer, DEFAULT_PASSTHROUGH_PREFIXES } from '../../src/server/index.js';
+import { FakeTokenService } from '../server/fake-token-service.js';
+
+const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+
+describe('docs/api.md', () => {
+  it('has a section for every route the server registers', async () => {
+    const app = createServer({ service: new FakeTokenService(new ManualClock()), adminKey: 'admin-key-0123456789abcdef' });
+    const routes: Array<{ methods: string[]; url: string }> = [];
+    app.addHook('onRoute', (route) => {
+      routes.push({ methods: [route.method].flat().map(String), url: route.url });
+    });
+    await app.ready();
+    await app.close();
+
+    const headings = [...doc.matchAll(/^### `([^`]+)`/gm)].map((m) => m[1]!);
+    const wildcards = routes.filter((r) => r.url.endsWith('*'));
+    expect(wildcards.map((r) => r.url).sort()).toEqual(DEFAULT_PASSTHROUGH_PREFIXES.map((p) => `${p}*`).sort());
+    const passthroughHeading = [...doc.matchAll(/^### `ANY .*$/gm)].map((m) => m[0])[0];
+    for (const r of wildcards) expect(passthroughHeading, `passthrough heading lists ${r.url}`).toContain(r.url);
+
+    const missing: string[] = [];
+    // Fastify adds a HEAD route beside each GET; it needs no section of its own.
+    for (const r of routes.filter((x) => !x.url.endsWith('*') && !(x.methods.length === 1 && x.methods[0] === 'HEAD'))) {
+      const path = r.url.replace(/:([A-Za-z]+)/g, '{$1}');
+      // `all` routes (the compat token endpoints) register every method; the doc names the one callers use.
+      const methods = r.methods.length > 2 ? r.methods.filter((m) => headings.includes(`${m} ${path}`)).slice(0, 1) : r.methods;
+      if (methods.length === 0) missing.push(`(any method) ${path}`);
+      for (const m of methods) if (!headings.includes(`${m} ${path}`)) missing.push(`${m} ${path}`);
+    }
+    expect(missing, 'routes without a "### `METHOD /path`" section in docs/api.md').toEqual([]);
+  });
+});
