@@ -69,6 +69,56 @@ describe.each(['classic', 'stable'] as const)('hub end to end (%s grant)', (gran
   }, 40_000);
 });
 
+describe('hub end to end: concurrency over HTTP', () => {
+  it('answers 500 concurrent first requests with one upstream fetch and one token', async () => {
+    const { sim, hub, key } = await stack('classic', { prefetch: false }, { latencyMs: 200 });
+    const answers = await Promise.all(Array.from({ length: 500 }, () => getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(new Set(answers.map((a) => a.body['access_token'])).size).toBe(1);
+    expect(tokenFetches(sim, APPID)).toBe(1);
+    expect(sim.state.counters(APPID).maxConcurrentTokenFetches).toBe(1);
+  });
+
+  it('refreshes once for 200 concurrent invalidations of the current token, never for an old one', async () => {
+    const { sim, hub, key } = await stack('classic', {}, { tokenTtlSeconds: 7200, graceSeconds: 300 });
+    const first = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+    const before = tokenFetches(sim, APPID);
+    const report = (token: unknown) =>
+      fetch(`${hub.url}/v1/apps/${APPID}/access-token/invalidate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ access_token: token }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+    const answers = await Promise.all(Array.from({ length: 200 }, () => report(first.body['access_token'])));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(new Set(answers.map((a) => a.body['access_token'])).size).toBe(1);
+    expect(tokenFetches(sim, APPID) - before).toBe(1);
+    await report(first.body['access_token']);
+    expect(tokenFetches(sim, APPID) - before).toBe(1);
+  });
+
+  it('stable grant: a report inside the 30 s force spacing waits, and WeChat never sees two forces closer than that', async () => {
+    const spacing = { forceSpacingMs: 1_500 };
+    const { sim, hub, key } = await stack('stable', spacing, { tokenTtlSeconds: 7200, graceSeconds: 300, stableWindowSeconds: 300, forceSpacingSeconds: 1.5 });
+    const report = async (token: unknown) => {
+      const r = await fetch(`${hub.url}/v1/apps/${APPID}/access-token/invalidate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ access_token: token }),
+      });
+      return { at: Date.now(), body: (await r.json()) as Record<string, unknown> };
+    };
+    const first = await getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key);
+    const second = await report(first.body['access_token']);
+    const third = await report(second.body['access_token']);
+    const { requests, rotations } = sim.state.counters(APPID);
+    expect(requests.stableForce).toBe(2);
+    expect(rotations.stableForce).toBe(2); // both forces rotated: neither came inside WeChat's spacing
+    expect(third.body['access_token']).not.toBe(second.body['access_token']);
+    expect(third.at - second.at).toBeGreaterThanOrEqual(1_400);
+  });
+});
+
 describe('hub end to end: persistence and secrets', () => {
   it('a restart with a valid stored token makes no upstream call; the SQLite file holds no plaintext secret', async () => {
     const { sim, simUrl, hub, key, dir, storeUrl } = await stack('classic', { refreshLeadMs: 200, serveMarginMs: 100, referenceLifetimeMs: 60_000 }, { tokenTtlSeconds: 60, graceSeconds: 30 });
