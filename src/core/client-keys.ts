@@ -1,4 +1,4 @@
-import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { hash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { ConflictError, InvalidRequestError } from '../errors/index.js';
 import type { ClientKeyRecord, Store } from '../stores/store.js';
 import type { ClientKeyInfo } from './token-service.js';
@@ -10,7 +10,7 @@ const KEY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** SHA-256 of a presented key, the only form in which keys are stored. */
 export function hashClientKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /**

@@ -189,6 +189,10 @@ export class Hub implements TokenService {
     return existed;
   }
 
+  async hasApp(appid: string): Promise<boolean> {
+    return this.#manager.has(appid) || (APPID_PATTERN.test(appid) && (await this.#store.getApp(appid)) !== null);
+  }
+
   async verifySecret(appid: string, secret: string): Promise<boolean> {
     const app = this.#manager.app(appid) ?? (APPID_PATTERN.test(appid) ? await this.#store.getApp(appid) : null);
     if (!app) return false;

@@ -49,6 +49,8 @@ export interface TokenService {
   putApp(appid: string, app: { secret: string; grant: Grant }): Promise<{ created: boolean }>;
   /** Returns whether the app existed. */
   removeApp(appid: string): Promise<boolean>;
+  /** Whether the app is registered (without loading every app's status). */
+  hasApp(appid: string): Promise<boolean>;
   /** Constant-time check of an AppSecret against the stored one (false for unknown apps). */
   verifySecret(appid: string, secret: string): Promise<boolean>;
 

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'conflict',
   'credentials_rejected',
   'forbidden',
+  'internal_error',
   'invalid_config',
   'invalid_request',
   'not_found',

@@ -131,6 +131,10 @@ export class FakeTokenService implements TokenService {
     return this.apps.delete(appid);
   }
 
+  async hasApp(appid: string): Promise<boolean> {
+    return this.apps.has(appid);
+  }
+
   async verifySecret(appid: string, secret: string): Promise<boolean> {
     const app = this.apps.get(appid);
     const stored = sha256(app?.secret ?? '');

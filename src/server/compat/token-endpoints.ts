@@ -50,9 +50,8 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
     if (secret === undefined || secret === '') return replies.error(COMPAT_ERRORS.appsecretMissing);
     try {
       if (typeof secret !== 'string' || !(await secretAccepted(appid, secret))) {
-        // Distinguish as WeChat does; the app list is read only on this failure path.
-        const known = (await service.listApps()).some((a) => a.appid === appid);
-        return replies.error(known ? COMPAT_ERRORS.invalidAppsecret : COMPAT_ERRORS.invalidAppid);
+        // Distinguish an unknown app from a wrong secret, as WeChat does (appids are not secret).
+        return replies.error((await service.hasApp(appid)) ? COMPAT_ERRORS.invalidAppsecret : COMPAT_ERRORS.invalidAppid);
       }
       const issued = await service.getAccessToken(appid);
       metrics?.tokenRead(appid, 'compat');
