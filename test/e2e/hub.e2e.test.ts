@@ -18,7 +18,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function stack(grant: Grant, hubTuning: object = {}, simOptions: object = {}) {
+async function stack(grant: Grant, hubTuning: Parameters<typeof startHub>[2] = {}, simOptions: object = {}) {
   const { sim, url: simUrl } = await startSimulator({ ...SIM, ...simOptions });
   cleanups.push(() => sim.close());
   const { dir, cleanup } = await tempDir();
@@ -71,9 +71,10 @@ describe.each(['classic', 'stable'] as const)('hub end to end (%s grant)', (gran
 
 describe('hub end to end: concurrency over HTTP', () => {
   it('answers 500 concurrent first requests with one upstream fetch and one token', async () => {
-    const { sim, hub, key } = await stack('classic', { prefetch: false }, { latencyMs: 200 });
+    // A generous upstream timeout: this test is about sharing one fetch, not about a loaded machine's latency.
+    const { sim, hub, key } = await stack('classic', { prefetch: false, upstreamTimeoutMs: 10_000 }, { latencyMs: 200 });
     const answers = await Promise.all(Array.from({ length: 500 }, () => getJson(`${hub.url}/v1/apps/${APPID}/access-token`, key)));
-    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => a.status !== 200).map((a) => a.body)).toEqual([]);
     expect(new Set(answers.map((a) => a.body['access_token'])).size).toBe(1);
     expect(tokenFetches(sim, APPID)).toBe(1);
     expect(sim.state.counters(APPID).maxConcurrentTokenFetches).toBe(1);

@@ -32,13 +32,18 @@ export interface RunningHub {
 }
 
 /** Starts a hub the way `wxtoken serve` does, with test tuning. */
-export async function startHub(storeUrl: string, upstream: string, tuning: Partial<HubOptions> = {}): Promise<RunningHub> {
+export async function startHub(
+  storeUrl: string,
+  upstream: string,
+  tuning: Partial<HubOptions> & { upstreamTimeoutMs?: number } = {},
+): Promise<RunningHub> {
   const store = await openStore(storeUrl, {});
+  const { upstreamTimeoutMs = 1_000, ...hubTuning } = tuning;
   const hub = new Hub({
     store,
     secrets: createSecretBox(MASTER_KEY),
-    fetcher: createWeChatFetcher({ baseUrl: upstream, timeoutMs: 1_000 }),
-    ...tuning,
+    fetcher: createWeChatFetcher({ baseUrl: upstream, timeoutMs: upstreamTimeoutMs }),
+    ...hubTuning,
   });
   await hub.start();
   const server = createServer({ service: hub, events: hub.events, adminKey: ADMIN_KEY, upstreamBaseUrl: upstream });
