@@ -38,7 +38,8 @@ export class StoreClock implements Clock {
       const before = this.#base.now();
       const storeNow = await this.#storeTime();
       const after = this.#base.now();
-      this.#offsetMs = storeNow - (before + after) / 2;
+      // Whole milliseconds: stores keep times as integers (PostgreSQL bigint rejects 1795468554648.5).
+      this.#offsetMs = Math.round(storeNow - (before + after) / 2);
     } catch {
       // An unreachable store is reported by readiness checks; the last offset stays the best estimate.
     }

@@ -4,6 +4,7 @@ export { ConfigError } from './config-error.js';
 export { ConflictError } from './conflict-error.js';
 export { CredentialsRejectedError } from './credentials-rejected-error.js';
 export { ForbiddenError } from './forbidden-error.js';
+export { InternalError } from './internal-error.js';
 export { InvalidRequestError } from './invalid-request-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';

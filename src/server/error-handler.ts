@@ -28,7 +28,8 @@ const FASTIFY_BAD_INPUT: Readonly<Record<string, string>> = {
 
 /** Maps any thrown value to the status, code and message an API caller sees. Bad input never becomes a 500. */
 export function toHttpFailure(err: unknown): HttpFailure {
-  if (err instanceof WxTokenError) {
+  // Internal errors are logged in full but shown to callers only as "internal error".
+  if (err instanceof WxTokenError && err.code !== INTERNAL_ERROR_CODE) {
     return { status: err.status, code: err.code, message: err.message, retryAfterSeconds: err.retryAfterSeconds };
   }
   const fe = err as Partial<FastifyError> | null;

@@ -1,4 +1,4 @@
-import { StoreUnavailableError, WxTokenError } from '../errors/index.js';
+import { InternalError, StoreUnavailableError, WxTokenError } from '../errors/index.js';
 
 /** Where a store reports connection trouble; pino-compatible (object first, then message). */
 export interface StoreLogger {
@@ -40,6 +40,23 @@ export function storeUnavailable(context: string, error: unknown): WxTokenError 
   return new StoreUnavailableError(`${context}: ${messageOf(error)}`, { cause: safeCause(error) });
 }
 
+/** SQLSTATE classes that mean the server is unreachable or refusing work: 08 connection, 53 resources, 57 operator. */
+const PG_UNAVAILABLE_CLASSES = new Set(['08', '53', '57']);
+/** Redis replies that mean "not now" rather than "this call is wrong". */
+const REDIS_UNAVAILABLE_REPLY = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)\b/;
+
+/**
+ * Whether the backend itself answered the call with an error (a SQL error, a Redis error reply): the server is
+ * reachable, so this is a fault in the call, not an outage.
+ */
+export function answeredByBackend(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, code, severity, message } = error as { name?: unknown; code?: unknown; severity?: unknown; message?: unknown };
+  if (typeof severity === 'string' && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return !PG_UNAVAILABLE_CLASSES.has(code.slice(0, 2));
+  if (name === 'ReplyError') return !REDIS_UNAVAILABLE_REPLY.test(String(message));
+  return false;
+}
+
 /**
  * Runs a networked store's backend calls and reports an outage once when it starts and once when it ends,
  * however many calls fail in between.
@@ -63,6 +80,10 @@ export class OutageReport {
     try {
       result = await fn();
     } catch (error) {
+      if (answeredByBackend(error)) {
+        this.up();
+        throw new InternalError(`${this.#backend} store ${this.#description}: ${operation} was rejected: ${messageOf(error)}`, { cause: safeCause(error) });
+      }
       this.down(error);
       throw this.wrap(operation, error);
     }

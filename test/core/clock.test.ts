@@ -44,4 +44,15 @@ describe('StoreClock', () => {
     await clock.sync();
     expect(clock.offsetMs).toBe(30_000);
   });
+
+  it('keeps whole milliseconds even when the round trip has an odd length (stores keep integer times)', async () => {
+    const local = new ManualClock(1_000_000);
+    const clock = new StoreClock(local, async () => {
+      await local.advance(1); // a 1 ms round trip: the midpoint falls on a half millisecond
+      return 5_000_000;
+    });
+    await clock.sync();
+    expect(Number.isInteger(clock.offsetMs)).toBe(true);
+    expect(Number.isInteger(clock.now())).toBe(true);
+  });
 });

@@ -43,3 +43,14 @@ describe('reconnectDelayMs', () => {
     expect([0, 1, 2, 3, 10, 100].map((a) => reconnectDelayMs(a, 2_000))).toEqual([50, 100, 200, 400, 2_000, 2_000]);
   });
 });
+
+describe('answeredByBackend', () => {
+  it('tells a backend that rejected a call from one that could not be reached', async () => {
+    const { answeredByBackend } = await import('../../src/stores/outage.js');
+    expect(answeredByBackend(Object.assign(new Error('invalid input syntax for type bigint'), { severity: 'ERROR', code: '22P02' }))).toBe(true);
+    expect(answeredByBackend(Object.assign(new Error('terminating connection'), { severity: 'FATAL', code: '57P01' }))).toBe(false);
+    expect(answeredByBackend(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(answeredByBackend(Object.assign(new Error('ERR wrong number of arguments'), { name: 'ReplyError' }))).toBe(true);
+    expect(answeredByBackend(Object.assign(new Error('LOADING Redis is loading'), { name: 'ReplyError' }))).toBe(false);
+  });
+});
