@@ -91,6 +91,23 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
   }
 }
 
+/**
+ * Runs a short management command against the store (no background refreshes) and always closes what it opened.
+ * `upstream` is only needed by commands that may call WeChat.
+ */
+export async function withHub<T>(
+  ctx: CliContext,
+  flags: { store?: string | undefined; upstream?: string | undefined },
+  run: (runtime: HubRuntime) => Promise<T>,
+): Promise<T> {
+  const runtime = await openHub(ctx, { storeUrl: resolveStoreUrl(flags.store, ctx.env), upstream: resolveUpstream(flags.upstream, ctx.env), background: false });
+  try {
+    return await run(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
 /** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`); port 0 picks a free port. */
 export function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);

@@ -91,13 +91,8 @@ export class Hub implements TokenService {
     this.#log = options.logger ?? silentLogger;
     this.#healthCheckMs = options.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS;
     this.#resyncIntervalMs = options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS;
-    const { store, secrets, fetcher, clock, random, randomBytes, logger, instanceId, healthCheckMs, resyncIntervalMs, ...tuning } = options;
-    void healthCheckMs;
-    void resyncIntervalMs;
-    void store;
-    void secrets;
-    void clock;
-    void logger;
+    // What is left after the hub's own options is the credential manager's tuning.
+    const { store: _store, secrets: _secrets, fetcher, clock: _clock, random, randomBytes, logger: _logger, instanceId, healthCheckMs: _h, resyncIntervalMs: _r, ...tuning } = options;
     this.#manager = new CredentialManager({
       ...tuning,
       store: this.#store,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
-import { openHub, resolveStoreUrl, resolveUpstream } from '../runtime.js';
+import { withHub } from '../runtime.js';
 import { parseGrant, storeOption } from './shared-options.js';
 import { formatTable, formatTime } from './format.js';
 import type { Grant } from '../../stores/store.js';
@@ -23,13 +23,10 @@ export function registerApp(program: Command, ctx: CliContext): void {
       if (Boolean(opts.secretStdin) === Boolean(opts.secretEnv)) throw new UsageError('give exactly one of --secret-stdin or --secret-env VAR');
       const secret = opts.secretStdin ? await readSecret(ctx.stdin) : ctx.env[opts.secretEnv!];
       if (!secret) throw new UsageError(opts.secretStdin ? 'no secret on standard input' : `environment variable ${opts.secretEnv} is empty or unset`);
-      const runtime = await openHub(ctx, { storeUrl: resolveStoreUrl(opts.store, ctx.env), upstream: resolveUpstream(undefined, ctx.env), background: false });
-      try {
+      await withHub(ctx, { store: opts.store }, async (runtime) => {
         const { created } = await runtime.hub.putApp(appid, { secret, grant: opts.grant });
         ctx.stdout.write(`${created ? 'added' : 'updated'} app ${appid} (grant ${opts.grant})\n`);
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 
   app
@@ -38,8 +35,7 @@ export function registerApp(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON instead of a table')
     .addOption(storeOption())
     .action(async (opts: { json?: boolean; store?: string }) => {
-      const runtime = await openHub(ctx, { storeUrl: resolveStoreUrl(opts.store, ctx.env), upstream: resolveUpstream(undefined, ctx.env), background: false });
-      try {
+      await withHub(ctx, { store: opts.store }, async (runtime) => {
         const apps = await runtime.hub.listApps();
         if (opts.json) {
           ctx.stdout.write(`${JSON.stringify(apps, null, 2)}\n`);
@@ -51,9 +47,7 @@ export function registerApp(program: Command, ctx: CliContext): void {
         }
         const rows = apps.map((a) => [a.appid, a.grant, a.state, formatTime(a.tokenExpiresAt), formatTime(a.lastRefreshAt), a.lastError ? `${a.lastError.code}${a.lastError.errcode !== undefined ? ` (${a.lastError.errcode})` : ''}` : '']);
         ctx.stdout.write(formatTable(['APPID', 'GRANT', 'STATE', 'TOKEN EXPIRES', 'LAST REFRESH', 'LAST ERROR'], rows));
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 
   app
@@ -62,13 +56,10 @@ export function registerApp(program: Command, ctx: CliContext): void {
     .argument('<appid>', 'the AppID')
     .addOption(storeOption())
     .action(async (appid: string, opts: { store?: string }) => {
-      const runtime = await openHub(ctx, { storeUrl: resolveStoreUrl(opts.store, ctx.env), upstream: resolveUpstream(undefined, ctx.env), background: false });
-      try {
+      await withHub(ctx, { store: opts.store }, async (runtime) => {
         if (!(await runtime.hub.removeApp(appid))) throw new Error(`app ${appid} is not registered`);
         ctx.stdout.write(`removed app ${appid}\n`);
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
-import { openHub, resolveStoreUrl, resolveUpstream } from '../runtime.js';
+import { withHub } from '../runtime.js';
 import { formatTable, formatTime } from './format.js';
 import { storeOption } from './shared-options.js';
 
@@ -18,14 +18,11 @@ export function registerKey(program: Command, ctx: CliContext): void {
     .action(async (opts: { name: string; apps: string; store?: string }) => {
       const apps = opts.apps.split(',').map((a) => a.trim()).filter(Boolean);
       if (apps.length === 0) throw new UsageError('--apps needs at least one AppID, or *');
-      const runtime = await openHub(ctx, { storeUrl: resolveStoreUrl(opts.store, ctx.env), upstream: resolveUpstream(undefined, ctx.env), background: false });
-      try {
+      await withHub(ctx, { store: opts.store }, async (runtime) => {
         const secret = await runtime.hub.createClientKey(opts.name, apps);
         ctx.stderr.write(`created key ${opts.name} for ${apps.join(', ')}; store it now, it cannot be shown again:\n`);
         ctx.stdout.write(`${secret}\n`);
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 
   key
@@ -34,15 +31,12 @@ export function registerKey(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON instead of a table')
     .addOption(storeOption())
     .action(async (opts: { json?: boolean; store?: string }) => {
-      const runtime = await openHub(ctx, { storeUrl: resolveStoreUrl(opts.store, ctx.env), upstream: resolveUpstream(undefined, ctx.env), background: false });
-      try {
+      await withHub(ctx, { store: opts.store }, async (runtime) => {
         const keys = await runtime.hub.listClientKeys();
         if (opts.json) ctx.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
         else if (keys.length === 0) ctx.stdout.write('no keys yet: create one with `wxtoken key create --name NAME --apps APPID`\n');
         else ctx.stdout.write(formatTable(['NAME', 'APPS', 'CREATED'], keys.map((k) => [k.name, k.apps.join(','), formatTime(k.createdAt)])));
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 
   key
@@ -51,12 +45,9 @@ export function registerKey(program: Command, ctx: CliContext): void {
     .argument('<name>', 'the key name')
     .addOption(storeOption())
     .action(async (name: string, opts: { store?: string }) => {
-      const runtime = await openHub(ctx, { storeUrl: resolveStoreUrl(opts.store, ctx.env), upstream: resolveUpstream(undefined, ctx.env), background: false });
-      try {
+      await withHub(ctx, { store: opts.store }, async (runtime) => {
         if (!(await runtime.hub.revokeClientKey(name))) throw new Error(`no key named ${name}`);
         ctx.stdout.write(`revoked key ${name}\n`);
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { openHub, resolveStoreUrl, resolveUpstream } from '../runtime.js';
+import { withHub } from '../runtime.js';
 import { storeOption, upstreamOption } from './shared-options.js';
 
 /** Registers `wxtoken token APPID [--force]`. */
@@ -14,8 +14,7 @@ export function registerToken(program: Command, ctx: CliContext): void {
     .addOption(storeOption())
     .addOption(upstreamOption())
     .action(async (appid: string, opts: { force?: boolean; json?: boolean; store?: string; upstream?: string }) => {
-      const runtime = await openHub(ctx, { storeUrl: resolveStoreUrl(opts.store, ctx.env), upstream: resolveUpstream(opts.upstream, ctx.env), background: false });
-      try {
+      await withHub(ctx, { store: opts.store, upstream: opts.upstream }, async (runtime) => {
         const issued = opts.force ? await runtime.hub.refresh(appid) : await runtime.hub.getAccessToken(appid);
         if (opts.json) {
           const expiresIn = Math.max(0, Math.floor((issued.expiresAt - Date.now()) / 1000));
@@ -23,8 +22,6 @@ export function registerToken(program: Command, ctx: CliContext): void {
         } else {
           ctx.stdout.write(`${issued.token}\n`);
         }
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 }
