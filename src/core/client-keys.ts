@@ -7,6 +7,8 @@ import { APPID_PATTERN } from './token-service.js';
 /** Client keys look like `wxt_<43 base64url chars>`: 256 random bits, recognisable in logs and secret scanners. */
 export const CLIENT_KEY_PREFIX = 'wxt_';
 const KEY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Bound on remembered presented keys; a fleet has far fewer distinct keys than this. */
+const RECENT_KEYS_LIMIT = 1_024;
 
 /** SHA-256 of a presented key, the only form in which keys are stored. */
 export function hashClientKey(key: string): string {
@@ -20,6 +22,11 @@ export function hashClientKey(key: string): string {
  */
 export class KeyRing {
   #byHash = new Map<string, ClientKeyRecord>();
+  /**
+   * Keys recently presented, by their text, so the hot path skips hashing: a service presents the same key on
+   * every request. Only keys that matched are remembered, so strangers cannot grow it; cleared on every reload.
+   */
+  #recent = new Map<string, ClientKeyRecord>();
   readonly #store: Store;
   readonly #randomBytes: (size: number) => Buffer;
   readonly #now: () => number;
@@ -34,12 +41,20 @@ export class KeyRing {
   async reload(): Promise<void> {
     const keys = await this.#store.listClientKeys();
     this.#byHash = new Map(keys.map((k) => [k.hash, k]));
+    this.#recent = new Map();
   }
 
   /** The key record for a presented key, or null. */
   authenticate(presented: string): ClientKeyRecord | null {
+    const recent = this.#recent.get(presented);
+    if (recent) return recent;
     if (!presented.startsWith(CLIENT_KEY_PREFIX)) return null;
-    return this.#byHash.get(hashClientKey(presented)) ?? null;
+    const record = this.#byHash.get(hashClientKey(presented)) ?? null;
+    if (record) {
+      if (this.#recent.size >= RECENT_KEYS_LIMIT) this.#recent.clear();
+      this.#recent.set(presented, record);
+    }
+    return record;
   }
 
   /** Creates a key scoped to `apps` (`['*']` = all) and returns it; only its hash is stored. */
@@ -68,6 +83,7 @@ export class KeyRing {
   async revoke(name: string): Promise<boolean> {
     const existed = await this.#store.deleteClientKey(name);
     for (const [hash, record] of this.#byHash) if (record.name === name) this.#byHash.delete(hash);
+    this.#recent = new Map();
     return existed;
   }
 }

@@ -130,9 +130,10 @@ export class Hub implements TokenService {
     this.#unsubscribe = undefined;
   }
 
-  async getAccessToken(appid: string): Promise<IssuedToken> {
-    if (!this.#manager.has(appid)) await this.#discover(appid);
-    return this.#manager.get(appid);
+  getAccessToken(appid: string): Promise<IssuedToken> {
+    // Not async: the hot path returns the manager's (usually already resolved) promise without another hop.
+    if (this.#manager.has(appid)) return this.#manager.get(appid);
+    return this.#discover(appid).then(() => this.#manager.get(appid));
   }
 
   async invalidate(appid: string, badToken: string): Promise<IssuedToken> {
