@@ -3,7 +3,7 @@ import { Hub, type HubOptions } from '../core/hub.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import { StoreClock } from '../core/store-clock.js';
-import { systemClock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { createWeChatFetcher } from '../core/token-fetcher.js';
 import { createSecretBox } from '../core/secret-box.js';
 import { loadMasterKey } from '../core/master-key.js';
@@ -29,6 +29,8 @@ export function resolveUpstream(flag: string | undefined, env: NodeJS.ProcessEnv
 export interface HubRuntime {
   readonly hub: Hub;
   readonly store: Store;
+  /** The hub's clock (aligned on the store's for Redis/PostgreSQL): anything reporting expiry must use it. */
+  readonly clock: Clock;
   close(): Promise<void>;
 }
 
@@ -71,13 +73,19 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
       clock,
       logger,
       instanceId: randomUUID(),
-      prefetch: options.background,
+      background: options.background,
       ...options.tuning,
     });
-    await hub.start();
+    try {
+      await hub.start();
+    } catch (err) {
+      await hub.stop();
+      throw err;
+    }
     return {
       hub,
       store,
+      clock,
       async close() {
         await hub.stop();
         storeClock?.stop();

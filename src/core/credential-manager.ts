@@ -67,6 +67,11 @@ export interface CredentialManagerOptions {
   storeRetryMs?: number;
   /** Fetch a token for every app without one as soon as it is known (default true). */
   prefetch?: boolean;
+  /**
+   * Refresh proactively on timers (default true). A short-lived process (a CLI command) sets false: it must
+   * neither start refreshes it would abandon on exit nor race the running hub for them.
+   */
+  background?: boolean;
 }
 
 type Intent =
@@ -134,6 +139,7 @@ export class CredentialManager {
       waitPollMs: options.waitPollMs ?? DEFAULT_WAIT_POLL_MS,
       storeRetryMs: options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS,
       prefetch: options.prefetch ?? true,
+      background: options.background ?? true,
     };
     for (const [name, value] of Object.entries(this.#o)) {
       if (typeof value === 'number' && !(Number.isFinite(value) && value >= 0)) {
@@ -245,11 +251,15 @@ export class CredentialManager {
       .sort((a, b) => a.appid.localeCompare(b.appid));
   }
 
-  /** Cancels every timer; flights in progress finish but schedule nothing new. */
-  stop(): void {
+  /**
+   * Cancels every timer and resolves once refreshes in progress have finished (a fetched token is written before
+   * the store closes). Flights that have not taken a lease yet give up.
+   */
+  async stop(): Promise<void> {
     this.#stopped = true;
     for (const entry of this.#entries.values()) entry.cancelTimer?.();
     for (const appid of this.#waiters.keys()) this.#wake(appid);
+    await this.#flights.settled();
   }
 
   #status(entry: Entry, now: number): AppStatus {
@@ -291,7 +301,7 @@ export class CredentialManager {
   #schedule(entry: Entry): void {
     entry.cancelTimer?.();
     entry.cancelTimer = undefined;
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#o.background) return;
     const { cred } = entry;
     const now = this.#clock.now();
     let at: number | undefined;
@@ -324,6 +334,7 @@ export class CredentialManager {
     const lease = `refresh:${appid}`;
     const waitDeadline = this.#clock.now() + this.#o.leaseTtlMs * 2;
     for (;;) {
+      if (this.#stopped) throw new UpstreamUnavailableError(`the hub is shutting down; no refresh for app ${appid}`);
       const entry = this.#requireEntry(appid);
       const record = await this.#read(entry);
       const verdict = this.#verdict(entry, record, intent);
@@ -374,6 +385,10 @@ export class CredentialManager {
       case 'scheduled':
         return valid && dueBy < entry.refreshAt && !failure ? 'serve' : 'refresh';
       case 'invalidate':
+        if (valid && record?.token === intent.badToken && this.#forcesExhausted(entry, now)) {
+          // Only a force could replace it and none is left today: another report must not cost another call.
+          return 'serve';
+        }
         return valid && record?.token !== intent.badToken ? 'serve' : 'refresh';
     }
   }
@@ -382,7 +397,8 @@ export class CredentialManager {
   #serve(entry: Entry, intent: Intent): IssuedToken {
     const now = this.#clock.now();
     const failure = entry.cred?.failure;
-    const invalidated = intent.mode === 'invalidate' && entry.cred?.token === intent.badToken;
+    // A reported token is still handed back when only a force could replace it and none is left today.
+    const invalidated = intent.mode === 'invalidate' && entry.cred?.token === intent.badToken && !this.#forcesExhausted(entry, now);
     if (entry.issued && now < entry.issued.expiresAt && !invalidated) return entry.issued;
     if (failure) throw failureError(entry.app.appid, failure, now);
     throw new UpstreamUnavailableError(`no valid token for app ${entry.app.appid} yet`);
@@ -403,7 +419,8 @@ export class CredentialManager {
             : intent.reason;
     try {
       const secret = this.#openSecret(app);
-      let wantForce = stable && intent.mode === 'force';
+      // With no token to replace (a first fetch, a failed app), normal mode is enough and spends no force.
+      let wantForce = stable && intent.mode === 'force' && intent.previous !== null;
       let token = wantForce ? null : await this.#fetcher.fetchToken({ appid: app.appid, secret, grant: app.grant }, { force: false });
       // Stable normal mode hands back the token WeChat considers current; if that is the one a caller reported
       // (someone else did not replace it), only a force refresh can replace it.
@@ -418,8 +435,21 @@ export class CredentialManager {
           this.#log.warn({ appid: app.appid }, 'force refresh limit reached; keeping the token WeChat reports as current');
         } else {
           const now = this.#clock.now();
-          token = await this.#fetcher.fetchToken({ appid: app.appid, secret, grant: app.grant }, { force: true });
-          forceLog = { day: shanghaiDay(now), count: (forceLog && forceLog.day === shanghaiDay(now) ? forceLog.count : 0) + 1, lastAt: now };
+          const today = shanghaiDay(now);
+          try {
+            token = await this.#fetcher.fetchToken({ appid: app.appid, secret, grant: app.grant }, { force: true });
+            forceLog = { day: today, count: (forceLog && forceLog.day === today ? forceLog.count : 0) + 1, lastAt: now };
+          } catch (err) {
+            // 45009 on a force call means today's 20 forces are gone (spent elsewhere, or our count was lost). That
+            // limits force mode only: normal mode has its own quota, so this must not become an app-wide failure.
+            if (!(err instanceof WeChatError && err.category === 'quota')) throw err;
+            forceLog = { day: today, count: this.#o.forceDailyLimit, lastAt: now };
+            if (intent.mode === 'force' || !token) {
+              await this.#write(entry, record, { ...(record ?? emptyRecord(app.appid)), version: 0, forceLog });
+              throw new QuotaExhaustedError(`WeChat refused a force refresh for app ${app.appid}: ${err.message}`);
+            }
+            this.#log.warn({ appid: app.appid }, 'WeChat refused a force refresh; keeping the token it reports as current');
+          }
         }
       }
       if (!token) throw new UpstreamUnavailableError(`no token obtained for app ${app.appid}`);
@@ -442,6 +472,10 @@ export class CredentialManager {
       if (intent.mode === 'force') throw this.#failureFor(entry, err);
       return this.#serve(entry, intent);
     }
+  }
+
+  #forcesExhausted(entry: Entry, now: number): boolean {
+    return entry.app.grant === 'stable' && 'exhausted' in this.#forceGate(entry.cred?.forceLog ?? null, now);
   }
 
   #forceGate(log: ForceLog | null, now: number): { ok: true } | { waitUntil: number } | { exhausted: true } {
@@ -537,6 +571,11 @@ export class CredentialManager {
     this.#waiters.delete(appid);
     for (const wake of waiters) wake();
   }
+}
+
+/** A credential record with no token yet. */
+function emptyRecord(appid: string): CredentialRecord {
+  return { key: accessTokenKey(appid), version: 0, token: null, expiresAt: 0, obtainedAt: 0, failure: null, forceLog: null };
 }
 
 /** The caller-facing error for a recorded refresh failure. */

@@ -34,6 +34,7 @@ export interface HubOptions
       | 'waitPollMs'
       | 'storeRetryMs'
       | 'prefetch'
+      | 'background'
     >
   > {
   store: Store;
@@ -79,6 +80,7 @@ export class Hub implements TokenService {
   readonly #keys: KeyRing;
   readonly #healthCheckMs: number;
   readonly #resyncIntervalMs: number;
+  readonly #background: boolean;
   #unsubscribe: (() => Promise<void>) | undefined;
   #cancelHealth: (() => void) | undefined;
   #storeHealthy = true;
@@ -91,6 +93,7 @@ export class Hub implements TokenService {
     this.#log = options.logger ?? silentLogger;
     this.#healthCheckMs = options.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS;
     this.#resyncIntervalMs = options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS;
+    this.#background = options.background ?? true;
     // What is left after the hub's own options is the credential manager's tuning.
     const { store: _store, secrets: _secrets, fetcher, clock: _clock, random, randomBytes, logger: _logger, instanceId, healthCheckMs: _h, resyncIntervalMs: _r, ...tuning } = options;
     this.#manager = new CredentialManager({
@@ -118,14 +121,14 @@ export class Hub implements TokenService {
     await this.#keys.reload();
     await this.#reloadApps();
     this.#lastResync = this.#clock.now();
-    this.#scheduleHealthCheck();
+    if (this.#background) this.#scheduleHealthCheck();
   }
 
-  /** Stops timers and the subscription; the caller closes the store. */
+  /** Stops timers and the subscription and waits for refreshes in progress; the caller closes the store. */
   async stop(): Promise<void> {
-    this.#manager.stop();
     this.#cancelHealth?.();
     this.#cancelHealth = undefined;
+    await this.#manager.stop();
     await this.#unsubscribe?.().catch(() => {});
     this.#unsubscribe = undefined;
   }

@@ -20,6 +20,11 @@ export class SingleFlight<K, V> {
     return { promise, joined: false };
   }
 
+  /** Resolves once every run pending now has settled (for shutdown). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight.values()]);
+  }
+
   /** Whether a run for `key` is pending. */
   has(key: K): boolean {
     return this.#inFlight.has(key);

@@ -284,6 +284,36 @@ describe('Hub: compare-and-invalidate', () => {
     }
     expect(fetcher.count(APP, { force: true })).toBe(20);
     await expect(hub.refresh(APP)).rejects.toMatchObject({ code: 'quota_exhausted' });
+    // With no force left today, further reports of the current token cost no upstream call at all.
+    const calls = fetcher.calls.length;
+    const again = await Promise.all(Array.from({ length: 10 }, () => hub.invalidate(APP, token)));
+    expect(again.every((t) => t.token === token)).toBe(true);
+    expect(fetcher.calls.length).toBe(calls);
+  });
+
+  it('stable grant: WeChat refusing a force (45009) limits force mode only, not normal refreshes', async () => {
+    const { hub, fetcher, clock } = await setup({ grant: 'stable' });
+    const first = await hub.getAccessToken(APP);
+    const realFetch = fetcher.fetchToken.bind(fetcher);
+    fetcher.fetchToken = async (app, options) => {
+      if (options.force) throw new WeChatError(45009, 'reach max api daily quota limit', '/cgi-bin/stable_token', 'token');
+      return realFetch(app, options);
+    };
+    expect((await hub.invalidate(APP, first.token)).token).toBe(first.token);
+    expect((await hub.listApps())[0]).toMatchObject({ state: 'ok', lastError: null });
+    const before = fetcher.calls.length;
+    await clock.advance(7_200_000 - 1);
+    expect(fetcher.calls.length).toBe(before + 1); // the scheduled normal-mode refresh still ran
+    expect((await hub.getAccessToken(APP)).token).not.toBe(first.token);
+  });
+
+  it('stable grant: an operator refresh of an app without a token uses normal mode, spending no force', async () => {
+    const { hub, fetcher } = await setup({ grant: 'stable' });
+    fetcher.failWith = () => new WeChatError(40125, 'invalid appsecret', '/cgi-bin/stable_token', 'token');
+    fetcher.failTimes = 1;
+    await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'credentials_rejected' });
+    await hub.refresh(APP);
+    expect(fetcher.calls.map((c) => c.force)).toEqual([false, false]);
   });
 
   it('a forced refresh by an operator replaces the token (stable: force mode)', async () => {
@@ -338,7 +368,8 @@ describe('Hub: persistence and several instances', () => {
     const clock = new ManualClock();
     const store = await createTestStore(clock);
     const deadFetcher = new FakeFetcher(clock);
-    deadFetcher.gate = new Promise(() => {}); // never answers: the holder is as good as killed
+    const dead = deferred();
+    deadFetcher.gate = dead.promise; // does not answer while the test runs: the holder is as good as killed
     const a = await setup({ clock, store, fetcher: deadFetcher, leaseTtlMs: 5_000 });
     const liveFetcher = new FakeFetcher(clock);
     const b = await setup({ clock, store, fetcher: liveFetcher, leaseTtlMs: 5_000, waitPollMs: 100 });
@@ -354,6 +385,9 @@ describe('Hub: persistence and several instances', () => {
     await pending;
     expect(got).toMatch(/^tok-/);
     expect(liveFetcher.calls).toHaveLength(1);
+    dead.resolve(); // let the stalled holder finish so its hub can stop; its late write loses the compare-and-set
+    await clock.advance(10);
+    expect((await a.hub.getAccessToken(APP)).token).toBe(got);
   });
 
   it('picks up apps and keys written by another process without a restart', async () => {
@@ -371,6 +405,32 @@ describe('Hub: persistence and several instances', () => {
     await clock.advance(1_000);
     expect(b.hub.authenticate(key)).toBeNull();
     expect(await b.hub.listApps()).toEqual([]);
+  });
+});
+
+describe('Hub: lifecycle', () => {
+  it('without background work (CLI commands) it fetches on demand only, never on timers', async () => {
+    const { hub, fetcher, clock } = await setup({ background: false });
+    await hub.getAccessToken(APP);
+    await clock.advance(3 * 7_200_000);
+    expect(fetcher.count(APP)).toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('stop waits for a refresh in progress, so its token is stored before the store closes', async () => {
+    const { hub, fetcher, store } = await setup();
+    const gate = deferred();
+    fetcher.gate = gate.promise;
+    const pending = hub.getAccessToken(APP);
+    const stopped = hub.stop();
+    let done = false;
+    void stopped.then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    gate.resolve();
+    await stopped;
+    const token = (await pending).token;
+    expect((await store.getCredential(`${APP}:access_token`))?.token).toBe(token);
   });
 });
 

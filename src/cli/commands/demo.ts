@@ -55,8 +55,9 @@ export async function demo(
     for (const app of DEMO_APPS) await runtime.hub.putApp(app.appid, { secret: app.secret, grant: app.grant });
     const keyName = `demo-${randomBytes(3).toString('hex')}`;
     const clientKey = await runtime.hub.createClientKey(keyName, DEMO_APPS.map((a) => a.appid));
-    const adminKey = ctx.env['WXTOKEN_ADMIN_KEY'] || `adm_${randomBytes(24).toString('base64url')}`;
-    const server = createServer({ service: runtime.hub, events: runtime.hub.events, adminKey, upstreamBaseUrl: simulatorUrl });
+    const ownAdminKey = ctx.env['WXTOKEN_ADMIN_KEY'] || undefined;
+    const adminKey = ownAdminKey ?? `adm_${randomBytes(24).toString('base64url')}`;
+    const server = createServer({ service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, adminKey, upstreamBaseUrl: simulatorUrl });
     const hubUrl = await server.listen({ host: listen.host, port: listen.port });
     closers.unshift(() => server.close());
     const [stable, classic] = DEMO_APPS;
@@ -68,14 +69,15 @@ export async function demo(
         `  store:      ${runtime.store.description}`,
         `  apps:       ${stable.appid} (stable grant), ${classic.appid} (classic grant)`,
         `  client key: ${clientKey}`,
-        `  admin key:  ${adminKey}`,
+        // A key from the environment may be a real one: never echo it.
+        `  admin key:  ${ownAdminKey ? '(from WXTOKEN_ADMIN_KEY)' : adminKey}`,
         '',
         'Get a token:',
         `  curl -s -H 'Authorization: Bearer ${clientKey}' ${hubUrl}/v1/apps/${stable.appid}/access-token`,
         'Use the WeChat-compatible endpoint, as an unchanged SDK would:',
         `  curl -s '${hubUrl}/cgi-bin/token?grant_type=client_credential&appid=${classic.appid}&secret=${clientKey}'`,
         'See every app (admin):',
-        `  curl -s -H 'Authorization: Bearer ${adminKey}' ${hubUrl}/v1/apps`,
+        `  curl -s -H 'Authorization: Bearer ${ownAdminKey ? '$WXTOKEN_ADMIN_KEY' : adminKey}' ${hubUrl}/v1/apps`,
         '',
       ].join('\n'),
     );

@@ -69,7 +69,7 @@ export async function serve(
   );
   const runtime = await openHub(ctx, { storeUrl, upstream, logger, background: true, tuning });
   const adminKey = ctx.env['WXTOKEN_ADMIN_KEY'] || undefined;
-  const app = createServer({ service: runtime.hub, events: runtime.hub.events, upstreamBaseUrl: upstream, ...(adminKey !== undefined && { adminKey }) });
+  const app = createServer({ service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, upstreamBaseUrl: upstream, ...(adminKey !== undefined && { adminKey }) });
   try {
     const address = await app.listen({ host: listen.host, port: listen.port });
     ctx.stdout.write(`wxtoken hub listening on ${address} (store ${runtime.store.description}, upstream ${upstream})\n`);

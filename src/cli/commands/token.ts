@@ -17,7 +17,7 @@ export function registerToken(program: Command, ctx: CliContext): void {
       await withHub(ctx, { store: opts.store, upstream: opts.upstream }, async (runtime) => {
         const issued = opts.force ? await runtime.hub.refresh(appid) : await runtime.hub.getAccessToken(appid);
         if (opts.json) {
-          const expiresIn = Math.max(0, Math.floor((issued.expiresAt - Date.now()) / 1000));
+          const expiresIn = Math.max(0, Math.floor((issued.expiresAt - runtime.clock.now()) / 1000));
           ctx.stdout.write(`${JSON.stringify({ access_token: issued.token, expires_in: expiresIn, expires_at: new Date(issued.expiresAt).toISOString() })}\n`);
         } else {
           ctx.stdout.write(`${issued.token}\n`);
