@@ -390,6 +390,26 @@ describe('Hub: persistence and several instances', () => {
     expect((await a.hub.getAccessToken(APP)).token).toBe(got);
   });
 
+  it('enforces the stable force spacing across instances: the log lives in the shared record', async () => {
+    const clock = new ManualClock();
+    const store = await createTestStore(clock);
+    const fetcher = new FakeFetcher(clock);
+    const a = await setup({ clock, store, fetcher });
+    const b = await setup({ clock, store, fetcher, waitPollMs: 100 });
+    await a.hub.putApp(APP, { secret: 's', grant: 'stable' });
+    const first = await a.hub.getAccessToken(APP);
+    const second = await a.hub.invalidate(APP, first.token);
+    await clock.advance(10_000);
+    const pending = b.hub.invalidate(APP, second.token);
+    await clock.advance(15_000);
+    expect(fetcher.count(APP, { force: true })).toBe(1);
+    await clock.advance(6_000);
+    await pending;
+    const forces = fetcher.calls.filter((c) => c.force).map((c) => c.at);
+    expect(forces).toHaveLength(2);
+    expect(forces[1]! - forces[0]!).toBeGreaterThanOrEqual(30_000);
+  });
+
   it('picks up apps and keys written by another process without a restart', async () => {
     const clock = new ManualClock();
     const store = await createTestStore(clock);
