@@ -97,30 +97,20 @@ export class ServerMetrics {
 
   #observe(events: HubEvents): void {
     const registers = [this.registry];
-    const refreshes = new Counter({
-      name: 'wxtoken_refreshes_total',
-      help: 'Tokens obtained from WeChat, by app and reason.',
-      labelNames: ['appid', 'reason'] as const,
-      registers,
-    });
-    const failures = new Counter({
-      name: 'wxtoken_refresh_failures_total',
-      help: 'Failed refresh attempts, by app and wxtoken error code.',
-      labelNames: ['appid', 'code'] as const,
-      registers,
-    });
-    const invalidations = new Counter({
-      name: 'wxtoken_invalidations_total',
-      help: 'Tokens reported as rejected by callers; stale = no longer current (nothing refreshed), fresh = caused a refresh.',
-      labelNames: ['appid', 'result'] as const,
-      registers,
-    });
-    const adoptions = new Counter({
-      name: 'wxtoken_adoptions_total',
-      help: 'Tokens refreshed by another instance and adopted by this one, by app.',
-      labelNames: ['appid'] as const,
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): PromCounter<L> =>
+      new Counter({ name, help, labelNames, registers });
+    const refreshes = counter('wxtoken_refreshes_total', 'Tokens obtained from WeChat, by app and reason.', ['appid', 'reason']);
+    const failures = counter(
+      'wxtoken_refresh_failures_total',
+      'Failed refresh attempts, by app and wxtoken error code.',
+      ['appid', 'code'],
+    );
+    const invalidations = counter(
+      'wxtoken_invalidations_total',
+      'Tokens reported as rejected by callers; stale = no longer current (nothing refreshed), fresh = caused a refresh.',
+      ['appid', 'result'],
+    );
+    const adoptions = counter('wxtoken_adoptions_total', 'Tokens refreshed by another instance and adopted by this one, by app.', ['appid']);
     this.#listen(events, 'refreshed', (e) => refreshes.inc({ appid: e.appid, reason: e.reason }));
     this.#listen(events, 'refresh_failed', (e) => failures.inc({ appid: e.appid, code: e.code }));
     this.#listen(events, 'invalidated', (e) => invalidations.inc({ appid: e.appid, result: e.stale ? 'stale' : 'fresh' }));

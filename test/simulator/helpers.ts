@@ -66,3 +66,13 @@ export async function use(sim: Simulator, token: string | undefined, path = '/cg
 export function advance(clock: ManualClock, seconds: number): Promise<void> {
   return clock.advance(seconds * 1000);
 }
+
+/** GET helpers bound to the simulator a test file currently holds (read through `current` at call time). */
+export function requestsTo(current: () => Simulator): {
+  get: (url: string) => Promise<Json>;
+  wecom: (query?: string) => Promise<Json>;
+} {
+  const get = async (url: string): Promise<Json> => (await current().app.inject({ method: 'GET', url })).json();
+  const wecom = (query = `corpid=${CORPID}&corpsecret=${CORP_SECRET}`): Promise<Json> => get(`/cgi-bin/gettoken?${query}`);
+  return { get, wecom };
+}

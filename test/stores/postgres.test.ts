@@ -3,29 +3,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, StoreUnavailableError } from '../../src/errors/index.js';
 import { openStore } from '../../src/stores/open-store.js';
 import { PostgresStore, SCHEMA_VERSION, createPostgresStore, type PostgresStoreOptions } from '../../src/stores/postgres/index.js';
-import type { AppRecord, CredentialRecord, Store, StoreEvent } from '../../src/stores/store.js';
+import type { Store, StoreEvent } from '../../src/stores/store.js';
 import { findPostgresBin, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort } from '../support/server-process.js';
 import { dropPostgresSchema, eventually, randomSchema, requirePostgres, requireService } from '../support/services.js';
 import { describeStoreConformance } from './conformance.js';
+import { app, credential, expectCrashRecovery, expectOutageRecovery, useThrowawayServer, wait } from './networked-store-cases.js';
 
 const shared = await requirePostgres();
 const binaries = await requireService('PostgreSQL server binaries (initdb, pg_ctl)', '/usr/lib/postgresql', async () => {
   if (findPostgresBin() === null) throw new Error('initdb is not installed');
 });
-
-const T0 = Date.UTC(2026, 0, 1);
-const app = (appid: string): AppRecord => ({ appid, grant: 'stable', sealedSecret: `v1.sealed-${appid}`, createdAt: T0, updatedAt: T0 });
-const credential = (key: string, token = 'TOKEN'): CredentialRecord => ({
-  key,
-  version: 0,
-  token,
-  expiresAt: T0 + 7_200_000,
-  obtainedAt: T0,
-  failure: null,
-  forceLog: null,
-});
-const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(shared.skip)('PostgresStore on the shared PostgreSQL', () => {
   beforeAll(() => shared.assertAvailable());
@@ -208,58 +196,16 @@ describe.skipIf(shared.skip)('PostgresStore on the shared PostgreSQL', () => {
 
 describe.skipIf(binaries.skip)('PostgresStore through a PostgreSQL outage', () => {
   let server: PostgresServer;
-  const stores: Store[] = [];
-
-  beforeAll(async () => {
-    binaries.assertAvailable();
-    server = await startPostgresServer();
-  });
-  afterAll(async () => {
-    for (const s of stores) await s.close();
-    await server?.cleanup();
-  });
+  const stores = useThrowawayServer(binaries, async () => (server = await startPostgresServer()));
 
   it('rejects quickly while the server is down, logs the outage once, and recovers by itself, events included', async () => {
-    const warnings: string[] = [];
-    const logger = { warn: (_obj: object, msg: string) => warnings.push(msg) };
-    // A short backoff cap keeps the test quick; the behaviour is the same with the default.
-    const store = await createPostgresStore(server.url, { logger, maxReconnectDelayMs: 200 });
-    const peer = await createPostgresStore(server.url, { maxReconnectDelayMs: 200 });
-    stores.push(store, peer);
-    const events: StoreEvent[] = [];
-    await store.subscribe((e) => events.push(e));
-    await store.putApp(app('wx-before'));
-
-    await server.stop();
-    for (const call of [() => store.getApp('wx-before'), () => store.putApp(app('wx-during')), () => store.ping()]) {
-      const started = performance.now();
-      await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);
-      // Refused connections fail at once, not after a command timeout (which bounds a server that hangs).
-      expect(performance.now() - started).toBeLessThan(750);
-    }
-    await expect(store.acquireLease('l', 'a', 1_000)).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(warnings).toEqual([expect.stringMatching(/unreachable/)]);
-
-    await server.start();
-    await eventually(async () => expect(await store.getApp('wx-before')).toEqual(app('wx-before')));
-    expect(warnings).toEqual([expect.stringMatching(/unreachable/), expect.stringMatching(/reachable again/)]);
-
-    // The LISTEN connection came back: a peer's write reaches this instance's listener.
-    await eventually(async () => {
-      await peer.putApp(app('wx-after'));
-      expect(events).toContainEqual({ type: 'app', appid: 'wx-after' });
-    });
+    await expectOutageRecovery(server, (options) => createPostgresStore(server.url, options), stores);
   });
 
   it('survives the server crashing', async () => {
     const store = await createPostgresStore(server.url, { maxReconnectDelayMs: 200 });
     stores.push(store);
     await store.ping();
-    await server.kill();
-    const started = performance.now();
-    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(performance.now() - started).toBeLessThan(2_000);
-    await server.start();
-    await eventually(() => store.ping());
+    await expectCrashRecovery(server, store);
   });
 });

@@ -3,28 +3,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, StoreUnavailableError } from '../../src/errors/index.js';
 import { openStore } from '../../src/stores/open-store.js';
 import { RedisStore, createRedisStore, type RedisStoreOptions } from '../../src/stores/redis/index.js';
-import type { AppRecord, CredentialRecord, Store, StoreEvent } from '../../src/stores/store.js';
-import { findRedisServer, freePort, startRedisServer, type RedisServer } from '../support/redis-server.js';
+import type { Store, StoreEvent } from '../../src/stores/store.js';
+import { findRedisServer, startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { freePort } from '../support/server-process.js';
 import { dropRedisPrefix, eventually, randomRedisPrefix, requireRedis, requireService } from '../support/services.js';
 import { describeStoreConformance } from './conformance.js';
+import { T0, app, credential, expectCrashRecovery, expectOutageRecovery, useThrowawayServer, wait } from './networked-store-cases.js';
 
 const shared = await requireRedis();
 const binary = await requireService('redis-server (binary)', 'PATH', async () => {
   if (findRedisServer() === null) throw new Error('redis-server is not on PATH');
 });
-
-const T0 = Date.UTC(2026, 0, 1);
-const app = (appid: string): AppRecord => ({ appid, grant: 'stable', sealedSecret: `v1.sealed-${appid}`, createdAt: T0, updatedAt: T0 });
-const credential = (key: string, token = 'TOKEN'): CredentialRecord => ({
-  key,
-  version: 0,
-  token,
-  expiresAt: T0 + 7_200_000,
-  obtainedAt: T0,
-  failure: null,
-  forceLog: null,
-});
-const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
   beforeAll(() => shared.assertAvailable());
@@ -190,48 +179,10 @@ describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
 
 describe.skipIf(binary.skip)('RedisStore through a Redis outage', () => {
   let server: RedisServer;
-  const stores: Store[] = [];
-
-  beforeAll(async () => {
-    binary.assertAvailable();
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    for (const s of stores) await s.close();
-    await server?.cleanup();
-  });
+  const stores = useThrowawayServer(binary, async () => (server = await startRedisServer()));
 
   it('rejects quickly while Redis is down, logs the outage once, and recovers by itself, events included', async () => {
-    const warnings: string[] = [];
-    const logger = { warn: (_obj: object, msg: string) => warnings.push(msg) };
-    // A short backoff cap keeps the test quick; the behaviour is the same with the default.
-    const options: RedisStoreOptions = { logger, maxReconnectDelayMs: 200 };
-    const store = await createRedisStore(server.url, options);
-    const peer = await createRedisStore(server.url, { maxReconnectDelayMs: 200 });
-    stores.push(store, peer);
-    const events: StoreEvent[] = [];
-    await store.subscribe((e) => events.push(e));
-    await store.putApp(app('wx-before'));
-
-    await server.stop();
-    for (const call of [() => store.getApp('wx-before'), () => store.putApp(app('wx-during')), () => store.ping()]) {
-      const started = performance.now();
-      await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);
-      // Refused connections fail at once, not after a command timeout (which bounds a server that hangs).
-      expect(performance.now() - started).toBeLessThan(750);
-    }
-    await expect(store.acquireLease('l', 'a', 1_000)).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(warnings).toEqual([expect.stringMatching(/unreachable/)]);
-
-    await server.start();
-    await eventually(async () => expect(await store.getApp('wx-before')).toEqual(app('wx-before')));
-    expect(warnings).toEqual([expect.stringMatching(/unreachable/), expect.stringMatching(/reachable again/)]);
-
-    // The subscriber re-subscribed: a peer's write reaches this instance's listener.
-    await eventually(async () => {
-      await peer.putApp(app('wx-after'));
-      expect(events).toContainEqual({ type: 'app', appid: 'wx-after' });
-    });
+    await expectOutageRecovery(server, (options) => createRedisStore(server.url, options), stores);
   });
 
   it('rejects within commandTimeoutMs when Redis hangs, and carries on when it wakes', async () => {
@@ -254,11 +205,6 @@ describe.skipIf(binary.skip)('RedisStore through a Redis outage', () => {
   it('survives the server being killed outright', async () => {
     const store = await createRedisStore(server.url, { maxReconnectDelayMs: 200 });
     stores.push(store);
-    await server.kill();
-    const started = performance.now();
-    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(performance.now() - started).toBeLessThan(2_000);
-    await server.start();
-    await eventually(() => store.ping());
+    await expectCrashRecovery(server, store);
   });
 });

@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './redis-server.js';
+import { findOnPath, firstStart, freePort, waitUntilAnswers, type ThrowawayServer } from './server-process.js';
 import { probePostgres } from './services.js';
 
 const run = promisify(execFile);
@@ -16,21 +16,11 @@ const run = promisify(execFile);
 /** How long start-up may take before the test gives up. */
 const START_TIMEOUT_MS = 20_000;
 
-/** A running (or stopped) throwaway PostgreSQL. */
-export interface PostgresServer {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres`; the same across restarts. */
-  readonly url: string;
-  readonly port: number;
-  readonly running: boolean;
-  /** Stops it (pg_ctl stop -m fast: connections are told the server is shutting down) and waits. */
-  stop(): Promise<void>;
-  /** Stops it abruptly (pg_ctl stop -m immediate), as a crash would. */
-  kill(): Promise<void>;
-  /** Starts it again on the same port and data directory, and waits until it answers. */
-  start(): Promise<void>;
-  /** Stops it if running and removes its directory. Idempotent. */
-  cleanup(): Promise<void>;
-}
+/**
+ * A running (or stopped) throwaway PostgreSQL at `postgres://postgres@127.0.0.1:<port>/postgres`. `stop` is
+ * pg_ctl stop -m fast (connections are told the server is shutting down); `kill` is -m immediate, as a crash.
+ */
+export type PostgresServer = ThrowawayServer;
 
 /** The directory holding initdb and pg_ctl, or null when PostgreSQL's server binaries are not installed. */
 export function findPostgresBin(): string | null {
@@ -41,9 +31,7 @@ export function findPostgresBin(): string | null {
       .sort((a, b) => Number(b) - Number(a));
     if (versions[0] !== undefined) return join(root, versions[0], 'bin');
   }
-  const found = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
-  const path = found.stdout.trim();
-  return found.status === 0 && path !== '' ? path.replace(/\/initdb$/, '') : null;
+  return findOnPath('initdb')?.replace(/\/initdb$/, '') ?? null;
 }
 
 /** Initialises and starts a throwaway PostgreSQL, waiting until it answers. */
@@ -93,16 +81,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     if (running) return;
     await pg('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'server.log'), '-w', '-t', '20', 'start']);
     running = true;
-    const deadline = performance.now() + START_TIMEOUT_MS;
-    for (;;) {
-      try {
-        await probePostgres(url, 1_000);
-        return;
-      } catch (error) {
-        if (performance.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+    await waitUntilAnswers(() => probePostgres(url, 1_000), START_TIMEOUT_MS, 50);
   }
 
   async function stop(mode: 'fast' | 'immediate'): Promise<void> {
@@ -111,14 +90,14 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     running = false;
   }
 
-  try {
-    await pg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-    await start();
-  } catch (error) {
-    await stop('immediate').catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
+  await firstStart(
+    dir,
+    async () => {
+      await pg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+      await start();
+    },
+    () => stop('immediate').catch(() => {}),
+  );
 
   return {
     url,

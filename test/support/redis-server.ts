@@ -2,56 +2,30 @@
  * A throwaway redis-server for tests that need to stop, restart or kill Redis (outage tests): its own port, its
  * own temporary directory with an append-only file (so data survives a restart), nothing saved elsewhere.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findOnPath, firstStart, freePort, waitUntilAnswers, type ThrowawayServer } from './server-process.js';
 import { probeRedis } from './services.js';
 
 /** How long start-up may take before the test gives up. */
 const START_TIMEOUT_MS = 10_000;
 
-/** A running (or stopped) throwaway Redis. */
-export interface RedisServer {
-  /** `redis://127.0.0.1:<port>/0`; the same across restarts. */
-  readonly url: string;
-  readonly port: number;
-  /** Whether the process is currently running. */
-  readonly running: boolean;
-  /** Stops it (SIGTERM: Redis flushes its append-only file) and waits for the exit. */
-  stop(): Promise<void>;
-  /** Stops it abruptly (SIGKILL), as a crash or a lost machine would. */
-  kill(): Promise<void>;
-  /** Starts it again on the same port and directory, and waits until it answers. */
-  start(): Promise<void>;
+/**
+ * A running (or stopped) throwaway Redis at `redis://127.0.0.1:<port>/0`. `stop` sends SIGTERM (Redis flushes its
+ * append-only file) and waits for the exit; `kill` sends SIGKILL.
+ */
+export interface RedisServer extends ThrowawayServer {
   /** Freezes it (SIGSTOP): connections stay open but nothing answers, like a hung server. */
   pause(): void;
   /** Unfreezes it (SIGCONT). */
   resume(): void;
-  /** Stops it if running and removes its directory. Idempotent. */
-  cleanup(): Promise<void>;
 }
 
 /** The redis-server binary on PATH, or null when there is none. */
 export function findRedisServer(): string | null {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const path = found.stdout.trim();
-  return found.status === 0 && path !== '' ? path : null;
-}
-
-/** A TCP port free right now on 127.0.0.1 (listen on port 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  return findOnPath('redis-server');
 }
 
 /** Starts a throwaway redis-server and waits until it answers PING. */
@@ -80,18 +54,11 @@ export async function startRedisServer(): Promise<RedisServer> {
       if (child === proc) child = undefined;
     });
     child = proc;
-    const deadline = performance.now() + START_TIMEOUT_MS;
-    for (;;) {
-      try {
-        await probeRedis(url, 500);
-        return;
-      } catch (error) {
-        if (child !== proc || performance.now() > deadline) {
-          proc.kill('SIGKILL');
-          throw new Error(`redis-server on port ${port} did not start: ${String(error)} ${stderr}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+    try {
+      await waitUntilAnswers(() => probeRedis(url, 500), START_TIMEOUT_MS, 25, () => child !== proc);
+    } catch (error) {
+      proc.kill('SIGKILL');
+      throw new Error(`redis-server on port ${port} did not start: ${String(error)} ${stderr}`);
     }
   }
 
@@ -103,12 +70,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     child = undefined;
   }
 
-  try {
-    await start();
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
+  await firstStart(dir, start);
 
   return {
     url,

@@ -1,17 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../../src/simulator/index.js';
-import { APPID, CORPID, CORP_SECRET, advance, classic, manualSimulator, stable, use, type Json } from '../helpers.js';
+import { APPID, CORPID, advance, classic, manualSimulator, requestsTo, stable, use } from '../helpers.js';
 
 let sim: Simulator;
 afterEach(() => sim?.close());
-
-async function get(url: string): Promise<Json> {
-  return (await sim.app.inject({ method: 'GET', url })).json();
-}
-
-async function wecom(query = `corpid=${CORPID}&corpsecret=${CORP_SECRET}`): Promise<Json> {
-  return get(`/cgi-bin/gettoken?${query}`);
-}
+const { get, wecom } = requestsTo(() => sim);
 
 describe('business endpoints', () => {
   it('serve WeChat payloads for OA, stable and WeCom tokens and count outcomes per app', async () => {

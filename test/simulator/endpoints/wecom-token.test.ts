@@ -1,17 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../../src/simulator/index.js';
-import { CORPID, CORP_SECRET, advance, manualSimulator, use, type Json } from '../helpers.js';
+import { CORPID, advance, manualSimulator, requestsTo, use } from '../helpers.js';
 
 let sim: Simulator;
 afterEach(() => sim?.close());
-
-async function get(url: string): Promise<Json> {
-  return (await sim.app.inject({ method: 'GET', url })).json();
-}
-
-async function wecom(query = `corpid=${CORPID}&corpsecret=${CORP_SECRET}`): Promise<Json> {
-  return get(`/cgi-bin/gettoken?${query}`);
-}
+const { wecom } = requestsTo(() => sim);
 
 describe('WeCom GET /cgi-bin/gettoken', () => {
   it('returns the same token (errcode 0, remaining seconds) while valid and a new one after expiry', async () => {
