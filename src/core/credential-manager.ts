@@ -189,6 +189,12 @@ export class CredentialManager {
     return [...this.#entries.keys()];
   }
 
+  /** The held token if it may be served now, else undefined. */
+  peek(appid: string): IssuedToken | undefined {
+    const issued = this.#entries.get(appid)?.issued;
+    return issued && this.#clock.now() < issued.expiresAt ? issued : undefined;
+  }
+
   /** A valid token for the app: from memory when one is held, else one shared fetch. */
   get(appid: string): Promise<IssuedToken> {
     const entry = this.#entries.get(appid);

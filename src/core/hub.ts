@@ -133,6 +133,10 @@ export class Hub implements TokenService {
     this.#unsubscribe = undefined;
   }
 
+  currentToken(appid: string): IssuedToken | undefined {
+    return this.#manager.peek(appid);
+  }
+
   getAccessToken(appid: string): Promise<IssuedToken> {
     // Not async: the hot path returns the manager's (usually already resolved) promise without another hop.
     if (this.#manager.has(appid)) return this.#manager.get(appid);

@@ -39,6 +39,11 @@ export interface ClientKeyInfo {
 export interface TokenService {
   /** The app's current access token, fetching it first if none is held (concurrent callers share one fetch). */
   getAccessToken(appid: string): Promise<IssuedToken>;
+  /**
+   * The token held in memory if one may be served right now, without I/O; undefined otherwise (then call
+   * getAccessToken). Optional: it only lets the server answer the hot path without a promise.
+   */
+  currentToken?(appid: string): IssuedToken | undefined;
   /** Reports a token WeChat rejected; refreshes only if it is still the current one. Resolves to the current token. */
   invalidate(appid: string, badToken: string): Promise<IssuedToken>;
   /** Operator-forced refresh (stable grant: force mode, within WeChat's spacing and daily limit). */

@@ -38,6 +38,24 @@ export class ExpiryFormatter {
   body(issued: IssuedToken, now: number): TokenBody {
     return { access_token: issued.token, expires_in: secondsLeft(issued.expiresAt, now), expires_at: this.iso(issued.expiresAt) };
   }
+
+  #lastIssued: IssuedToken | undefined;
+  #lastSeconds = -1;
+  #lastJson = '';
+
+  /**
+   * The v1 body already serialised. It changes only when the token or the whole seconds left change, so the hot
+   * path reuses the last string (one app's readers dominate any moment) instead of serialising per request.
+   */
+  json(issued: IssuedToken, now: number): string {
+    const seconds = secondsLeft(issued.expiresAt, now);
+    if (issued !== this.#lastIssued || seconds !== this.#lastSeconds) {
+      this.#lastIssued = issued;
+      this.#lastSeconds = seconds;
+      this.#lastJson = JSON.stringify({ access_token: issued.token, expires_in: seconds, expires_at: this.iso(issued.expiresAt) });
+    }
+    return this.#lastJson;
+  }
 }
 
 /** fast-json-stringify schema of TokenBody: a response schema is both the contract and the fast serializer. */

@@ -20,6 +20,30 @@ describe('GET /v1/apps/:appid/access-token', () => {
     expect(second.json()).toEqual({ access_token: `fake-${APPID}-1`, expires_in: 7198, expires_at: new Date(expiresAt).toISOString() });
   });
 
+  it('answers from a token held in memory without a service call, with the same body and headers', async () => {
+    h = await setup();
+    const expiresAt = h.clock.now() + 60_000;
+    const held = { token: 'held-token-0123', expiresAt };
+    let asked = 0;
+    Object.assign(h.service, { currentToken: (appid: string) => (appid === APPID ? held : undefined) });
+    const getAccessToken = h.service.getAccessToken.bind(h.service);
+    h.service.getAccessToken = (appid: string) => {
+      asked++;
+      return getAccessToken(appid);
+    };
+    const first = await h.app.inject({ url: `/v1/apps/${APPID}/access-token`, headers: bearer(h.oneKey) });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['cache-control']).toBe('no-store');
+    expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(first.json()).toEqual({ access_token: 'held-token-0123', expires_in: 60, expires_at: new Date(expiresAt).toISOString() });
+    await h.clock.advance(1_500);
+    const second = await h.app.inject({ url: `/v1/apps/${APPID}/access-token`, headers: bearer(h.oneKey) });
+    expect(second.json()).toMatchObject({ access_token: 'held-token-0123', expires_in: 58 });
+    expect(asked).toBe(0);
+    // Authentication still comes first on the fast path.
+    expectError(await h.app.inject({ url: `/v1/apps/${APPID}/access-token` }), 401, 'unauthorized');
+  });
+
   it('accepts a key scoped to all apps and a lower-case scheme', async () => {
     h = await setup();
     const res = await h.app.inject({ url: `/v1/apps/${OTHER_APPID}/access-token`, headers: { authorization: `bearer ${h.allKey}` } });
