@@ -16,3 +16,11 @@ export const EXIT_USAGE = 2;
 
 /** A bad flag value or combination detected after parsing; exits with code 2. */
 export class UsageError extends Error {}
+
+/** Resolves when `signal` aborts (at once if it already has): long-running commands await the shutdown signal. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

@@ -14,6 +14,7 @@ import {
 } from '../support/hub-process.js';
 import { startPostgresServer } from '../support/postgres-server.js';
 import { startRedisServer } from '../support/redis-server.js';
+import type { ThrowawayServer } from '../support/server-process.js';
 import { tokenFetches } from '../support/sim-counters.js';
 import { APPID, SECRET } from '../support/stack.js';
 
@@ -30,13 +31,6 @@ const OUTAGE_MS = 3_000;
 const RECOVERY_LIMIT_MS = 5_000;
 /** The hub's own outage line (core/hub.ts); stores add one line of their own when they lose the connection. */
 const HUB_OUTAGE_LINE = /store unreachable; serving held tokens/;
-
-interface ThrowawayServer {
-  readonly url: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  cleanup(): Promise<void>;
-}
 
 const SERVERS: Array<{ name: string; start: () => Promise<ThrowawayServer>; storeUrl: (server: ThrowawayServer) => string }> = [
   { name: 'Redis', start: startRedisServer, storeUrl: (s) => `${s.url}?prefix=outage:` },

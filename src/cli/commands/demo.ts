@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createServer } from '../../server/index.js';
 import { createSimulator } from '../../simulator/index.js';
-import type { CliContext } from '../context.js';
+import { untilAborted, type CliContext } from '../context.js';
 import { openHub, parseListen } from '../runtime.js';
 import { DEFAULT_LISTEN } from './serve.js';
 
@@ -82,10 +82,7 @@ export async function demo(
       ].join('\n'),
     );
     onReady?.({ hubUrl, simulatorUrl, clientKey, adminKey });
-    await new Promise<void>((resolve) => {
-      if (ctx.shutdownSignal.aborted) return resolve();
-      ctx.shutdownSignal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(ctx.shutdownSignal);
   } finally {
     for (const close of closers) await close().catch(() => {});
     if (tempDir) await rm(tempDir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
 import { createServer } from '../../server/index.js';
-import type { CliContext } from '../context.js';
+import { untilAborted, type CliContext } from '../context.js';
 import { openHub, parseListen, resolveStoreUrl, resolveUpstream } from '../runtime.js';
 import { storeOption, upstreamOption } from './shared-options.js';
 
@@ -75,10 +75,7 @@ export async function serve(
     ctx.stdout.write(`wxtoken hub listening on ${address} (store ${runtime.store.description}, upstream ${upstream})\n`);
     if (!adminKey) ctx.stdout.write('admin API disabled: set WXTOKEN_ADMIN_KEY to enable /v1/apps and /v1/keys\n');
     onListening?.(address);
-    await new Promise<void>((resolve) => {
-      if (ctx.shutdownSignal.aborted) return resolve();
-      ctx.shutdownSignal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(ctx.shutdownSignal);
     logger.info({}, 'shutting down: draining requests');
   } finally {
     // Stop accepting, let in-flight requests finish, then stop refreshing and close the store.

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createSimulator, type SimulatorOptions } from '../../simulator/index.js';
-import { UsageError, type CliContext } from '../context.js';
+import { UsageError, untilAborted, type CliContext } from '../context.js';
 
 /** Where `wxtoken simulate` listens unless told otherwise. */
 export const DEFAULT_SIMULATOR_LISTEN = '127.0.0.1:8081';
@@ -110,11 +110,4 @@ function milliseconds(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number of milliseconds');
   return n;
-}
-
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }
