@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, CLI, load, machine, median, ROOT, rssMb, startProcess } from './lib.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const APPID = 'wx0123456789abcdef';
 const SECRET = 'bench-secret-0123456789abcdef0123';
@@ -21,21 +21,31 @@ try {
   await cli(['app', 'add', APPID, '--secret-env', 'S', '--store', store], env);
   const key = (await cli(['key', 'create', '--name', 'bench', '--apps', APPID, '--store', store], env)).trim().split('\n').at(-1);
   const headers = { authorization: `Bearer ${key}` };
-  // Fresh processes every round: a Node HTTP server settles, per process, into one of two throughput modes (CPU
-  // profiles show an extra process.nextTick per request on the incoming stream in the slow one, whichever code
-  // it runs), so one long-lived process per side would compare modes, not code.
+  // Fresh processes every round, bare and hub back to back, alternating which goes first so that a drift in the
+  // machine's speed falls on both sides alike.
   const rows = { bare: [], hub: [] };
-  for (let i = 0; i < ROUNDS; i++) {
+  const measureBare = async () => {
     const bare = await startProcess([join(ROOT, 'bench/bare-server.mjs')]);
     await load(`${bare.url}/token`, { duration: 1 });
     rows.bare.push(await load(`${bare.url}/token`, { duration: DURATION }));
     await bare.stop();
+  };
+  const measureHub = async () => {
     // The token is in the store from the first round on: no upstream fetch happens while measuring.
     const hub = await startProcess([CLI, 'serve', '--listen', '127.0.0.1:0', '--store', store, '--upstream', sim.url], { env });
     const hubUrl = `${hub.url}/v1/apps/${APPID}/access-token`;
     await load(hubUrl, { duration: 1, headers });
     rows.hub.push(await load(hubUrl, { duration: DURATION, headers }));
     await hub.stop();
+  };
+  for (let i = 0; i < ROUNDS; i++) {
+    if (i % 2 === 0) {
+      await measureBare();
+      await measureHub();
+    } else {
+      await measureHub();
+      await measureBare();
+    }
   }
   const summary = (rs) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) });
   const b = summary(rows.bare);
@@ -74,6 +84,7 @@ try {
     `| hub GET /v1/apps/{appid}/access-token (bearer auth) | ${fmt(h.rps)} | ${h.p50} | ${h.p99} |`,
     '',
     `per round req/s — bare: ${rows.bare.map((r) => fmt(r.rps)).join(', ')}; hub: ${rows.hub.map((r) => fmt(r.rps)).join(', ')}`,
+    `per round hub/bare: ${rows.hub.map((r, i) => (r.rps / rows.bare[i].rps).toFixed(2)).join(', ')}`,
     `throughput ratio hub/bare: ${(h.rps / b.rps).toFixed(3)} (target ≥ 0.9); p99 ratio: ${(h.p99 / Math.max(1, b.p99)).toFixed(2)} (target ≤ 1.2)`,
     `RSS: idle hub ${idleRss.toFixed(1)} MB; holding ${ready}/1000 apps with tokens ${fullRss.toFixed(1)} MB (target < 150 MB)`,
   ];
