@@ -23,29 +23,26 @@ try {
   const headers = { authorization: `Bearer ${key}` };
   // Fresh processes every round, bare and hub back to back, alternating which goes first so that a drift in the
   // machine's speed falls on both sides alike.
-  const rows = { bare: [], hub: [] };
-  const measureBare = async () => {
-    const bare = await startProcess([join(ROOT, 'bench/bare-server.mjs')]);
-    await load(`${bare.url}/token`, { duration: 1 });
-    rows.bare.push(await load(`${bare.url}/token`, { duration: DURATION }));
-    await bare.stop();
-  };
-  const measureHub = async () => {
+  const sides = {
+    bare: { args: [join(ROOT, 'bench/bare-server.mjs')], path: '/token', options: {}, headers: {} },
     // The token is in the store from the first round on: no upstream fetch happens while measuring.
-    const hub = await startProcess([CLI, 'serve', '--listen', '127.0.0.1:0', '--store', store, '--upstream', sim.url], { env });
-    const hubUrl = `${hub.url}/v1/apps/${APPID}/access-token`;
-    await load(hubUrl, { duration: 1, headers });
-    rows.hub.push(await load(hubUrl, { duration: DURATION, headers }));
-    await hub.stop();
+    hub: {
+      args: [CLI, 'serve', '--listen', '127.0.0.1:0', '--store', store, '--upstream', sim.url],
+      path: `/v1/apps/${APPID}/access-token`,
+      options: { env },
+      headers,
+    },
+  };
+  const rows = { bare: [], hub: [] };
+  const measure = async (side) => {
+    const { args, path, options, headers: sent } = sides[side];
+    const server = await startProcess(args, options);
+    await load(server.url + path, { duration: 1, headers: sent });
+    rows[side].push(await load(server.url + path, { duration: DURATION, headers: sent }));
+    await server.stop();
   };
   for (let i = 0; i < ROUNDS; i++) {
-    if (i % 2 === 0) {
-      await measureBare();
-      await measureHub();
-    } else {
-      await measureHub();
-      await measureBare();
-    }
+    for (const side of i % 2 === 0 ? ['bare', 'hub'] : ['hub', 'bare']) await measure(side);
   }
   const summary = (rs) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) });
   const b = summary(rows.bare);
