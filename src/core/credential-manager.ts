@@ -440,16 +440,17 @@ export class CredentialManager {
           }
           this.#log.warn({ appid: app.appid }, 'force refresh limit reached; keeping the token WeChat reports as current');
         } else {
-          const now = this.#clock.now();
-          const today = shanghaiDay(now);
+          const today = shanghaiDay(this.#clock.now());
+          // The spacing counts from when the call returned: WeChat saw it at some moment before that, never after,
+          // so the next force can never reach WeChat inside its window, whatever the latency of either call.
           try {
             token = await this.#fetcher.fetchToken({ appid: app.appid, secret, grant: app.grant }, { force: true });
-            forceLog = { day: today, count: (forceLog && forceLog.day === today ? forceLog.count : 0) + 1, lastAt: now };
+            forceLog = { day: today, count: (forceLog && forceLog.day === today ? forceLog.count : 0) + 1, lastAt: this.#clock.now() };
           } catch (err) {
             // 45009 on a force call means today's 20 forces are gone (spent elsewhere, or our count was lost). That
             // limits force mode only: normal mode has its own quota, so this must not become an app-wide failure.
             if (!(err instanceof WeChatError && err.category === 'quota')) throw err;
-            forceLog = { day: today, count: this.#o.forceDailyLimit, lastAt: now };
+            forceLog = { day: today, count: this.#o.forceDailyLimit, lastAt: this.#clock.now() };
             if (intent.mode === 'force' || !token) {
               await this.#write(entry, record, { ...(record ?? emptyRecord(app.appid)), version: 0, forceLog });
               throw new QuotaExhaustedError(`WeChat refused a force refresh for app ${app.appid}: ${err.message}`);

@@ -275,6 +275,31 @@ describe('Hub: compare-and-invalidate', () => {
     expect(third.token).not.toBe(second.token);
   });
 
+  it('stable grant: the spacing counts from when a force call returned, so a slow call cannot bring the next inside the window', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 2, 0, 0));
+    const returnedAt: number[] = [];
+    // Each force call takes 4 s: WeChat may have seen it at any moment until it returned.
+    const fetcher = new (class extends FakeFetcher {
+      override async fetchToken(app: { appid: string; secret: string; grant: 'stable' | 'classic' }, options: { force: boolean }) {
+        const token = await super.fetchToken(app, options);
+        if (options.force) {
+          await clock.advance(4_000);
+          returnedAt.push(clock.now());
+        }
+        return token;
+      }
+    })(clock);
+    const { hub } = await setup({ grant: 'stable', clock, fetcher });
+    const first = await hub.getAccessToken(APP);
+    const second = await hub.invalidate(APP, first.token);
+    const pending = hub.invalidate(APP, second.token);
+    await clock.advance(40_000);
+    await pending;
+    const forces = fetcher.calls.filter((c) => c.force).map((c) => c.at);
+    expect(forces).toHaveLength(2);
+    expect(forces[1]! - returnedAt[0]!).toBeGreaterThanOrEqual(30_000);
+  });
+
   it('stable grant: stops forcing after 20 force refreshes in a day', async () => {
     const { hub, fetcher, clock } = await setup({ grant: 'stable' });
     let token = (await hub.getAccessToken(APP)).token;
