@@ -284,6 +284,8 @@ export class Hub implements TokenService {
           if (!app) return this.#manager.dropApp(event.appid);
           return this.#manager.upsertApp(app, await this.#store.getCredential(accessTokenKey(app.appid)));
         }
+        case 'resync':
+          return this.#resync();
       }
     })();
     work.then(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isObject } from './records.js';
-import type { StoreEvent, StoreListener } from './store.js';
+import type { RecordEvent, StoreEvent, StoreListener } from './store.js';
 
 /**
  * The subscribers of one Store instance. Each subscription is its own entry, so subscribing the same function twice
@@ -49,7 +49,7 @@ export class EventRelay extends ListenerSet {
   readonly #origin = randomUUID();
 
   /** The message that announces `event` to the other instances. */
-  message(event: StoreEvent): string {
+  message(event: RecordEvent): string {
     return JSON.stringify({ origin: this.#origin, event });
   }
 
@@ -61,7 +61,7 @@ export class EventRelay extends ListenerSet {
   }
 }
 
-function decodeMessage(text: string | undefined): { origin: string; event: StoreEvent } | null {
+function decodeMessage(text: string | undefined): { origin: string; event: RecordEvent } | null {
   let value: unknown;
   try {
     value = JSON.parse(text ?? '');

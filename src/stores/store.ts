@@ -8,7 +8,8 @@
  * - `putCredential` is a compare-and-set on `version`: it is the fencing step that stops an instance which lost
  *   its lease (GC pause, partition) from overwriting a newer token with an older one.
  * - Every write that changes a record publishes a StoreEvent to subscribers of every instance on the same store
- *   (the writer's own included). Delivery is best effort: readers must converge by re-reading the store.
+ *   (the writer's own included). Delivery is best effort: readers must converge by re-reading the store, at once
+ *   when the store signals `resync` (its feed came back after an interruption) and periodically besides.
  * - All SQL uses bound parameters.
  */
 
@@ -74,11 +75,17 @@ export interface ClientKeyRecord {
   readonly createdAt: number;
 }
 
-/** What changed; subscribers re-read what they care about. */
-export type StoreEvent =
+/** A record that changed; subscribers re-read what they care about. */
+export type RecordEvent =
   | { readonly type: 'credential'; readonly key: string; readonly version: number }
   | { readonly type: 'app'; readonly appid: string }
   | { readonly type: 'client-key'; readonly name: string };
+
+/**
+ * What subscribers receive: a record that changed, or `resync` when the store's event feed was interrupted and
+ * is back (a shared store's subscription reconnected): events may have been lost meanwhile, so re-read everything.
+ */
+export type StoreEvent = RecordEvent | { readonly type: 'resync' };
 
 /** Receives store events; must not throw. */
 export type StoreListener = (event: StoreEvent) => void;

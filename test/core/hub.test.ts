@@ -3,7 +3,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { Hub, type HubOptions, type SecretSealer } from '../../src/core/hub.js';
 import { nextShanghaiMidnight } from '../../src/core/refresh-policy.js';
 import { WeChatError, UpstreamTransportError } from '../../src/errors/index.js';
-import type { Store } from '../../src/stores/store.js';
+import type { Store, StoreListener } from '../../src/stores/store.js';
 import { createTestStore } from '../support/test-store.js';
 import { deferred, FakeFetcher } from '../support/fake-fetcher.js';
 
@@ -387,6 +387,33 @@ describe('Hub: persistence and several instances', () => {
     await clock.advance(7_200_000);
     expect(fetcher.count(APP)).toBe(2);
     expect((await a.hub.getAccessToken(APP)).token).toBe((await b.hub.getAccessToken(APP)).token);
+  });
+
+  it("re-reads everything when the store signals resync (its event feed came back after losing events)", async () => {
+    const clock = new ManualClock();
+    const shared = await createTestStore(clock);
+    // The hub's view of the store: events are lost until the feed "comes back" and says so.
+    let deliver: StoreListener = () => {};
+    const lossy = new Proxy(shared, {
+      get(target, name) {
+        if (name === 'subscribe') {
+          return (listener: StoreListener) => {
+            deliver = listener;
+            return target.subscribe(() => {});
+          };
+        }
+        const value: unknown = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { hub } = await setup({ clock, store: lossy });
+    await hub.putApp(APP, { secret: 's', grant: 'classic' });
+    const other = await setup({ clock, store: shared });
+    await other.hub.putApp('wx00000000000000ff', { secret: 's', grant: 'stable' });
+    expect((await hub.listApps()).map((a) => a.appid)).toEqual([APP]);
+    deliver({ type: 'resync' });
+    await clock.advance(0);
+    expect((await hub.listApps()).map((a) => a.appid).sort()).toEqual([APP, 'wx00000000000000ff'].sort());
   });
 
   it('takes over when the lease holder dies mid-refresh, once its lease expires', async () => {

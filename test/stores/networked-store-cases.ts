@@ -87,7 +87,9 @@ export async function expectOutageRecovery(
   await eventually(async () => expect(await store.getApp('wx-before')).toEqual(app('wx-before')));
   expect(warnings).toEqual([expect.stringMatching(/unreachable/), expect.stringMatching(/reachable again/)]);
 
-  // The event channel (Redis subscriber, PostgreSQL LISTEN connection) came back.
+  // The event channel (Redis subscriber, PostgreSQL LISTEN connection) came back, and said so once: what was
+  // published while it was down is lost, so subscribers are told to re-read everything.
+  await eventually(async () => expect(events.filter((e) => e.type === 'resync')).toHaveLength(1));
   await eventually(async () => {
     await peer.putApp(app('wx-after'));
     expect(events).toContainEqual({ type: 'app', appid: 'wx-after' });

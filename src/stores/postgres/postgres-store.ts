@@ -13,7 +13,7 @@
  *   re-checks the version against the committed row, so exactly one of them wins.
  * - Leases: `INSERT ... ON CONFLICT DO UPDATE ... WHERE expired OR same owner`, expiry judged by the server's
  *   `now()`, atomic on the row.
- * - Events: NOTIFY on channel `wxtoken_<schema>` with {"origin": <instance id>, "event": StoreEvent}; a dedicated
+ * - Events: NOTIFY on channel `wxtoken_<schema>` with {"origin": <instance id>, "event": RecordEvent}; a dedicated
  *   LISTEN connection (listener.ts) delivers other instances' writes, re-opening itself after an outage. Own
  *   writes are delivered directly when they succeed and their echo skipped by origin. Notifications sent while
  *   the LISTEN connection is down are lost; readers converge by re-reading the store (the hub's periodic resync).
@@ -28,7 +28,7 @@ import { assertExpectedVersion, assertTtl } from '../arguments.js';
 import { EventRelay } from '../events.js';
 import { OutageReport, storeUnavailable } from '../outage.js';
 import { credentialDocuments } from '../records.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
+import type { AppRecord, ClientKeyRecord, CredentialRecord, RecordEvent, Store, StoreListener } from '../store.js';
 import { ChannelListener } from './listener.js';
 import { migrate } from './migrations.js';
 import { quoteIdent, resolvePostgresOptions, type PostgresStoreOptions, type ResolvedPostgresOptions } from './options.js';
@@ -68,7 +68,7 @@ export class PostgresStore implements Store {
   }
 
   async putApp(app: AppRecord): Promise<void> {
-    const event: StoreEvent = { type: 'app', appid: app.appid };
+    const event: RecordEvent = { type: 'app', appid: app.appid };
     await this.#write('write app', this.#sql.putApp, [app.appid, app.grant, app.sealedSecret, app.createdAt, app.updatedAt], event);
   }
 
@@ -86,7 +86,7 @@ export class PostgresStore implements Store {
     const version = expectedVersion + 1;
     const { failure, forceLog } = credentialDocuments(record);
     const values = [record.key, version, record.token, record.expiresAt, record.obtainedAt, failure, forceLog];
-    const event: StoreEvent = { type: 'credential', key: record.key, version };
+    const event: RecordEvent = { type: 'credential', key: record.key, version };
     return expectedVersion === 0
       ? this.#write('write credential', this.#sql.insertCredential, values, event)
       : this.#write('write credential', this.#sql.updateCredential, [...values, expectedVersion], event);
@@ -148,12 +148,21 @@ export class PostgresStore implements Store {
   async #ensureListening(): Promise<void> {
     if (this.#listener) return;
     this.#listening ??= (async () => {
+      let interrupted = false;
       const listener = new ChannelListener(this.#resolved.client, this.#resolved.channel, this.#resolved.maxReconnectDelayMs, {
         notification: (payload) => {
           if (!this.#closed) this.#listeners.receive(payload);
         },
-        lost: (error) => this.#outage.down(error),
-        listening: () => this.#outage.up(),
+        lost: (error) => {
+          interrupted = true;
+          this.#outage.down(error);
+        },
+        listening: () => {
+          this.#outage.up();
+          // Notifications sent while the connection was down are gone: subscribers must re-read.
+          if (interrupted && !this.#closed) this.#listeners.emit({ type: 'resync' });
+          interrupted = false;
+        },
       });
       try {
         await listener.start();
@@ -174,7 +183,7 @@ export class PostgresStore implements Store {
   }
 
   /** Runs a write statement ending in `SELECT pg_notify($n-1, $n) FROM written`; delivers `event` if it wrote. */
-  async #write(operation: string, text: string, values: unknown[], event: StoreEvent): Promise<boolean> {
+  async #write(operation: string, text: string, values: unknown[], event: RecordEvent): Promise<boolean> {
     const rows = await this.#query(operation, text, [...values, this.#resolved.channel, this.#listeners.message(event)]);
     if (rows.length === 0) return false;
     this.#listeners.emit(event);

@@ -9,7 +9,7 @@
  *   P{wxtoken}:credentials     hash   "<appid>:<kind>" → CredentialRecord JSON, with its `version`
  *   P{wxtoken}:client-keys     hash   name → ClientKeyRecord JSON (a SHA-256 of the key, never the key)
  *   P{wxtoken}:lease:<name>    string the owner; expires by Redis's clock (SET PX)
- *   Pevents                    pub/sub channel of {"origin": <instance id>, "event": StoreEvent}
+ *   Pevents                    pub/sub channel of {"origin": <instance id>, "event": RecordEvent}
  *
  * Writes are the Lua scripts of scripts.ts: each writes and publishes its event in one atomic step. Every instance
  * holds a dedicated subscriber connection (opened on the first subscribe) and delivers what others publish to its
@@ -29,7 +29,7 @@ import { assertExpectedVersion, assertTtl } from '../arguments.js';
 import { EventRelay } from '../events.js';
 import { OutageReport } from '../outage.js';
 import { compareText } from '../records.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
+import type { AppRecord, ClientKeyRecord, CredentialRecord, RecordEvent, Store, StoreListener } from '../store.js';
 import { resolveRedisOptions, type RedisStoreOptions, type ResolvedRedisOptions } from './options.js';
 import { decodeApp, decodeClientKey, decodeCredential, encodeApp, encodeClientKey, encodeCredential } from './records.js';
 import { defineScripts, type RedisScripts } from './scripts.js';
@@ -96,13 +96,13 @@ export class RedisStore implements Store {
   }
 
   async putApp(app: AppRecord): Promise<void> {
-    const event: StoreEvent = { type: 'app', appid: app.appid };
+    const event: RecordEvent = { type: 'app', appid: app.appid };
     await this.#run('write app', () => this.#scripts.putApp(this.#keys.apps, app.appid, encodeApp(app), this.#keys.channel, this.#listeners.message(event)));
     this.#listeners.emit(event);
   }
 
   async deleteApp(appid: string): Promise<boolean> {
-    const event: StoreEvent = { type: 'app', appid };
+    const event: RecordEvent = { type: 'app', appid };
     const existed = await this.#run('delete app', () =>
       this.#scripts.deleteApp(this.#keys.apps, this.#keys.credentials, appid, this.#keys.channel, this.#listeners.message(event)),
     );
@@ -119,7 +119,7 @@ export class RedisStore implements Store {
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     assertExpectedVersion(expectedVersion);
     const version = expectedVersion + 1;
-    const event: StoreEvent = { type: 'credential', key: record.key, version };
+    const event: RecordEvent = { type: 'credential', key: record.key, version };
     const written = await this.#run('write credential', () =>
       this.#scripts.casCredential(
         this.#keys.credentials,
@@ -143,7 +143,7 @@ export class RedisStore implements Store {
   }
 
   async addClientKey(key: ClientKeyRecord): Promise<boolean> {
-    const event: StoreEvent = { type: 'client-key', name: key.name };
+    const event: RecordEvent = { type: 'client-key', name: key.name };
     const added = await this.#run('add client key', () =>
       this.#scripts.addClientKey(this.#keys.clientKeys, key.name, encodeClientKey(key), this.#keys.channel, this.#listeners.message(event)),
     );
@@ -153,7 +153,7 @@ export class RedisStore implements Store {
   }
 
   async deleteClientKey(name: string): Promise<boolean> {
-    const event: StoreEvent = { type: 'client-key', name };
+    const event: RecordEvent = { type: 'client-key', name };
     const existed = await this.#run('delete client key', () =>
       this.#scripts.deleteClientKey(this.#keys.clientKeys, name, this.#keys.channel, this.#listeners.message(event)),
     );
@@ -230,6 +230,16 @@ export class RedisStore implements Store {
         subscriber.disconnect();
         throw this.#outage.wrap('subscribe', new Error('closed while subscribing'));
       }
+      // ioredis reconnects and re-subscribes by itself, but what was published meanwhile is gone: subscribers must
+      // re-read. ('ready' comes after the re-subscription has been sent, so nothing later is missed either.)
+      let interrupted = false;
+      subscriber.on('close', () => {
+        interrupted = true;
+      });
+      subscriber.on('ready', () => {
+        if (interrupted && !this.#closed) this.#listeners.emit({ type: 'resync' });
+        interrupted = false;
+      });
       this.#subscriber = subscriber;
     })().finally(() => {
       this.#subscribing = undefined;

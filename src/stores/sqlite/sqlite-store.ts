@@ -7,7 +7,7 @@ import { assertTtl } from '../arguments.js';
 import { positiveOption } from '../config.js';
 import { ListenerSet } from '../events.js';
 import { storeUnavailable } from '../outage.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
+import type { AppRecord, ClientKeyRecord, CredentialRecord, RecordEvent, Store, StoreListener } from '../store.js';
 import {
   appFromRow,
   clientKeyFromRow,
@@ -279,9 +279,9 @@ export class SqliteStore implements Store {
    * Runs `fn` in an IMMEDIATE transaction. Changes it reports through `change` are appended to the feed in the
    * same transaction and, once committed, delivered to this instance's subscribers.
    */
-  #write<T>(operation: string, fn: (change: (event: StoreEvent) => void) => T): T {
+  #write<T>(operation: string, fn: (change: (event: RecordEvent) => void) => T): T {
     this.#assertOpen();
-    const committed: { id: number; event: StoreEvent }[] = [];
+    const committed: { id: number; event: RecordEvent }[] = [];
     const transaction = this.#db.transaction(() => {
       committed.length = 0; // in case better-sqlite3 ever retries the function
       const now = this.#clock.now();
@@ -374,7 +374,7 @@ function prepare(db: Database.Database) {
   };
 }
 
-function changeKey(event: StoreEvent): [string, number] {
+function changeKey(event: RecordEvent): [string, number] {
   switch (event.type) {
     case 'app':
       return [event.appid, 0];
@@ -385,7 +385,7 @@ function changeKey(event: StoreEvent): [string, number] {
   }
 }
 
-function eventFromChange(row: ChangeRow): StoreEvent | null {
+function eventFromChange(row: ChangeRow): RecordEvent | null {
   switch (row.type) {
     case 'app':
       return { type: 'app', appid: row.key };
