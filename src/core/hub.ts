@@ -238,9 +238,14 @@ export class Hub implements TokenService {
     }, this.#healthCheckMs);
   }
 
-  async #resync(): Promise<void> {
+  /** Re-reads every app, token and key; rejects (StoreUnavailableError) when the store cannot answer. */
+  async #reloadAll(): Promise<void> {
     this.#lastResync = this.#clock.now();
-    await Promise.all([this.#keys.reload(), this.#reloadApps()]).catch((err: unknown) => {
+    await Promise.all([this.#keys.reload(), this.#reloadApps()]);
+  }
+
+  async #resync(): Promise<void> {
+    await this.#reloadAll().catch((err: unknown) => {
       if (err instanceof StoreUnavailableError) this.#setStoreHealth(false, err);
     });
   }
@@ -285,7 +290,8 @@ export class Hub implements TokenService {
           return this.#manager.upsertApp(app, await this.#store.getCredential(accessTokenKey(app.appid)));
         }
         case 'resync':
-          return this.#resync();
+          // Not #resync: a failure must reach the health handling below rather than read as success.
+          return this.#reloadAll();
       }
     })();
     work.then(

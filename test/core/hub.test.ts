@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { Hub, type HubOptions, type SecretSealer } from '../../src/core/hub.js';
 import { nextShanghaiMidnight } from '../../src/core/refresh-policy.js';
-import { WeChatError, UpstreamTransportError } from '../../src/errors/index.js';
+import { StoreUnavailableError, WeChatError, UpstreamTransportError } from '../../src/errors/index.js';
 import type { Store, StoreListener } from '../../src/stores/store.js';
 import { createTestStore } from '../support/test-store.js';
 import { deferred, FakeFetcher } from '../support/fake-fetcher.js';
@@ -40,6 +40,33 @@ async function setup(options: Partial<HubOptions> & { grant?: 'stable' | 'classi
   await hub.start();
   if (!options.store) await hub.putApp(APP, { secret: 's3cret', grant: options.grant ?? 'classic' });
   return { clock, fetcher, store, hub };
+}
+
+/**
+ * A view of `store` whose event feed loses everything until the test delivers an event by hand, and whose reads
+ * can be made to fail as if the store were down.
+ */
+function lossyFeed(store: Store): { store: Store; deliver: StoreListener; failing: boolean } {
+  const view = {
+    deliver: (() => {}) as StoreListener,
+    failing: false,
+    store: undefined as unknown as Store,
+  };
+  const down = (): Promise<never> => Promise.reject(new StoreUnavailableError('memory store: down (test)'));
+  view.store = new Proxy(store, {
+    get(target, name) {
+      if (name === 'subscribe') {
+        return (listener: StoreListener) => {
+          view.deliver = listener;
+          return target.subscribe(() => {});
+        };
+      }
+      if (view.failing && (name === 'ping' || name === 'listApps' || name === 'listClientKeys')) return down;
+      const value: unknown = Reflect.get(target, name);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return view;
 }
 
 afterEach(async () => {
@@ -392,28 +419,28 @@ describe('Hub: persistence and several instances', () => {
   it("re-reads everything when the store signals resync (its event feed came back after losing events)", async () => {
     const clock = new ManualClock();
     const shared = await createTestStore(clock);
-    // The hub's view of the store: events are lost until the feed "comes back" and says so.
-    let deliver: StoreListener = () => {};
-    const lossy = new Proxy(shared, {
-      get(target, name) {
-        if (name === 'subscribe') {
-          return (listener: StoreListener) => {
-            deliver = listener;
-            return target.subscribe(() => {});
-          };
-        }
-        const value: unknown = Reflect.get(target, name);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const { hub } = await setup({ clock, store: lossy });
+    const lossy = lossyFeed(shared);
+    const { hub } = await setup({ clock, store: lossy.store });
     await hub.putApp(APP, { secret: 's', grant: 'classic' });
     const other = await setup({ clock, store: shared });
     await other.hub.putApp('wx00000000000000ff', { secret: 's', grant: 'stable' });
     expect((await hub.listApps()).map((a) => a.appid)).toEqual([APP]);
-    deliver({ type: 'resync' });
+    lossy.deliver({ type: 'resync' });
     await clock.advance(0);
     expect((await hub.listApps()).map((a) => a.appid).sort()).toEqual([APP, 'wx00000000000000ff'].sort());
+  });
+
+  it('a resync signalled while the store still fails keeps the hub unhealthy: the outage is logged once', async () => {
+    const clock = new ManualClock();
+    const lossy = lossyFeed(await createTestStore(clock));
+    const warnings: string[] = [];
+    const logger = { info: () => {}, warn: (_obj: object, msg: string) => warnings.push(msg), error: () => {} };
+    const { hub } = await setup({ clock, store: lossy.store, logger });
+    lossy.failing = true;
+    expect(await hub.isReady()).toBe(false);
+    lossy.deliver({ type: 'resync' });
+    await clock.advance(0);
+    expect(warnings.filter((m) => /unreachable/.test(m))).toHaveLength(1);
   });
 
   it('takes over when the lease holder dies mid-refresh, once its lease expires', async () => {
