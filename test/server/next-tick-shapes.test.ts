@@ -23,10 +23,14 @@ describe('anchorNextTickShapes', () => {
   });
 
   it('keeps full garbage collections from throwing away the optimised nextTick', async () => {
-    // The control shows the fixture still provokes the problem on this Node; the anchored run shows the fix.
-    expect(await weakObjectDeopts('plain')).toBeGreaterThan(0);
-    expect(await weakObjectDeopts('anchored')).toBe(0);
-  });
+    // Whether a given run deoptimises depends on when V8's background compiler finishes (most runs do, some not):
+    // the control needs one deoptimisation in up to five plain runs, and the anchor must prevent it in each of
+    // three runs (a broken anchor would pass all three about once in three hundred times).
+    let plain = 0;
+    for (let run = 0; run < 5 && plain === 0; run++) plain += await weakObjectDeopts('plain');
+    expect(plain, 'the fixture provokes the deoptimisation on this Node').toBeGreaterThan(0);
+    for (let run = 0; run < 3; run++) expect(await weakObjectDeopts('anchored')).toBe(0);
+  }, 30_000);
 
   it('is taken by the wxtoken CLI before the CLI modules load', () => {
     // A static import of the CLI would be evaluated first, whatever its position; it must be a dynamic one.
