@@ -1,14 +1,19 @@
 import { createHash, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppNotFoundError, InvalidRequestError, StoreUnavailableError } from '../errors/index.js';
-import type { AppRecord, Grant, Store, StoreEvent } from '../stores/store.js';
+import type { AppRecord, CredentialRecord, Grant, Store, StoreEvent } from '../stores/store.js';
+import { TICKET_TYPES, type TicketType } from '../wechat/index.js';
 import { KeyRing } from './client-keys.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import { accessTokenKey, CredentialManager, type CredentialManagerOptions } from './credential-manager.js';
+import { CredentialEngine, type EngineTuning } from './engine/credential-engine.js';
+import { accessTokenKind } from './kinds/access-token.js';
+import { DEFAULT_FORCE_DAILY_LIMIT, DEFAULT_FORCE_SPACING_MS } from './kinds/force-gate.js';
+import { credentialKey, type CredentialKind } from './kinds/kind.js';
+import { ticketAgeKnown, ticketKind } from './kinds/ticket.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import type { TokenFetcher } from './token-fetcher.js';
-import type { AppStatus, ClientKeyInfo, HubEvents, IssuedToken, TokenService } from './token-service.js';
+import type { CredentialFetcher } from './token-fetcher.js';
+import type { AppStatus, ClientKeyInfo, CredentialState, HubEvents, IssuedTicket, IssuedToken, TokenService } from './token-service.js';
 import { APPID_PATTERN } from './token-service.js';
 
 /** Seals and opens secrets (core/secret-box.ts); the context binds a sealed secret to its app. */
@@ -17,29 +22,14 @@ export interface SecretSealer {
   open(sealed: string, context: string): string;
 }
 
-/** Everything a Hub needs; durations in milliseconds, defaults in credential-manager.ts. */
-export interface HubOptions
-  extends Partial<
-    Pick<
-      CredentialManagerOptions,
-      | 'refreshLeadMs'
-      | 'serveMarginMs'
-      | 'referenceLifetimeMs'
-      | 'leaseTtlMs'
-      | 'backoffBaseMs'
-      | 'backoffMaxMs'
-      | 'forceSpacingMs'
-      | 'forceDailyLimit'
-      | 'adminRetryMs'
-      | 'waitPollMs'
-      | 'storeRetryMs'
-      | 'prefetch'
-      | 'background'
-    >
-  > {
+/** Everything a Hub needs; durations in milliseconds, defaults in engine/credential-engine.ts and kinds/. */
+export interface HubOptions extends EngineTuning {
   store: Store;
   secrets: SecretSealer;
-  fetcher: TokenFetcher;
+  fetcher: CredentialFetcher;
+  /** Stable-token force refreshes: minimum spacing (default WeChat's 30 s) and daily limit (default 20). */
+  forceSpacingMs?: number;
+  forceDailyLimit?: number;
   /** Default: the system clock. Distributed deployments pass a StoreClock. */
   clock?: Clock;
   /** Default Math.random; used for backoff jitter. */
@@ -68,15 +58,18 @@ const GRANTS: readonly Grant[] = ['stable', 'classic'];
 const MAX_SECRET_LENGTH = 256;
 
 /**
- * The hub: a TokenService over a Store and WeChat. Holds every app's token in memory, stays in step with other
- * instances and processes through store events, and serves reads without touching the store.
+ * The hub: a TokenService over a Store and WeChat. Holds every tracked credential in memory (every app's access
+ * token; its tickets once asked for), stays in step with other instances and processes through store events, and
+ * serves reads without touching the store.
  */
 export class Hub implements TokenService {
   readonly #store: Store;
   readonly #secrets: SecretSealer;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #manager: CredentialManager;
+  readonly #engine: CredentialEngine;
+  readonly #accessToken: CredentialKind;
+  readonly #tickets: ReadonlyMap<TicketType, CredentialKind>;
   readonly #keys: KeyRing;
   readonly #healthCheckMs: number;
   readonly #resyncIntervalMs: number;
@@ -94,12 +87,31 @@ export class Hub implements TokenService {
     this.#healthCheckMs = options.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS;
     this.#resyncIntervalMs = options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS;
     this.#background = options.background ?? true;
-    // What is left after the hub's own options is the credential manager's tuning.
-    const { store: _store, secrets: _secrets, fetcher, clock: _clock, random, randomBytes, logger: _logger, instanceId, healthCheckMs: _h, resyncIntervalMs: _r, ...tuning } = options;
-    this.#manager = new CredentialManager({
+    // What is left after the hub's own options is the engine's tuning.
+    const {
+      store: _store,
+      secrets: _secrets,
+      fetcher,
+      clock: _clock,
+      random,
+      randomBytes,
+      logger: _logger,
+      instanceId,
+      healthCheckMs: _h,
+      resyncIntervalMs: _r,
+      forceSpacingMs,
+      forceDailyLimit,
+      ...tuning
+    } = options;
+    this.#accessToken = accessTokenKind(fetcher, {
+      spacingMs: forceSpacingMs ?? DEFAULT_FORCE_SPACING_MS,
+      dailyLimit: forceDailyLimit ?? DEFAULT_FORCE_DAILY_LIMIT,
+    });
+    this.#tickets = new Map(TICKET_TYPES.map((type) => [type, ticketKind(type, this.#accessToken, fetcher)]));
+    this.#engine = new CredentialEngine({
       ...tuning,
       store: this.#store,
-      fetcher,
+      kinds: [this.#accessToken, ...this.#tickets.values()],
       openSecret: (app) => this.#secrets.open(app.sealedSecret, app.appid),
       clock: this.#clock,
       random: random ?? Math.random,
@@ -111,7 +123,7 @@ export class Hub implements TokenService {
 
   /** Hub events (refreshed, refresh_failed, invalidated, adopted) for metrics and logs. */
   get events(): HubEvents {
-    return this.#manager.events;
+    return this.#engine.events;
   }
 
   /** Loads apps, tokens and keys, subscribes to changes, and schedules refreshes. */
@@ -128,36 +140,62 @@ export class Hub implements TokenService {
   async stop(): Promise<void> {
     this.#cancelHealth?.();
     this.#cancelHealth = undefined;
-    await this.#manager.stop();
+    await this.#engine.stop();
     await this.#unsubscribe?.().catch(() => {});
     this.#unsubscribe = undefined;
   }
 
   currentToken(appid: string): IssuedToken | undefined {
-    return this.#manager.peek(appid);
+    return this.#engine.peek(this.#tokenKey(appid));
   }
 
   getAccessToken(appid: string): Promise<IssuedToken> {
-    // Not async: the hot path returns the manager's (usually already resolved) promise without another hop.
-    if (this.#manager.has(appid)) return this.#manager.get(appid);
-    return this.#discover(appid).then(() => this.#manager.get(appid));
+    // Not async: the hot path returns the engine's (usually already resolved) promise without another hop.
+    const key = this.#tokenKey(appid);
+    if (this.#engine.has(key)) return this.#engine.get(key);
+    return this.#discover(appid).then(() => this.#engine.get(key));
+  }
+
+  async getTicket(appid: string, type: TicketType): Promise<IssuedTicket> {
+    const kind = this.#tickets.get(type);
+    if (!kind) throw new InvalidRequestError(`ticket type must be one of ${TICKET_TYPES.join(', ')}, got ${JSON.stringify(String(type).slice(0, 40))}`);
+    const key = credentialKey(appid, kind);
+    if (!this.#engine.has(key)) {
+      const tokenKey = this.#tokenKey(appid);
+      if (!this.#engine.has(tokenKey)) await this.#discover(appid);
+      const app = this.#engine.app(tokenKey);
+      if (!app) throw new AppNotFoundError(appid);
+      this.#engine.track(kind, app, await this.#store.getCredential(key));
+    }
+    const issued = await this.#engine.get(key);
+    return { ...issued, ageKnown: ticketAgeKnown(this.#engine.record(key)) };
   }
 
   async invalidate(appid: string, badToken: string): Promise<IssuedToken> {
-    if (!this.#manager.has(appid)) await this.#discover(appid);
+    if (!this.#engine.has(this.#tokenKey(appid))) await this.#discover(appid);
     if (typeof badToken !== 'string' || badToken.length === 0 || badToken.length > 512) {
       throw new InvalidRequestError('access_token must be the non-empty token WeChat rejected');
     }
-    return this.#manager.invalidate(appid, badToken);
+    return this.#engine.invalidate(this.#tokenKey(appid), badToken);
   }
 
   async refresh(appid: string): Promise<IssuedToken> {
-    if (!this.#manager.has(appid)) await this.#discover(appid);
-    return this.#manager.forceRefresh(appid);
+    if (!this.#engine.has(this.#tokenKey(appid))) await this.#discover(appid);
+    return this.#engine.forceRefresh(this.#tokenKey(appid));
   }
 
   async listApps(): Promise<AppStatus[]> {
-    return this.#manager.statuses();
+    return this.#engine.states([this.#accessToken]).flatMap((state) => {
+      const app = this.#engine.app(state.key);
+      if (!app) return [];
+      const { key: _key, kind: _kind, ...rest } = state;
+      return [{ ...rest, grant: app.grant, createdAt: app.createdAt, updatedAt: app.updatedAt }];
+    });
+  }
+
+  /** Where every tracked credential of every kind stands. */
+  listCredentials(): CredentialState[] {
+    return this.#engine.states();
   }
 
   async putApp(appid: string, input: { secret: string; grant: Grant }): Promise<{ created: boolean }> {
@@ -178,8 +216,8 @@ export class Hub implements TokenService {
       updatedAt: now,
     };
     await this.#store.putApp(record);
-    if (existing) await this.#clearFailure(appid);
-    this.#manager.upsertApp(record, await this.#store.getCredential(accessTokenKey(appid)));
+    if (existing) for (const key of this.#engine.keysOf(appid)) await this.#clearFailure(key);
+    await this.#track(record);
     this.#log.info({ appid, grant: input.grant, created: !existing }, existing ? 'app updated' : 'app added');
     return { created: !existing };
   }
@@ -187,17 +225,17 @@ export class Hub implements TokenService {
   async removeApp(appid: string): Promise<boolean> {
     validateAppid(appid);
     const existed = await this.#store.deleteApp(appid);
-    this.#manager.dropApp(appid);
+    this.#engine.dropApp(appid);
     if (existed) this.#log.info({ appid }, 'app removed');
     return existed;
   }
 
   async hasApp(appid: string): Promise<boolean> {
-    return this.#manager.has(appid) || (APPID_PATTERN.test(appid) && (await this.#store.getApp(appid)) !== null);
+    return this.#engine.has(this.#tokenKey(appid)) || (APPID_PATTERN.test(appid) && (await this.#store.getApp(appid)) !== null);
   }
 
   async verifySecret(appid: string, secret: string): Promise<boolean> {
-    const app = this.#manager.app(appid) ?? (APPID_PATTERN.test(appid) ? await this.#store.getApp(appid) : null);
+    const app = this.#engine.app(this.#tokenKey(appid)) ?? (APPID_PATTERN.test(appid) ? await this.#store.getApp(appid) : null);
     if (!app) return false;
     return digestEquals(this.#secrets.open(app.sealedSecret, appid), secret);
   }
@@ -229,6 +267,10 @@ export class Hub implements TokenService {
     }
   }
 
+  #tokenKey(appid: string): string {
+    return credentialKey(appid, this.#accessToken);
+  }
+
   #scheduleHealthCheck(): void {
     this.#cancelHealth = this.#clock.setTimer(() => {
       void this.isReady().then(async (ready) => {
@@ -238,7 +280,7 @@ export class Hub implements TokenService {
     }, this.#healthCheckMs);
   }
 
-  /** Re-reads every app, token and key; rejects (StoreUnavailableError) when the store cannot answer. */
+  /** Re-reads every app, credential and key; rejects (StoreUnavailableError) when the store cannot answer. */
   async #reloadAll(): Promise<void> {
     this.#lastResync = this.#clock.now();
     await Promise.all([this.#keys.reload(), this.#reloadApps()]);
@@ -255,7 +297,18 @@ export class Hub implements TokenService {
     if (!APPID_PATTERN.test(appid)) throw new InvalidRequestError(`invalid appid ${JSON.stringify(appid)}: expected "wx" and 16 hex digits`);
     const app = await this.#store.getApp(appid);
     if (!app) throw new AppNotFoundError(appid);
-    this.#manager.upsertApp(app, await this.#store.getCredential(accessTokenKey(appid)));
+    await this.#track(app);
+  }
+
+  /** Hands the engine an app with the stored records of its access token and of every credential it tracks. */
+  async #track(app: AppRecord): Promise<void> {
+    const keys = new Set([this.#tokenKey(app.appid), ...this.#engine.keysOf(app.appid)]);
+    const records = new Map<string, CredentialRecord>();
+    for (const key of keys) {
+      const record = await this.#store.getCredential(key);
+      if (record) records.set(key, record);
+    }
+    this.#engine.upsertApp(app, records);
   }
 
   async #reloadApps(): Promise<void> {
@@ -263,13 +316,12 @@ export class Hub implements TokenService {
     const seen = new Set<string>();
     for (const app of apps) {
       seen.add(app.appid);
-      this.#manager.upsertApp(app, await this.#store.getCredential(accessTokenKey(app.appid)));
+      await this.#track(app);
     }
-    for (const appid of this.#manager.appids()) if (!seen.has(appid)) this.#manager.dropApp(appid);
+    for (const appid of this.#engine.appids(this.#accessToken)) if (!seen.has(appid)) this.#engine.dropApp(appid);
   }
 
-  async #clearFailure(appid: string): Promise<void> {
-    const key = accessTokenKey(appid);
+  async #clearFailure(key: string): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const record = await this.#store.getCredential(key);
       if (!record?.failure) return;
@@ -281,13 +333,13 @@ export class Hub implements TokenService {
     const work = (async () => {
       switch (event.type) {
         case 'credential':
-          return this.#manager.onCredentialEvent(event.key, event.version);
+          return this.#engine.onCredentialEvent(event.key, event.version);
         case 'client-key':
           return this.#keys.reload();
         case 'app': {
           const app = await this.#store.getApp(event.appid);
-          if (!app) return this.#manager.dropApp(event.appid);
-          return this.#manager.upsertApp(app, await this.#store.getCredential(accessTokenKey(app.appid)));
+          if (!app) return this.#engine.dropApp(event.appid);
+          return this.#track(app);
         }
         case 'resync':
           // Not #resync: a failure must reach the health handling below rather than read as success.

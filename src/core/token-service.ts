@@ -1,4 +1,8 @@
 import type { Grant } from '../stores/store.js';
+import type { RefreshReason } from './engine/intent.js';
+import type { TicketType } from '../wechat/index.js';
+
+export type { RefreshReason } from './engine/intent.js';
 
 /** A credential handed to a caller: the token and its absolute expiry (epoch ms). */
 export interface IssuedToken {
@@ -22,6 +26,34 @@ export interface AppStatus {
   readonly lastError: { readonly code: string; readonly message: string; readonly errcode?: number; readonly at: number } | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+/** Where one credential of any kind stands, for the admin API. No secret, no value. */
+export interface CredentialState {
+  /** `<appid>:<kind>`. */
+  readonly key: string;
+  /** The kind's name, e.g. `access_token`, `jsapi_ticket`. */
+  readonly kind: string;
+  readonly appid: string;
+  /** As AppStatus.state. */
+  readonly state: 'ok' | 'pending' | 'retrying' | 'failed';
+  readonly tokenExpiresAt: number | null;
+  readonly lastRefreshAt: number | null;
+  readonly nextAttemptAt: number | null;
+  readonly lastError: AppStatus['lastError'];
+}
+
+/** A ticket handed to a caller: the value, its serving expiry, and whether its age is known (see core/kinds/ticket.ts). */
+export interface IssuedTicket extends IssuedToken {
+  readonly ageKnown: boolean;
+}
+
+/** A signed JS-SDK `wx.config`: everything a page passes to it but `jsApiList`. */
+export interface JsSdkConfig {
+  readonly appId: string;
+  readonly timestamp: number;
+  readonly nonceStr: string;
+  readonly signature: string;
 }
 
 /** A client key as the admin sees it (never the key itself). */
@@ -79,20 +111,20 @@ export function keyCovers(key: { readonly apps: readonly string[] }, appid: stri
 /** Official Account / Mini Program appid: `wx` + 16 hex digits. */
 export const APPID_PATTERN = /^wx[0-9a-f]{16}$/;
 
-/** Events the hub emits for observers (metrics, logs). Payloads carry no secrets and no tokens. */
+/** Events the hub emits for observers (metrics, logs). Payloads carry no secrets and no values. */
 export interface HubEventMap {
-  /** A new token was obtained from WeChat and stored. */
-  refreshed: [{ appid: string; expiresAt: number; durationMs: number; reason: RefreshReason }];
-  /** A refresh attempt failed; `retryAt` is undefined when the app is now `failed`. */
-  refresh_failed: [{ appid: string; code: string; errcode?: number; category: string; retryAt?: number }];
-  /** A caller reported a token; `stale` means it was no longer the current one, so nothing was refreshed. */
-  invalidated: [{ appid: string; stale: boolean }];
-  /** Another instance (or process) published a newer token and this instance adopted it. */
-  adopted: [{ appid: string; expiresAt: number }];
+  /** A new value of a credential of `kind` was obtained from WeChat and stored. */
+  refreshed: [{ appid: string; kind: string; expiresAt: number; durationMs: number; reason: RefreshReason }];
+  /** A refresh attempt failed; `retryAt` is undefined when the credential is now `failed`. */
+  refresh_failed: [{ appid: string; kind: string; code: string; errcode?: number; category: string; retryAt?: number }];
+  /**
+   * A caller reported a value as rejected: it caused a refresh, was no longer current (`stale`, nothing
+   * refreshed), or came under the invalidation floor (`throttled`, refused).
+   */
+  invalidated: [{ appid: string; kind: string; result: 'refreshed' | 'stale' | 'throttled' }];
+  /** Another instance (or process) published a newer value and this instance adopted it. */
+  adopted: [{ appid: string; kind: string; expiresAt: number }];
 }
-
-/** Why a refresh ran. */
-export type RefreshReason = 'initial' | 'scheduled' | 'expired' | 'invalidated' | 'forced';
 
 /** The subset of EventEmitter observers use, typed by HubEventMap. */
 export interface HubEvents {

@@ -98,22 +98,26 @@ export class ServerMetrics {
     const registers = [this.registry];
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): PromCounter<L> =>
       new Counter({ name, help, labelNames, registers });
-    const refreshes = counter('wxtoken_refreshes_total', 'Tokens obtained from WeChat, by app and reason.', ['appid', 'reason']);
+    const refreshes = counter('wxtoken_refreshes_total', 'Credentials obtained from WeChat, by app, kind and reason.', ['appid', 'kind', 'reason']);
     const failures = counter(
       'wxtoken_refresh_failures_total',
-      'Failed refresh attempts, by app and wxtoken error code.',
-      ['appid', 'code'],
+      'Failed refresh attempts, by app, kind and wxtoken error code.',
+      ['appid', 'kind', 'code'],
     );
     const invalidations = counter(
       'wxtoken_invalidations_total',
-      'Tokens reported as rejected by callers; stale = no longer current (nothing refreshed), fresh = caused a refresh.',
-      ['appid', 'result'],
+      'Credentials reported as rejected by callers, by result: refreshed, stale (no longer current: nothing refreshed) or throttled (refused under the invalidation floor).',
+      ['appid', 'kind', 'result'],
     );
-    const adoptions = counter('wxtoken_adoptions_total', 'Tokens refreshed by another instance and adopted by this one, by app.', ['appid']);
-    this.#listen(events, 'refreshed', (e) => refreshes.inc({ appid: e.appid, reason: e.reason }));
-    this.#listen(events, 'refresh_failed', (e) => failures.inc({ appid: e.appid, code: e.code }));
-    this.#listen(events, 'invalidated', (e) => invalidations.inc({ appid: e.appid, result: e.stale ? 'stale' : 'fresh' }));
-    this.#listen(events, 'adopted', (e) => adoptions.inc({ appid: e.appid }));
+    const adoptions = counter(
+      'wxtoken_adoptions_total',
+      'Credentials another instance refreshed and this one adopted (never its own refreshes), by app and kind.',
+      ['appid', 'kind'],
+    );
+    this.#listen(events, 'refreshed', (e) => refreshes.inc({ appid: e.appid, kind: e.kind, reason: e.reason }));
+    this.#listen(events, 'refresh_failed', (e) => failures.inc({ appid: e.appid, kind: e.kind, code: e.code }));
+    this.#listen(events, 'invalidated', (e) => invalidations.inc({ appid: e.appid, kind: e.kind, result: e.result }));
+    this.#listen(events, 'adopted', (e) => adoptions.inc({ appid: e.appid, kind: e.kind }));
   }
 
   #listen<K extends keyof HubEventMap>(events: HubEvents, event: K, listener: (...args: HubEventMap[K]) => void): void {

@@ -1,7 +1,8 @@
-import type { ClientKeyRecord, CredentialRecord, ForceLog, Grant, RefreshFailure } from './store.js';
+import type { ClientKeyRecord, CredentialRecord, Grant, KindState, PendingRefresh, RefreshFailure } from './store.js';
 
 /**
- * The pieces of records every backend stores as JSON (a credential's failure and force log, a client key's apps;
+ * The pieces of records every backend stores as JSON (a credential's failure, kind state and pending refresh, a
+ * client key's apps;
  * the whole record in Redis), with the type guards that turn what a backend returns back into records.
  *
  * A value that does not fit is reported through the caller's `malformed`, which names the record (and, where the
@@ -44,16 +45,17 @@ export function failureFields(f: RefreshFailure): RefreshFailure {
   };
 }
 
-/** A ForceLog with exactly its own fields, as stored. */
-export function forceLogFields(f: ForceLog): ForceLog {
-  return { day: f.day, count: f.count, lastAt: f.lastAt };
+/** A PendingRefresh with exactly its own fields, as stored. */
+export function pendingFields(p: PendingRefresh): PendingRefresh {
+  return { owner: p.owner, since: p.since };
 }
 
-/** The JSON documents of a credential's failure and force log, for the SQL stores' columns (null when absent). */
-export function credentialDocuments(record: CredentialRecord): { failure: string | null; forceLog: string | null } {
+/** The JSON documents of a credential's failure, kind state and pending refresh, for the SQL stores' columns. */
+export function credentialDocuments(record: CredentialRecord): { failure: string | null; state: string | null; pending: string | null } {
   return {
     failure: record.failure === null ? null : JSON.stringify(failureFields(record.failure)),
-    forceLog: record.forceLog === null ? null : JSON.stringify(forceLogFields(record.forceLog)),
+    state: record.state === null ? null : JSON.stringify(record.state),
+    pending: record.pending === null ? null : JSON.stringify(pendingFields(record.pending)),
   };
 }
 
@@ -75,13 +77,35 @@ export function failureFrom(value: unknown, malformed: Malformed): RefreshFailur
   return failureFields(value as unknown as RefreshFailure);
 }
 
-/** A stored force log back as a ForceLog; null or absent is "none". */
-export function forceLogFrom(value: unknown, malformed: Malformed): ForceLog | null {
+/** A stored kind state back as a JSON object; null or absent is "none". */
+export function stateFrom(value: unknown, malformed: Malformed): KindState | null {
   if (value === null || value === undefined) return null;
-  if (!isObject(value) || typeof value.day !== 'string' || typeof value.count !== 'number' || typeof value.lastAt !== 'number') {
-    throw malformed();
-  }
-  return forceLogFields(value as unknown as ForceLog);
+  if (!isObject(value)) throw malformed();
+  return value;
+}
+
+/** A stored pending refresh back as a PendingRefresh; null or absent is "none". */
+export function pendingFrom(value: unknown, malformed: Malformed): PendingRefresh | null {
+  if (value === null || value === undefined) return null;
+  if (!isObject(value) || typeof value.owner !== 'string' || typeof value.since !== 'number') throw malformed();
+  return pendingFields(value as unknown as PendingRefresh);
+}
+
+/** A stored invalidation count; absent (a record written before the count existed) is 0. */
+export function invalidationsFrom(value: unknown, malformed: Malformed): number {
+  if (value === null || value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw malformed();
+  return value;
+}
+
+/**
+ * The kind state of a record written by wxtoken 0.1.0, whose only kind state was the stable token's force log,
+ * kept in a column (field) of its own.
+ */
+export function stateFromForceLog(forceLog: unknown, malformed: Malformed): KindState | null {
+  if (forceLog === null || forceLog === undefined) return null;
+  if (!isObject(forceLog)) throw malformed();
+  return { forceLog };
 }
 
 /** A client key's stored `apps` back as the list of appids. */

@@ -42,27 +42,37 @@ export interface RefreshFailure {
   readonly attempts: number;
 }
 
-/** Book-keeping for stable-token force refreshes (WeChat: ≥ 30 s apart, ≤ 20 a day), shared fleet-wide. */
-export interface ForceLog {
-  /** Day key in Asia/Shanghai, `YYYY-MM-DD`; the count resets when it changes. */
-  readonly day: string;
-  readonly count: number;
-  readonly lastAt: number;
+/** A credential kind's own state in its record: a small JSON object only that kind reads (core/kinds/). */
+export type KindState = { readonly [field: string]: unknown };
+
+/**
+ * An upstream fetch under way: written before the call, cleared by the write that stores its result. Found on a
+ * record whose lease has lapsed, it means the fetching instance died after WeChat may have replaced the value.
+ */
+export interface PendingRefresh {
+  /** Lease owner (instance id) that began the fetch. */
+  readonly owner: string;
+  readonly since: number;
 }
 
 /** The state of one credential (an app's access token, a ticket...): its current value and refresh state. */
 export interface CredentialRecord {
-  /** `<appid>:<kind>`, e.g. `wx0123456789abcdef:access_token`. */
+  /** `<principal>:<kind>`, e.g. `wx0123456789abcdef:access_token` or `wx0123456789abcdef:jsapi_ticket`. */
   readonly key: string;
   /** Starts at 1 on first write, +1 on every successful putCredential. 0 means "absent" in putCredential. */
   readonly version: number;
+  /** The credential's value (a token, a ticket). */
   readonly token: string | null;
   /** Absolute expiry of `token` (epoch ms); 0 when there is none. */
   readonly expiresAt: number;
   /** When `token` was obtained from WeChat (epoch ms); 0 when there is none. */
   readonly obtainedAt: number;
   readonly failure: RefreshFailure | null;
-  readonly forceLog: ForceLog | null;
+  /** The kind's own state (the stable token's force log, a ticket's first-seen bookkeeping); null when none. */
+  readonly state: KindState | null;
+  readonly pending: PendingRefresh | null;
+  /** Refreshes caused by invalidation reports since the last one that was not (each doubles the next one's floor). */
+  readonly invalidations: number;
 }
 
 /** A client (business service) key; the key itself is never stored, only its SHA-256. */

@@ -1,46 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { Hub, type HubOptions, type SecretSealer } from '../../src/core/hub.js';
 import { nextShanghaiMidnight } from '../../src/core/refresh-policy.js';
 import { StoreUnavailableError, WeChatError, UpstreamTransportError } from '../../src/errors/index.js';
 import type { Store, StoreListener } from '../../src/stores/store.js';
 import { createTestStore } from '../support/test-store.js';
+import { APP, hubHarness } from '../support/hub-harness.js';
 import { deferred, FakeFetcher } from '../support/fake-fetcher.js';
 
-const APP = 'wx0123456789abcdef';
 const APP2 = 'wx00000000000000aa';
 const MIN = 60_000;
 const HOUR = 3_600_000;
 
-/** Reversible, context-bound and obviously not plaintext: enough to test the hub's use of a sealer. */
-const testSealer: SecretSealer = {
-  seal: (plain, ctx) => Buffer.from(`${ctx}|${plain}`).toString('base64'),
-  open: (sealed, ctx) => {
-    const text = Buffer.from(sealed, 'base64').toString();
-    if (!text.startsWith(`${ctx}|`)) throw new Error('sealed for another app');
-    return text.slice(ctx.length + 1);
-  },
-};
-
-interface Harness {
-  clock: ManualClock;
-  fetcher: FakeFetcher;
-  store: Store;
-  hub: Hub;
-}
-
-const open: Hub[] = [];
-
-async function setup(options: Partial<HubOptions> & { grant?: 'stable' | 'classic'; clock?: ManualClock; fetcher?: FakeFetcher; store?: Store } = {}): Promise<Harness> {
-  const clock = options.clock ?? new ManualClock(Date.UTC(2026, 5, 1, 2, 0, 0));
-  const fetcher = options.fetcher ?? new FakeFetcher(clock);
-  const store = options.store ?? (await createTestStore(clock));
-  const hub = new Hub({ secrets: testSealer, random: () => 0.5, prefetch: false, healthCheckMs: HOUR, ...options, store, fetcher, clock });
-  open.push(hub);
-  await hub.start();
-  if (!options.store) await hub.putApp(APP, { secret: 's3cret', grant: options.grant ?? 'classic' });
-  return { clock, fetcher, store, hub };
-}
+const { setup, stopAll } = hubHarness();
 
 /**
  * A view of `store` whose event feed loses everything until the test delivers an event by hand, and whose reads
@@ -69,9 +40,30 @@ function lossyFeed(store: Store): { store: Store; deliver: StoreListener; failin
   return view;
 }
 
-afterEach(async () => {
-  for (const hub of open.splice(0)) await hub.stop();
-});
+/** A view of `store` whose calls, once frozen, wait until it thaws (a process stopped mid-flight). */
+function freezable(store: Store): { store: Store; freeze(): void; thaw(): void } {
+  let thawed: Promise<void> | undefined;
+  let release = (): void => {};
+  const view = new Proxy(store, {
+    get(target, name) {
+      const value: unknown = Reflect.get(target, name);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => (thawed ? thawed.then(() => value.apply(target, args)) : value.apply(target, args));
+    },
+  });
+  return {
+    store: view,
+    freeze() {
+      thawed ??= new Promise<void>((resolve) => (release = resolve));
+    },
+    thaw() {
+      thawed = undefined;
+      release();
+    },
+  };
+}
+
+afterEach(stopAll);
 
 describe('Hub: obtaining tokens', () => {
   it('shares one upstream fetch among 500 concurrent first requests', async () => {
@@ -267,14 +259,14 @@ describe('Hub: compare-and-invalidate', () => {
     expect(fetcher.count(APP)).toBe(2);
   });
 
-  it('emits invalidated events telling stale reports apart', async () => {
+  it('emits invalidated events telling refreshing reports from stale ones', async () => {
     const { hub } = await setup();
-    const seen: boolean[] = [];
-    hub.events.on('invalidated', (e) => seen.push(e.stale));
+    const seen: string[] = [];
+    hub.events.on('invalidated', (e) => seen.push(`${e.kind}:${e.result}`));
     const first = await hub.getAccessToken(APP);
     await hub.invalidate(APP, first.token);
     await hub.invalidate(APP, first.token);
-    expect(seen).toEqual([true]);
+    expect(seen).toEqual(['access_token:refreshed', 'access_token:stale']);
   });
 
   it('stable grant: tries normal mode first, and only forces when WeChat still hands back the reported token', async () => {
@@ -286,7 +278,8 @@ describe('Hub: compare-and-invalidate', () => {
   });
 
   it('stable grant: no force refresh within 30 s of the previous one; a report inside the window waits for it', async () => {
-    const { hub, fetcher, clock } = await setup({ grant: 'stable' });
+    // Reports follow one another within seconds here: the invalidation floor (tested on its own) is off.
+    const { hub, fetcher, clock } = await setup({ grant: 'stable', invalidationFloorMs: 0 });
     const first = await hub.getAccessToken(APP);
     const second = await hub.invalidate(APP, first.token);
     const forcedAt = fetcher.calls.filter((c) => c.force).map((c) => c.at);
@@ -316,7 +309,8 @@ describe('Hub: compare-and-invalidate', () => {
         return token;
       }
     })(clock);
-    const { hub } = await setup({ grant: 'stable', clock, fetcher });
+    // Reports follow one another within seconds here: the invalidation floor (tested on its own) is off.
+    const { hub } = await setup({ grant: 'stable', clock, fetcher, invalidationFloorMs: 0 });
     const first = await hub.getAccessToken(APP);
     const second = await hub.invalidate(APP, first.token);
     const pending = hub.invalidate(APP, second.token);
@@ -328,7 +322,8 @@ describe('Hub: compare-and-invalidate', () => {
   });
 
   it('stable grant: stops forcing after 20 force refreshes in a day', async () => {
-    const { hub, fetcher, clock } = await setup({ grant: 'stable' });
+    // Reports follow one another within seconds here: the invalidation floor (tested on its own) is off.
+    const { hub, fetcher, clock } = await setup({ grant: 'stable', invalidationFloorMs: 0 });
     let token = (await hub.getAccessToken(APP)).token;
     for (let i = 0; i < 25; i++) {
       token = (await hub.invalidate(APP, token)).token;
@@ -448,8 +443,12 @@ describe('Hub: persistence and several instances', () => {
     const store = await createTestStore(clock);
     const deadFetcher = new FakeFetcher(clock);
     const dead = deferred();
-    deadFetcher.gate = dead.promise; // does not answer while the test runs: the holder is as good as killed
-    const a = await setup({ clock, store, fetcher: deadFetcher, leaseTtlMs: 5_000 });
+    deadFetcher.gate = dead.promise; // does not answer while the test runs
+    // The holder's process is as good as killed: once its fetch is under way nothing it sends reaches the store,
+    // its lease renewals included.
+    const frozen = freezable(store);
+    deadFetcher.onCall = () => frozen.freeze();
+    const a = await setup({ clock, store: frozen.store, fetcher: deadFetcher, leaseTtlMs: 5_000 });
     const liveFetcher = new FakeFetcher(clock);
     const b = await setup({ clock, store, fetcher: liveFetcher, leaseTtlMs: 5_000, waitPollMs: 100 });
     await a.hub.putApp(APP, { secret: 's', grant: 'classic' });
@@ -464,6 +463,7 @@ describe('Hub: persistence and several instances', () => {
     await pending;
     expect(got).toMatch(/^tok-/);
     expect(liveFetcher.calls).toHaveLength(1);
+    frozen.thaw();
     dead.resolve(); // let the stalled holder finish so its hub can stop; its late write loses the compare-and-set
     await clock.advance(10);
     expect((await a.hub.getAccessToken(APP)).token).toBe(got);
@@ -473,8 +473,9 @@ describe('Hub: persistence and several instances', () => {
     const clock = new ManualClock();
     const store = await createTestStore(clock);
     const fetcher = new FakeFetcher(clock);
-    const a = await setup({ clock, store, fetcher });
-    const b = await setup({ clock, store, fetcher, waitPollMs: 100 });
+    // Reports follow one another within seconds here: the invalidation floor (tested on its own) is off.
+    const a = await setup({ clock, store, fetcher, invalidationFloorMs: 0 });
+    const b = await setup({ clock, store, fetcher, waitPollMs: 100, invalidationFloorMs: 0 });
     await a.hub.putApp(APP, { secret: 's', grant: 'stable' });
     const first = await a.hub.getAccessToken(APP);
     const second = await a.hub.invalidate(APP, first.token);

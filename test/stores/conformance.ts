@@ -46,7 +46,9 @@ function credential(key: string, overrides: Partial<CredentialRecord> = {}): Cre
     expiresAt: T0 + 7_200_000,
     obtainedAt: T0,
     failure: null,
-    forceLog: null,
+    state: null,
+    pending: null,
+    invalidations: 0,
     ...overrides,
   };
 }
@@ -231,7 +233,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.getCredential(key)).toEqual(credential(key, { token: `w${winner}`, version: 2 }));
       });
 
-      it('round-trips every field, including failure and forceLog, and their absence', async () => {
+      it('round-trips every field, including failure, kind state, pending refresh and invalidation count, and their absence', async () => {
         const full = credential(key, {
           token: 'ACCESS_TOKEN.with-punctuation_and-🙂',
           expiresAt: T0 + 7_200_000,
@@ -245,7 +247,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
             retryAt: T0 + 20,
             attempts: 3,
           },
-          forceLog: { day: '2026-01-01', count: 2, lastAt: T0 + 30 },
+          state: { forceLog: { day: '2026-01-01', count: 2, lastAt: T0 + 30 }, nested: { list: [1, 'two', null], flag: true } },
+          pending: { owner: 'instance-a', since: T0 + 7 },
+          invalidations: 3,
         });
         await store.putCredential(full, 0);
         expect(await store.getCredential(key)).toEqual({ ...full, version: 1 });
@@ -256,7 +260,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           expiresAt: 0,
           obtainedAt: 0,
           failure: { code: 'credentials_rejected', message: 'bad secret', category: 'bad-credentials', at: T0, attempts: 1 },
-          forceLog: null,
+          state: null,
+          pending: null,
+          invalidations: 0,
         });
         await store.putCredential(bare, 1);
         const got = await store.getCredential(key);
@@ -264,10 +270,11 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(got?.failure).not.toHaveProperty('errcode', expect.anything());
         expect(got?.failure?.retryAt).toBeUndefined();
 
-        await store.putCredential(credential(key, { failure: null, forceLog: null }), 2);
+        await store.putCredential(credential(key, { failure: null, state: null, pending: null }), 2);
         const cleared = await store.getCredential(key);
         expect(cleared?.failure).toBeNull();
-        expect(cleared?.forceLog).toBeNull();
+        expect(cleared?.state).toBeNull();
+        expect(cleared?.pending).toBeNull();
       });
 
       it('keeps its own copy of credential records', async () => {

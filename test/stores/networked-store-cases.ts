@@ -23,7 +23,9 @@ export const credential = (key: string, token = 'TOKEN'): CredentialRecord => ({
   expiresAt: T0 + 7_200_000,
   obtainedAt: T0,
   failure: null,
-  forceLog: null,
+  state: null,
+  pending: null,
+  invalidations: 0,
 });
 
 /** Really waits `ms` (these stores judge time on the server). */

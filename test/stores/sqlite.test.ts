@@ -54,7 +54,9 @@ const credential = (key: string): CredentialRecord => ({
   expiresAt: T0 + 7_200_000,
   obtainedAt: T0,
   failure: { code: 'upstream_unavailable', message: 'busy', errcode: -1, category: 'transient', at: T0, attempts: 1 },
-  forceLog: { day: '2026-01-01', count: 1, lastAt: T0 },
+  state: { forceLog: { day: '2026-01-01', count: 1, lastAt: T0 } },
+  pending: { owner: 'instance-a', since: T0 },
+  invalidations: 1,
 });
 
 describe('SqliteStore', () => {
@@ -124,7 +126,7 @@ describe('SqliteStore', () => {
     (await open()).close();
     raw().pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     await expect(createSqliteStore(path)).rejects.toThrow(ConfigError);
-    await expect(createSqliteStore(path)).rejects.toThrow(/schema version 2/);
+    await expect(createSqliteStore(path)).rejects.toThrow(`schema version ${SCHEMA_VERSION + 1}`);
   });
 
   it('stores exactly what it is given: a sealed secret never appears in plaintext in the file or the WAL', async () => {

@@ -1,7 +1,8 @@
 import type { Clock } from '../../src/core/clock.js';
-import type { TokenFetcher } from '../../src/core/token-fetcher.js';
+import type { CredentialFetcher } from '../../src/core/token-fetcher.js';
+import { WeChatError } from '../../src/errors/index.js';
 import type { Grant } from '../../src/stores/store.js';
-import type { AccessToken } from '../../src/wechat/index.js';
+import type { AccessToken, Ticket, TicketType } from '../../src/wechat/index.js';
 
 /** One recorded call of the fake fetcher. */
 export interface FetchCall {
@@ -11,12 +12,24 @@ export interface FetchCall {
   at: number;
 }
 
+/** One recorded getticket call of the fake fetcher. */
+export interface TicketCall {
+  accessToken: string;
+  type: TicketType;
+  at: number;
+}
+
 /**
- * A TokenFetcher that behaves like WeChat's token endpoints in miniature (classic: every call a new token;
- * stable: same token unless within the window or forced) and lets tests hold calls open or make them fail.
+ * A CredentialFetcher that behaves like WeChat's token endpoints in miniature (classic: every call a new token;
+ * stable: same token unless within the window or forced; getticket: the app's current ticket until it expires,
+ * always with the full lifetime) and lets tests hold calls open or make them fail.
  */
-export class FakeFetcher implements TokenFetcher {
+export class FakeFetcher implements CredentialFetcher {
   readonly calls: FetchCall[] = [];
+  readonly ticketCalls: TicketCall[] = [];
+  ticketLifetimeMs = 7_200_000;
+  /** Access tokens getticket answers with 40001 (rotated elsewhere, say). */
+  readonly deadTokens = new Set<string>();
   lifetimeMs = 7_200_000;
   stableWindowMs = 300_000;
   /** Set to make the next calls fail (consumed one per call when `failTimes` > 0, else forever). */
@@ -24,16 +37,21 @@ export class FakeFetcher implements TokenFetcher {
   failTimes = 0;
   /** When set, calls wait for this promise before answering (to observe concurrency). */
   gate: Promise<void> | undefined;
+  /** Called at the start of every token fetch. */
+  onCall: (() => void) | undefined;
   inFlight = 0;
   maxInFlight = 0;
   #seq = 0;
   #stable = new Map<string, AccessToken>();
+  /** appid suffix + type → the current ticket and when it was issued. */
+  #tickets = new Map<string, { ticket: string; issuedAt: number }>();
 
   constructor(private readonly clock: Clock) {}
 
   async fetchToken(app: { appid: string; secret: string; grant: Grant }, options: { force: boolean }): Promise<AccessToken> {
     const at = this.clock.now();
     this.calls.push({ appid: app.appid, grant: app.grant, force: options.force, at });
+    this.onCall?.();
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
@@ -53,6 +71,24 @@ export class FakeFetcher implements TokenFetcher {
     } finally {
       this.inFlight--;
     }
+  }
+
+  async fetchTicket(accessToken: string, type: TicketType): Promise<Ticket> {
+    const at = this.clock.now();
+    this.ticketCalls.push({ accessToken, type, at });
+    if (this.gate) await this.gate;
+    if (this.deadTokens.has(accessToken)) {
+      throw new WeChatError(40001, 'invalid credential, access_token is invalid or not latest', '/cgi-bin/ticket/getticket', 'business');
+    }
+    // Tokens are `tok-<last 4 of appid>-<n>`: the ticket belongs to the app, not to the token it was fetched with.
+    const app = accessToken.split('-')[1] ?? '';
+    const slot = `${app}:${type}`;
+    let current = this.#tickets.get(slot);
+    if (!current || at >= current.issuedAt + this.ticketLifetimeMs) {
+      current = { ticket: `tkt-${app}-${type}-${++this.#seq}`, issuedAt: at };
+      this.#tickets.set(slot, current);
+    }
+    return { ticket: current.ticket, expiresAt: at + this.ticketLifetimeMs };
   }
 
   /** Calls made for `appid` (optionally only force calls). */

@@ -229,7 +229,7 @@ export async function seedStore(storeUrl: string, seed: Seed): Promise<string> {
     const hub = new Hub({
       store,
       secrets: createSecretBox(MASTER_KEY),
-      fetcher: { fetchToken: () => Promise.reject(new Error('the seeding hub never fetches')) },
+      fetcher: { fetchToken: () => Promise.reject(new Error('the seeding hub never fetches')), fetchTicket: () => Promise.reject(new Error('the seeding hub never fetches')) },
       prefetch: false,
     });
     await hub.putApp(seed.appid, { secret: seed.secret, grant: seed.grant });

@@ -19,7 +19,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent [env: WXTOKEN_LOG_LEVEL]', undefined)
     .option('--refresh-lead <seconds>', 'refresh a 7200 s token this long before expiry (must stay under WeChat\'s 300 s overlap)', parseSeconds)
     .option('--serve-margin <seconds>', 'stop handing out a token this long before expiry', parseSeconds)
-    .option('--lease-ttl <seconds>', 'refresh lease lifetime (must exceed the 10 s upstream timeout)', parseSeconds)
+    .option('--lease-ttl <seconds>', 'refresh lease lifetime, renewed while its holder works: bounds how long a dead holder stalls a refresh (default 3)', parseSeconds)
+    .option('--invalidation-floor <seconds>', 'minimum age of a token before a second report-driven refresh in a row, doubling after each (default 60, 0: off)', parseNonNegativeSeconds)
     .option('--reference-lifetime <seconds>', 'lifetime the lead and margin are meant for; shorter tokens get proportionally less', parseSeconds)
     .addHelpText(
       'after',
@@ -40,6 +41,13 @@ export interface ServeOptions {
   serveMargin?: number;
   leaseTtl?: number;
   referenceLifetime?: number;
+  invalidationFloor?: number;
+}
+
+function parseNonNegativeSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds, 0 or more');
+  return n;
 }
 
 function parseSeconds(value: string): number {
@@ -65,6 +73,7 @@ export async function serve(
       serveMarginMs: seconds(opts.serveMargin),
       leaseTtlMs: seconds(opts.leaseTtl),
       referenceLifetimeMs: seconds(opts.referenceLifetime),
+      invalidationFloorMs: seconds(opts.invalidationFloor),
     }).filter(([, v]) => v !== undefined),
   );
   const runtime = await openHub(ctx, { storeUrl, upstream, logger, background: true, tuning });

@@ -46,6 +46,19 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 2,
+    name: 'credential kinds: kind state, pending refresh, invalidation count',
+    sql: (s) => [
+      `ALTER TABLE ${s}.wxtoken_credentials
+         ADD COLUMN state jsonb,
+         ADD COLUMN pending jsonb,
+         ADD COLUMN invalidations integer NOT NULL DEFAULT 0`,
+      // The stable token's force log was the only kind state; it moves into the kind's document.
+      `UPDATE ${s}.wxtoken_credentials SET state = jsonb_build_object('forceLog', force_log) WHERE force_log IS NOT NULL`,
+      `ALTER TABLE ${s}.wxtoken_credentials DROP COLUMN force_log`,
+    ],
+  },
 ];
 
 /** The version a fully migrated schema is at. */

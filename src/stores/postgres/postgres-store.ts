@@ -84,8 +84,8 @@ export class PostgresStore implements Store {
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     assertExpectedVersion(expectedVersion);
     const version = expectedVersion + 1;
-    const { failure, forceLog } = credentialDocuments(record);
-    const values = [record.key, version, record.token, record.expiresAt, record.obtainedAt, failure, forceLog];
+    const { failure, state, pending } = credentialDocuments(record);
+    const values = [record.key, version, record.token, record.expiresAt, record.obtainedAt, failure, state, pending, record.invalidations];
     const event: RecordEvent = { type: 'credential', key: record.key, version };
     return expectedVersion === 0
       ? this.#write('write credential', this.#sql.insertCredential, values, event)
@@ -220,7 +220,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 function statements(s: string) {
   // The last two parameters of every write are the NOTIFY channel and payload.
   const notify = (channel: number): string => `SELECT pg_notify($${channel}, $${channel + 1}) FROM written`;
-  const credentialColumns = 'key, version::text AS version, token, expires_at::text AS expires_at, obtained_at::text AS obtained_at, failure, force_log';
+  const credentialColumns = 'key, version::text AS version, token, expires_at::text AS expires_at, obtained_at::text AS obtained_at, failure, state, pending, invalidations';
   return {
     listApps: `SELECT * FROM ${s}.wxtoken_apps ORDER BY appid`,
     getApp: `SELECT * FROM ${s}.wxtoken_apps WHERE appid = $1`,
@@ -238,17 +238,18 @@ function statements(s: string) {
       ${notify(3)}`,
     getCredential: `SELECT ${credentialColumns} FROM ${s}.wxtoken_credentials WHERE key = $1`,
     insertCredential: `WITH written AS (
-        INSERT INTO ${s}.wxtoken_credentials (key, version, token, expires_at, obtained_at, failure, force_log)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        INSERT INTO ${s}.wxtoken_credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (key) DO NOTHING
         RETURNING 1)
-      ${notify(8)}`,
+      ${notify(10)}`,
     updateCredential: `WITH written AS (
         UPDATE ${s}.wxtoken_credentials
-        SET version = $2, token = $3, expires_at = $4, obtained_at = $5, failure = $6, force_log = $7
-        WHERE key = $1 AND version = $8
+        SET version = $2, token = $3, expires_at = $4, obtained_at = $5, failure = $6, state = $7, pending = $8,
+          invalidations = $9
+        WHERE key = $1 AND version = $10
         RETURNING 1)
-      ${notify(9)}`,
+      ${notify(11)}`,
     listClientKeys: `SELECT * FROM ${s}.wxtoken_client_keys ORDER BY name`,
     addClientKey: `WITH written AS (
         INSERT INTO ${s}.wxtoken_client_keys (name, hash, apps, created_at) VALUES ($1, $2, $3, $4)

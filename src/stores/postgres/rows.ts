@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '../../errors/index.js';
-import { appsFrom, failureFrom, forceLogFrom, isGrant, type Malformed } from '../records.js';
+import { appsFrom, failureFrom, invalidationsFrom, isGrant, pendingFrom, stateFrom, type Malformed } from '../records.js';
 import type { AppRecord, ClientKeyRecord, CredentialRecord } from '../store.js';
 
 /**
@@ -24,7 +24,9 @@ export interface CredentialRow {
   expires_at: string;
   obtained_at: string;
   failure: unknown;
-  force_log: unknown;
+  state: unknown;
+  pending: unknown;
+  invalidations: number;
 }
 
 /** A row of `wxtoken_client_keys`. */
@@ -58,7 +60,9 @@ export function credentialFromRow(row: CredentialRow): CredentialRecord {
     expiresAt: int(t, row.key, 'expires_at', row.expires_at),
     obtainedAt: int(t, row.key, 'obtained_at', row.obtained_at),
     failure: failureFrom(row.failure, malformed(t, row.key, 'failure')),
-    forceLog: forceLogFrom(row.force_log, malformed(t, row.key, 'force_log')),
+    state: stateFrom(row.state, malformed(t, row.key, 'state')),
+    pending: pendingFrom(row.pending, malformed(t, row.key, 'pending')),
+    invalidations: invalidationsFrom(row.invalidations, malformed(t, row.key, 'invalidations')),
   };
 }
 

@@ -3,11 +3,14 @@ import {
   appsFrom,
   failureFields,
   failureFrom,
-  forceLogFields,
-  forceLogFrom,
+  invalidationsFrom,
   isGrant,
   isObject,
   parseJson,
+  pendingFields,
+  pendingFrom,
+  stateFrom,
+  stateFromForceLog,
   type Malformed,
 } from '../records.js';
 import type { AppRecord, ClientKeyRecord, CredentialRecord } from '../store.js';
@@ -57,11 +60,16 @@ export function encodeCredential(record: CredentialRecord, version: number): str
     expiresAt: record.expiresAt,
     obtainedAt: record.obtainedAt,
     failure: record.failure === null ? null : failureFields(record.failure),
-    forceLog: record.forceLog === null ? null : forceLogFields(record.forceLog),
+    state: record.state,
+    pending: record.pending === null ? null : pendingFields(record.pending),
+    invalidations: record.invalidations,
   });
 }
 
-/** Parses a stored CredentialRecord. */
+/**
+ * Parses a stored CredentialRecord. A record written by wxtoken 0.1.0 (a `forceLog` field, no `state`) reads as
+ * the same record in today's shape, and is written back in that shape on its next update.
+ */
 export function decodeCredential(text: string, id: string): CredentialRecord {
   const bad = malformed('credential', id);
   const v = parse(text, bad);
@@ -81,7 +89,9 @@ export function decodeCredential(text: string, id: string): CredentialRecord {
     expiresAt: v.expiresAt,
     obtainedAt: v.obtainedAt,
     failure: failureFrom(v.failure, bad),
-    forceLog: forceLogFrom(v.forceLog, bad),
+    state: 'state' in v ? stateFrom(v.state, bad) : stateFromForceLog(v.forceLog, bad),
+    pending: pendingFrom(v.pending, bad),
+    invalidations: invalidationsFrom(v.invalidations, bad),
   };
 }
 

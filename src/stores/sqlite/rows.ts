@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '../../errors/index.js';
-import { appsFrom, credentialDocuments, failureFrom, forceLogFrom, isGrant, parseJson, type Malformed } from '../records.js';
+import { appsFrom, credentialDocuments, failureFrom, invalidationsFrom, isGrant, parseJson, pendingFrom, stateFrom, type Malformed } from '../records.js';
 import type { AppRecord, ClientKeyRecord, CredentialRecord } from '../store.js';
 
 /** A row of `apps` as better-sqlite3 returns it. */
@@ -19,7 +19,9 @@ export interface CredentialRow {
   expires_at: number;
   obtained_at: number;
   failure: string | null;
-  force_log: string | null;
+  state: string | null;
+  pending: string | null;
+  invalidations: number;
 }
 
 /** A row of `client_keys`. */
@@ -51,13 +53,15 @@ export function credentialFromRow(row: CredentialRow): CredentialRecord {
     expiresAt: row.expires_at,
     obtainedAt: row.obtained_at,
     failure: failureFrom(json('credentials', row.key, 'failure', row.failure), corrupt('credentials', row.key, 'failure')),
-    forceLog: forceLogFrom(json('credentials', row.key, 'force_log', row.force_log), corrupt('credentials', row.key, 'force_log')),
+    state: stateFrom(json('credentials', row.key, 'state', row.state), corrupt('credentials', row.key, 'state')),
+    pending: pendingFrom(json('credentials', row.key, 'pending', row.pending), corrupt('credentials', row.key, 'pending')),
+    invalidations: invalidationsFrom(row.invalidations, corrupt('credentials', row.key, 'invalidations')),
   };
 }
 
 /** The bound parameters of a credential write (named to match the statements in sqlite-store.ts). */
 export function credentialParams(record: CredentialRecord, version: number): Record<string, string | number | null> {
-  const { failure, forceLog } = credentialDocuments(record);
+  const { failure, state, pending } = credentialDocuments(record);
   return {
     key: record.key,
     version,
@@ -65,7 +69,9 @@ export function credentialParams(record: CredentialRecord, version: number): Rec
     expires_at: record.expiresAt,
     obtained_at: record.obtainedAt,
     failure,
-    force_log: forceLog,
+    state,
+    pending,
+    invalidations: record.invalidations,
   };
 }
 

@@ -45,6 +45,15 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX changes_at ON changes (at);
   `,
+  // 2 (credential kinds): a record keeps its kind's state as one JSON document (the stable token's force log moves
+  // into it), the refresh in progress, and the count of invalidation-driven refreshes.
+  `
+  ALTER TABLE credentials ADD COLUMN state TEXT;
+  ALTER TABLE credentials ADD COLUMN pending TEXT;
+  ALTER TABLE credentials ADD COLUMN invalidations INTEGER NOT NULL DEFAULT 0;
+  UPDATE credentials SET state = json_object('forceLog', json(force_log)) WHERE force_log IS NOT NULL;
+  ALTER TABLE credentials DROP COLUMN force_log;
+  `,
 ];
 
 /** The schema version this build writes (`PRAGMA user_version`). */

@@ -346,13 +346,14 @@ function prepare(db: Database.Database) {
     deleteCredentialsOf: db.prepare('DELETE FROM credentials WHERE key >= ? AND key < ?'),
     getCredential: db.prepare('SELECT * FROM credentials WHERE key = ?'),
     insertCredential: db.prepare(
-      `INSERT INTO credentials (key, version, token, expires_at, obtained_at, failure, force_log)
-       VALUES (@key, @version, @token, @expires_at, @obtained_at, @failure, @force_log)
+      `INSERT INTO credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
+       VALUES (@key, @version, @token, @expires_at, @obtained_at, @failure, @state, @pending, @invalidations)
        ON CONFLICT (key) DO NOTHING`,
     ),
     updateCredential: db.prepare(
       `UPDATE credentials SET version = @version, token = @token, expires_at = @expires_at,
-         obtained_at = @obtained_at, failure = @failure, force_log = @force_log
+         obtained_at = @obtained_at, failure = @failure, state = @state, pending = @pending,
+         invalidations = @invalidations
        WHERE key = @key AND version = @expected`,
     ),
     listClientKeys: db.prepare('SELECT * FROM client_keys ORDER BY name'),

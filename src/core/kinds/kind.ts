@@ -1,0 +1,81 @@
+import type { Logger } from '../logger.js';
+import type { AppRecord, CredentialRecord, KindState } from '../../stores/store.js';
+import type { Intent } from '../engine/intent.js';
+
+/**
+ * A credential kind: what the engine (core/engine/credential-engine.ts) needs to know about one sort of WeChat
+ * credential. The engine owns scheduling, single-flight, leases, compare-and-set, invalidation and backoff; a
+ * kind says how its key is formed, which credential it is fetched with, how a value is obtained upstream, and
+ * what that value's life is. Adding a kind adds a module here, never a branch in the engine.
+ */
+export interface CredentialKind {
+  /** The key suffix in the store and the `kind` label of metrics, e.g. `access_token`, `jsapi_ticket`. */
+  readonly name: string;
+  /** The kind whose value, for the same principal, `obtain` is called with (a ticket's access token). */
+  readonly parent?: CredentialKind;
+  /**
+   * Fetched for every principal as soon as it is known (access tokens), or only once a caller asks for it
+   * (tickets: most apps never use the JS-SDK, and each getticket call costs quota).
+   */
+  readonly eager: boolean;
+  /** Obtains a value upstream. Rejects with WeChatError / UpstreamTransportError, or a StateChange. */
+  obtain(request: ObtainRequest): Promise<Obtained>;
+  /**
+   * Whether a refresh could replace the record's value now; false for a stable token whose force refreshes are
+   * spent for the day (another report must then cost no call). Default: always.
+   */
+  canReplace?(app: AppRecord, record: CredentialRecord, now: number): boolean;
+  /**
+   * The earliest time upstream can hand out a value other than the record's: kinds whose endpoint returns the
+   * same value until it expires (tickets) answer its expiry, so the engine neither calls before then nor serves
+   * past it. Undefined: any call may bring a new value.
+   */
+  stickyUntil?(record: CredentialRecord): number | undefined;
+}
+
+/** What the engine hands a kind's obtain step. */
+export interface ObtainRequest {
+  readonly app: AppRecord;
+  /** Opens the principal's secret; call it only when the secret is sent (it is never cached). */
+  secret(): string;
+  /** The parent credential's current value, for kinds with a parent. */
+  readonly parentToken: string | undefined;
+  /** The record as read under the lease: the value being replaced and the kind's state. */
+  readonly record: CredentialRecord | null;
+  readonly intent: Intent;
+  /** When the engine began this attempt (before any upstream call). */
+  readonly startedAt: number;
+  now(): number;
+  readonly log: Logger;
+}
+
+/** A kind's obtain result: a value to store, or a time before which no call may be made (the stable force spacing). */
+export type Obtained = ObtainedValue | { readonly waitUntil: number };
+
+/** A value obtained upstream, with its absolute life and the kind's new state. */
+export interface ObtainedValue {
+  readonly token: string;
+  readonly expiresAt: number;
+  /** When the value came into being as far as the hub can tell (its lifetime is expiresAt − obtainedAt). */
+  readonly obtainedAt: number;
+  readonly state: KindState | null;
+}
+
+/**
+ * Thrown by `obtain` when an attempt failed after changing the kind's state (a stable force call refused with
+ * 45009 still spends the day's forces): the engine stores `state`, then handles `error` as the failure.
+ */
+export class StateChange extends Error {
+  constructor(
+    readonly state: KindState | null,
+    readonly error: unknown,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = 'StateChange';
+  }
+}
+
+/** The store key of a principal's credential of a kind: `<principal>:<kind>`. */
+export function credentialKey(principal: string, kind: CredentialKind): string {
+  return `${principal}:${kind.name}`;
+}
