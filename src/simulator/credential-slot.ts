@@ -23,6 +23,11 @@ export class CredentialSlot {
   #previous: Credential | undefined;
   #previousDeadline = 0;
 
+  /** The current credential, expired or not (undefined before the first issue). */
+  get current(): Credential | undefined {
+    return this.#current;
+  }
+
   /** The current credential if it has not expired at `now`. */
   live(now: number): Credential | undefined {
     const current = this.#current;

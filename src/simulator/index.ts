@@ -6,7 +6,8 @@ import { SimulatorState } from './state.js';
 
 export type { SimulatorOptions, ResolvedSimulatorOptions } from './options.js';
 export { SimulatorState, type TokensView, type RotateResult, type TokenFamily } from './state.js';
-export type { CountersSnapshot, FetchKind } from './counters.js';
+export { FETCH_KINDS, FETCH_KIND_PATHS, type CountersSnapshot, type EndpointCounts, type FetchKind } from './counters.js';
+export { TICKET_ROTATIONS, decideTicket, type TicketRotation } from './ticket-policy.js';
 export { FAULT_MODES, type Fault, type FaultMode, type FaultSpec } from './faults.js';
 export { TOKEN_PATTERN, isWellFormedToken } from './token-shape.js';
 export { RID_PATTERN } from './rid.js';

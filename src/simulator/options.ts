@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { ConfigError } from '../errors/index.js';
+import { TICKET_ROTATIONS, type TicketRotation } from './ticket-policy.js';
 
 /** Lifetime of every access token and ticket WeChat issues today (`expires_in: 7200`, §1.2). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 7200;
@@ -22,6 +23,11 @@ export const DEFAULT_STABLE_DAILY_QUOTA = 500_000;
 export const DEFAULT_CLEAR_QUOTA_MONTHLY_LIMIT = 10;
 /** No added latency: WeChat's own latency is irrelevant unless a test wants overlapping requests. */
 export const DEFAULT_LATENCY_MS = 0;
+/**
+ * Tickets are returned unchanged until they expire (wechat-open-platform.md §4.1, decision 6 as corrected); the
+ * earlier rotate-on-every-fetch rule stays available as `on-fetch`.
+ */
+export const DEFAULT_TICKET_ROTATION: TicketRotation = 'on-expiry';
 /** §1.2 lists 40001 first for a wrong secret on `/cgi-bin/token`; 40125 is the newer docs' code. */
 export const DEFAULT_WRONG_SECRET_ERRCODE = 40001;
 
@@ -31,9 +37,13 @@ export interface SimulatorOptions {
   clock?: Clock;
   /** Source of randomness for tokens, tickets and rids. Default: Math.random. */
   random?: () => number;
-  /** Lifetime of tokens and tickets. Default 7200. */
+  /** Lifetime of access tokens (and of tickets unless `ticketTtlSeconds` is set). Default 7200. */
   tokenTtlSeconds?: number;
-  /** How long a superseded token or ticket stays valid. Default 300. */
+  /** Lifetime of JS-SDK / card / agent_config tickets; what every ticket answer reports as expires_in. Default: tokenTtlSeconds. */
+  ticketTtlSeconds?: number;
+  /** `on-expiry`: a ticket is returned unchanged until it expires; `on-fetch`: every call issues a new one. Default on-expiry. */
+  ticketRotation?: TicketRotation;
+  /** How long a superseded token (or, with ticketRotation on-fetch, ticket) stays valid. Default 300. */
   graceSeconds?: number;
   /** Stable normal mode rotates only when at most this many seconds remain. Default 300. */
   stableWindowSeconds?: number;
@@ -66,6 +76,8 @@ export interface ResolvedSimulatorOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly tokenTtlMs: number;
+  readonly ticketTtlMs: number;
+  readonly ticketRotation: TicketRotation;
   readonly graceMs: number;
   readonly stableWindowMs: number;
   readonly forceSpacingMs: number;
@@ -87,10 +99,18 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
   if (wrongSecretErrcode !== 40001 && wrongSecretErrcode !== 40125) {
     throw new ConfigError(`simulator option wrongSecretErrcode must be 40001 or 40125, got ${String(wrongSecretErrcode)}`);
   }
+  const ticketRotation = options.ticketRotation ?? DEFAULT_TICKET_ROTATION;
+  if (!(TICKET_ROTATIONS as readonly unknown[]).includes(ticketRotation)) {
+    throw new ConfigError(`simulator option ticketRotation must be one of ${TICKET_ROTATIONS.join(', ')}, got ${String(ticketRotation)}`);
+  }
+  const tokenTtlMs = seconds('tokenTtlSeconds', options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, true);
   return {
     clock: options.clock ?? systemClock,
     random,
-    tokenTtlMs: seconds('tokenTtlSeconds', options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, true),
+    tokenTtlMs,
+    // Tests that compress the token lifetime usually want tickets compressed alike.
+    ticketTtlMs: options.ticketTtlSeconds === undefined ? tokenTtlMs : seconds('ticketTtlSeconds', options.ticketTtlSeconds, true),
+    ticketRotation,
     graceMs: seconds('graceSeconds', options.graceSeconds ?? DEFAULT_GRACE_SECONDS, false),
     stableWindowMs: seconds('stableWindowSeconds', options.stableWindowSeconds ?? DEFAULT_STABLE_WINDOW_SECONDS, false),
     forceSpacingMs: seconds('forceSpacingSeconds', options.forceSpacingSeconds ?? DEFAULT_FORCE_SPACING_SECONDS, false),

@@ -6,6 +6,7 @@ import { CredentialSlot, type Credential, type SlotView } from './credential-slo
 import { OwnerCounters, type CountersSnapshot, type FetchKind } from './counters.js';
 import { FaultRegistry, type Fault, type FaultSpec } from './faults.js';
 import { IpAllowList } from './ip-allow-list.js';
+import { decideTicket, ticketExpiresIn } from './ticket-policy.js';
 import { isWellFormedToken, newAccessToken, newTicket } from './token-shape.js';
 import { expiresInSeconds, wechatError, type WeChatErrorBody } from './wechat-reply.js';
 
@@ -272,12 +273,20 @@ export class SimulatorState {
     return this.#rotate(corp.token, Number.POSITIVE_INFINITY, corp, 'wecom');
   }
 
-  /** Tickets rotate like classic tokens: each call a new one, the previous valid for the grace (decision 6). */
+  /**
+   * A ticket request (decision 6, corrected): the current ticket unchanged until its life ends, then a new one; with
+   * `ticketRotation: 'on-fetch'` a new one every call, the previous valid for the grace. `expiresIn` is always the
+   * full lifetime, as WeChat reports it. Tickets do not depend on the token that fetched them.
+   */
   issueTicket(slot: CredentialSlot): Issued {
     const now = this.now();
-    const credential = { value: newTicket(this.options.random), issuedAt: now, expiresAt: now + this.options.tokenTtlMs };
-    slot.rotate(credential, now + this.options.graceMs);
-    return { credential, expiresIn: expiresInSeconds(credential.expiresAt, now), rotated: true };
+    const { ticketTtlMs, ticketRotation, graceMs } = this.options;
+    const expiresIn = ticketExpiresIn(ticketTtlMs);
+    const decision = decideTicket(slot.current, now, ticketRotation, graceMs);
+    if (decision.action === 'reuse') return { credential: decision.ticket, expiresIn, rotated: false };
+    const credential = { value: newTicket(this.options.random), issuedAt: now, expiresAt: now + ticketTtlMs };
+    slot.rotate(credential, decision.previousDeadline);
+    return { credential, expiresIn, rotated: true };
   }
 
   /**
