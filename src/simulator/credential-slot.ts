@@ -41,6 +41,13 @@ export class CredentialSlot {
     this.#current = next;
   }
 
+  /** Forgets current and previous: both become unknown (40001) at once, and the next fetch issues a new one. */
+  clear(): void {
+    this.#current = undefined;
+    this.#previous = undefined;
+    this.#previousDeadline = 0;
+  }
+
   /** Status of `value` if it is this slot's current or previous credential; undefined if it is neither. */
   status(value: string, now: number): CredentialStatus | undefined {
     if (this.#current?.value === value) return now < this.#current.expiresAt ? 'valid' : 'expired';
