@@ -6,6 +6,7 @@ import { CredentialSlot, type Credential, type SlotView } from './credential-slo
 import { OwnerCounters, type CountersSnapshot, type FetchKind } from './counters.js';
 import { FaultRegistry, type Fault, type FaultSpec } from './faults.js';
 import { IpAllowList } from './ip-allow-list.js';
+import type { KnownTicket } from './signature-check.js';
 import { decideTicket, ticketExpiresIn } from './ticket-policy.js';
 import { isWellFormedToken, newAccessToken, newTicket } from './token-shape.js';
 import { expiresInSeconds, wechatError, type WeChatErrorBody } from './wechat-reply.js';
@@ -84,6 +85,9 @@ export interface RotateResult {
 
 // Enough to remember every token a long test run issues, bounded so a bench run cannot grow memory without end.
 const MAX_REMEMBERED_TOKENS = 100_000;
+// Tickets each slot remembers for the signature check to tell "expired ticket" from "mismatch": at one ticket per
+// lifetime that is days of compressed test time.
+const MAX_REMEMBERED_TICKETS = 64;
 const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
@@ -97,6 +101,7 @@ export class SimulatorState {
   readonly #corps = new Map<string, CorpRecord>();
   readonly #issued = new Map<string, { owner: AppRecord | CorpRecord; family: TokenFamily; corpApp?: CorpAppRecord }>();
   readonly #unattributed = new OwnerCounters();
+  readonly #ticketHistory = new WeakMap<CredentialSlot, Credential[]>();
 
   constructor(options: ResolvedSimulatorOptions) {
     this.options = options;
@@ -443,7 +448,23 @@ export class SimulatorState {
     if (decision.action === 'reuse') return { credential: decision.ticket, expiresIn, rotated: false };
     const credential = { value: newTicket(this.options.random), issuedAt: now, expiresAt: now + ticketTtlMs };
     slot.rotate(credential, decision.previousDeadline);
+    const history = this.#ticketHistory.get(slot) ?? [];
+    history.push(credential);
+    if (history.length > MAX_REMEMBERED_TICKETS) history.shift();
+    this.#ticketHistory.set(slot, history);
     return { credential, expiresIn, rotated: true };
+  }
+
+  /** Every ticket `slot` issued (the last 64), each with the instant it stops or stopped being valid. */
+  knownTickets(slot: CredentialSlot): KnownTicket[] {
+    const { current, previous } = slot.view();
+    return (this.#ticketHistory.get(slot) ?? []).map((credential) => {
+      // Older than previous: dead since it was superseded twice; 0 marks "not valid now".
+      let validUntil = 0;
+      if (credential.value === current?.value) validUntil = current.validUntil;
+      else if (credential.value === previous?.value) validUntil = previous.validUntil;
+      return { credential, validUntil };
+    });
   }
 
   /**

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../../errors/index.js';
 import { parseJsonObject } from '../endpoints/request.js';
 import type { FaultSpec } from '../faults.js';
+import { verifyCardRequest, verifyJssdkRequest } from '../jssdk-verify.js';
 import type { CorpInput } from '../options.js';
 import type { CorpAppInput } from '../wecom-corp.js';
 import type { SimulatorState } from '../state.js';
@@ -62,6 +63,10 @@ export function registerControlRoutes(app: FastifyInstance, state: SimulatorStat
     if (body.force !== undefined && typeof body.force !== 'boolean') throw new InvalidRequestError('force must be a boolean');
     return state.rotate(request.params.id, body.grant, body.force === true);
   });
+
+  // WeChat's page check, for tests: would wx.config / wx.agentConfig (or a card call) accept this signature now?
+  app.post(`${p}/jssdk/verify`, async (request) => verifyJssdkRequest(state, jsonBody(request)));
+  app.post(`${p}/card/verify`, async (request) => verifyCardRequest(state, jsonBody(request)));
 
   app.post(`${p}/faults`, async (request, reply) => reply.code(201).send(state.injectFault(jsonBody(request) as unknown as FaultSpec)));
   app.get(`${p}/faults`, async () => ({ faults: state.faults.list() }));
