@@ -76,6 +76,15 @@ export type TokensView =
       apps: Record<string, CorpAppTokensView>;
     };
 
+/** Result of fetching a ticket "from elsewhere". */
+export interface TicketFetchResult {
+  readonly rotated: boolean;
+  readonly ticket: string;
+  readonly expires_in: number;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
 /** Result of rotating a token "from elsewhere". */
 export interface RotateResult {
   readonly rotated: boolean;
@@ -480,6 +489,31 @@ export class SimulatorState {
       issued = force ? this.#rotate(app.stable, this.now() + this.options.graceMs, app, 'stable') : this.stableNormal(app);
     } else throw new InvalidRequestError(`grant must be classic or stable`);
     return { rotated: issued.rotated, access_token: issued.credential.value, expires_in: issued.expiresIn };
+  }
+
+  /**
+   * Another system fetches a ticket: `jsapi` / `wx_card` of an app, or a corp's `jsapi` / an agent's
+   * `agent_config` (`agentid`, default the corp's first app). Follows ticketRotation; bypasses tokens, quotas and
+   * counters. Lets a test give a ticket an age before the client under test first sees it.
+   */
+  fetchTicketElsewhere(id: string, type: string, agentid?: string | number): TicketFetchResult {
+    const owner = this.#requireOwner(id);
+    let slot: CredentialSlot;
+    if (owner.kind === 'app') {
+      if (type !== 'jsapi' && type !== 'wx_card') throw new InvalidRequestError('an app ticket type is jsapi or wx_card');
+      slot = owner.tickets[type];
+    } else if (type === 'jsapi') {
+      slot = owner.tickets.jsapi;
+    } else if (type === 'agent_config') {
+      const app = agentid === undefined ? defaultApp(owner) : this.corpApp(owner, agentid);
+      if (!app) throw new NotFoundError(`corp ${owner.id} has no app ${String(agentid)}`);
+      slot = app.agentConfigTicket;
+    } else {
+      throw new InvalidRequestError('a corp ticket type is jsapi or agent_config');
+    }
+    const issued = this.issueTicket(slot);
+    const { value, issuedAt, expiresAt } = issued.credential;
+    return { rotated: issued.rotated, ticket: value, expires_in: issued.expiresIn, issuedAt, expiresAt };
   }
 
   /** Current and previous tokens and tickets of an app or corp, with expiries. */

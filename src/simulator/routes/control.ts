@@ -54,6 +54,13 @@ export function registerControlRoutes(app: FastifyInstance, state: SimulatorStat
       return state.counters(request.params.id);
     });
     app.get<IdParams>(`${p}/${kind}/:id/tokens`, async (request) => state.tokens(request.params.id));
+    app.post<IdParams>(`${p}/${kind}/:id/tickets/fetch`, async (request) => {
+      const body = jsonBody(request);
+      if (typeof body.type !== 'string') throw new InvalidRequestError('type must be a string');
+      const agentid = body.agentid;
+      if (agentid !== undefined && typeof agentid !== 'string' && typeof agentid !== 'number') throw new InvalidRequestError('agentid must be an integer');
+      return state.fetchTicketElsewhere(request.params.id, body.type, agentid);
+    });
   }
   app.get(`${p}/counters/unattributed`, async () => ({ businessCalls: state.unattributedCounters() }));
 

@@ -135,3 +135,25 @@ describe('POST /__sim/card/verify', () => {
     expect((await verify('/__sim/card/verify', { appid: APPID, values: [{}], signature })).status).toBe(400);
   });
 });
+
+describe('POST /__sim/{apps|corps}/:id/tickets/fetch (a ticket fetched elsewhere)', () => {
+  it('issues or returns the ticket by the configured rule without touching counters, so a ticket can have an age', async () => {
+    const { sim: s, clock } = manualSimulator();
+    sim = s;
+    const fetched = await verify(`/__sim/apps/${APPID}/tickets/fetch`, { type: 'jsapi' });
+    expect(fetched.body).toMatchObject({ rotated: true, expires_in: 7200, issuedAt: sim.state.now(), expiresAt: sim.state.now() + 7_200_000 });
+    await advance(clock, 3600);
+    // The client under test first sees the ticket an hour into its life, still with expires_in 7200.
+    expect(await oaTicket()).toBe(fetched.body.ticket);
+    expect((await verify(`/__sim/apps/${APPID}/tickets/fetch`, { type: 'jsapi' })).body).toMatchObject({ rotated: false, ticket: fetched.body.ticket });
+    expect(sim.state.counters(APPID).fetches.jsapiTicket).toBe(1);
+    const agent = await verify(`/__sim/corps/${CORPID}/tickets/fetch`, { type: 'agent_config', agentid: 1000002 });
+    expect(agent.body.rotated).toBe(true);
+    expect((sim.state.tokens(CORPID) as Json).apps['1000002'].agent_config.current.value).toBe(agent.body.ticket);
+    expect((await verify(`/__sim/corps/${CORPID}/tickets/fetch`, { type: 'jsapi' })).body.rotated).toBe(true);
+    expect((await verify(`/__sim/apps/${APPID}/tickets/fetch`, { type: 'agent_config' })).status).toBe(400);
+    expect((await verify(`/__sim/corps/${CORPID}/tickets/fetch`, { type: 'wx_card' })).status).toBe(400);
+    expect((await verify(`/__sim/corps/${CORPID}/tickets/fetch`, { type: 'agent_config', agentid: 7 })).status).toBe(404);
+    expect((await verify('/__sim/apps/wxnobody/tickets/fetch', { type: 'jsapi' })).status).toBe(404);
+  });
+});
