@@ -90,6 +90,9 @@ function sha1Hex(text: string): string {
 }
 
 function sameHex(expected: string, given: string): boolean {
-  if (typeof given !== 'string' || given.length !== expected.length) return false;
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(given.toLowerCase()));
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given.toLowerCase());
+  // Compared as bytes: a 40-character string with non-ASCII characters is longer than 40 bytes.
+  return a.length === b.length && timingSafeEqual(a, b);
 }

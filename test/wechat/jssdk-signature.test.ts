@@ -58,6 +58,7 @@ describe('jssdkSignature', () => {
     expect(verifyJssdkSignature(input, '')).toBe(false);
     expect(verifyJssdkSignature(input, 'f4d90daf4b3bca3078ab155816175ba34c443a7')).toBe(false);
     expect(verifyJssdkSignature(input, 42 as unknown as string)).toBe(false);
+    expect(verifyJssdkSignature(input, `é${'f'.repeat(39)}`)).toBe(false); // 40 characters, 41 bytes
   });
 
   it.each([
