@@ -13,6 +13,25 @@ export const FETCH_KINDS = [
 /** One of FETCH_KINDS. */
 export type FetchKind = (typeof FETCH_KINDS)[number];
 
+/** The WeChat path each fetch kind is served on; counters are also shown summed per path. */
+export const FETCH_KIND_PATHS: Readonly<Record<FetchKind, string>> = {
+  classic: '/cgi-bin/token',
+  stableNormal: '/cgi-bin/stable_token',
+  stableForce: '/cgi-bin/stable_token',
+  wecom: '/cgi-bin/gettoken',
+  jsapiTicket: '/cgi-bin/ticket/getticket',
+  wxCardTicket: '/cgi-bin/ticket/getticket',
+  corpJsapiTicket: '/cgi-bin/get_jsapi_ticket',
+  agentConfigTicket: '/cgi-bin/ticket/get',
+};
+
+/** Requests, fetches and rotations of one endpoint. */
+export interface EndpointCounts {
+  readonly requests: number;
+  readonly fetches: number;
+  readonly rotations: number;
+}
+
 /** A per-app (or per-corp) snapshot of what clients did, for tests to assert on. */
 export interface CountersSnapshot {
   /** Every request to a credential endpoint that named this app, including errors and injected faults. */
@@ -21,6 +40,8 @@ export interface CountersSnapshot {
   readonly fetches: Record<FetchKind, number>;
   /** Successful fetches that issued a new credential (the ones that supersede another). */
   readonly rotations: Record<FetchKind, number>;
+  /** The same counts summed per WeChat path (e.g. `/cgi-bin/ticket/getticket` = jsapi + wx_card). */
+  readonly endpoints: Record<string, EndpointCounts>;
   /** Business calls whose token belongs to this app, by outcome: `ok` or the errcode. */
   readonly businessCalls: Record<string, number>;
   /** Most credential-endpoint requests for this app in flight at once (needs latency to be meaningful). */
@@ -82,9 +103,21 @@ export class OwnerCounters {
       requests: { ...this.#requests },
       fetches: { ...this.#fetches },
       rotations: { ...this.#rotations },
+      endpoints: perEndpoint(this.#requests, this.#fetches, this.#rotations),
       businessCalls: Object.fromEntries(this.#business),
       maxConcurrentTokenFetches: this.#maxConcurrent,
       inFlightTokenFetches: this.#inFlight,
     };
   }
+}
+
+function perEndpoint(requests: Record<FetchKind, number>, fetches: Record<FetchKind, number>, rotations: Record<FetchKind, number>): Record<string, EndpointCounts> {
+  const out: Record<string, { requests: number; fetches: number; rotations: number }> = {};
+  for (const kind of FETCH_KINDS) {
+    const entry = (out[FETCH_KIND_PATHS[kind]] ??= { requests: 0, fetches: 0, rotations: 0 });
+    entry.requests += requests[kind];
+    entry.fetches += fetches[kind];
+    entry.rotations += rotations[kind];
+  }
+  return out;
 }

@@ -23,6 +23,11 @@ export class CredentialSlot {
   #previous: Credential | undefined;
   #previousDeadline = 0;
 
+  /** The current credential, expired or not (undefined before the first issue). */
+  get current(): Credential | undefined {
+    return this.#current;
+  }
+
   /** The current credential if it has not expired at `now`. */
   live(now: number): Credential | undefined {
     const current = this.#current;
@@ -34,6 +39,13 @@ export class CredentialSlot {
     this.#previous = this.#current;
     this.#previousDeadline = previousDeadline;
     this.#current = next;
+  }
+
+  /** Forgets current and previous: both become unknown (40001) at once, and the next fetch issues a new one. */
+  clear(): void {
+    this.#current = undefined;
+    this.#previous = undefined;
+    this.#previousDeadline = 0;
   }
 
   /** Status of `value` if it is this slot's current or previous credential; undefined if it is neither. */

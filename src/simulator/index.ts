@@ -4,9 +4,20 @@ import { buildSimulatorApp } from './app.js';
 import { resolveSimulatorOptions, type SimulatorOptions } from './options.js';
 import { SimulatorState } from './state.js';
 
-export type { SimulatorOptions, ResolvedSimulatorOptions } from './options.js';
-export { SimulatorState, type TokensView, type RotateResult, type TokenFamily } from './state.js';
-export type { CountersSnapshot, FetchKind } from './counters.js';
+export type { CorpInput, SimulatorOptions, ResolvedSimulatorOptions, WeComErrmsgStyle } from './options.js';
+export {
+  SimulatorState,
+  type CorpAppTokensView,
+  type TokensView,
+  type RotateResult,
+  type TicketFetchResult,
+  type TokenFamily,
+} from './state.js';
+export { DEFAULT_AGENTID, type CorpAppInput, type CorpAppView } from './wecom-corp.js';
+export { JSSDK_VERIFY_KINDS, type VerifyAnswer } from './jssdk-verify.js';
+export type { SignatureRefusal } from './signature-check.js';
+export { FETCH_KINDS, FETCH_KIND_PATHS, type CountersSnapshot, type EndpointCounts, type FetchKind } from './counters.js';
+export { TICKET_ROTATIONS, decideTicket, type TicketRotation } from './ticket-policy.js';
 export { FAULT_MODES, type Fault, type FaultMode, type FaultSpec } from './faults.js';
 export { TOKEN_PATTERN, isWellFormedToken } from './token-shape.js';
 export { RID_PATTERN } from './rid.js';

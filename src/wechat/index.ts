@@ -23,3 +23,16 @@ export {
 export { API_QUOTA_PATH, CLEAR_QUOTA_PATH, CLEAR_QUOTA_V2_PATH, clearQuota, clearQuotaV2, getApiQuota, type ApiQuota, type RateLimit } from './quota.js';
 export { API_DOMAIN_IP_PATH, CALLBACK_IP_PATH, getApiDomainIp, getCallbackIp, getMenu, MENU_PATH } from './business.js';
 export { classifyErrcode, isTokenInvalid, ERRCODES, type EndpointKind, type ErrcodeCategory } from './errcodes.js';
+export {
+  cardSignature,
+  cardSigningString,
+  DEFAULT_NONCE_LENGTH,
+  jssdkSignature,
+  jssdkSigningString,
+  newNonceStr,
+  NONCE_ALPHABET,
+  signedUrl,
+  verifyCardSignature,
+  verifyJssdkSignature,
+  type JssdkSignatureInput,
+} from './jssdk-signature.js';

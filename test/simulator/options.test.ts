@@ -20,6 +20,9 @@ describe('options', () => {
       wrongSecretErrcode: 40001,
     });
     expect(resolveSimulatorOptions({ tokenTtlSeconds: 1.5 }).tokenTtlMs).toBe(1500);
+    expect(o).toMatchObject({ ticketTtlMs: 7_200_000, ticketRotation: 'on-expiry' });
+    expect(resolveSimulatorOptions({ tokenTtlSeconds: 4 }).ticketTtlMs).toBe(4000);
+    expect(resolveSimulatorOptions({ tokenTtlSeconds: 4, ticketTtlSeconds: 9 })).toMatchObject({ tokenTtlMs: 4000, ticketTtlMs: 9000 });
   });
 
   it('rejects bad values naming the option and value', () => {
@@ -28,6 +31,8 @@ describe('options', () => {
     expect(() => resolveSimulatorOptions({ graceSeconds: -1 })).toThrow(/graceSeconds.*got -1/);
     expect(() => resolveSimulatorOptions({ latencyMs: Number.NaN })).toThrow(/latencyMs.*NaN/);
     expect(() => resolveSimulatorOptions({ classicDailyQuota: 1.5 })).toThrow(/classicDailyQuota.*1\.5/);
+    expect(() => resolveSimulatorOptions({ ticketTtlSeconds: 0 })).toThrow(/ticketTtlSeconds.*got 0/);
+    expect(() => resolveSimulatorOptions({ ticketRotation: 'sometimes' as 'on-fetch' })).toThrow(/ticketRotation.*sometimes/);
     expect(() => resolveSimulatorOptions({ wrongSecretErrcode: 40002 as 40001 })).toThrow(ConfigError);
     expect(() => createSimulator({ apps: [{ appid: 'bad id', secret: 'x' }] })).toThrow(ConfigError);
   });

@@ -15,14 +15,20 @@ export const BUSINESS_RESPONSES: Readonly<Record<string, EndpointResult>> = {
 
 /**
  * A business call: judges the token (decision 2) and answers the endpoint's canned payload. OA, stable and WeCom
- * tokens are all accepted, since one simulator stands in for both hosts.
+ * tokens are all accepted, since one simulator stands in for both hosts (WeCom serves these paths too); errors for
+ * a WeCom token come in the WeCom style.
  */
 export function businessCall(state: SimulatorState, request: WeChatRequest, path: string): EndpointResult {
   const check = state.checkToken(queryParam(request, 'access_token'), ['classic', 'stable', 'wecom']);
   if (!check.ok) {
-    state.countBusiness(check.owner, check.errcode);
-    return state.error(check.errcode);
+    state.countBusiness(check.owner, check.errcode, check.corpApp);
+    return check.corpApp ? state.wecomError(check.errcode, request.ip) : state.error(check.errcode);
   }
-  state.countBusiness(check.owner, 'ok');
+  // A WeCom app with 企业可信IP set refuses its token from other addresses (§7.1 60020).
+  if (check.corpApp && !check.corpApp.allowList.allows(request.ip)) {
+    state.countBusiness(check.owner, 60020, check.corpApp);
+    return state.wecomError(60020, request.ip);
+  }
+  state.countBusiness(check.owner, 'ok', check.corpApp);
   return BUSINESS_RESPONSES[path] ?? {};
 }

@@ -1,6 +1,6 @@
 import type { FetchKind } from '../counters.js';
 import type { CredentialSlot } from '../credential-slot.js';
-import type { SimulatorState } from '../state.js';
+import type { AppRecord, CorpAppRecord, CorpRecord, SimulatorState } from '../state.js';
 import { queryParam, type EndpointResult, type WeChatRequest } from './request.js';
 
 // WeChat's generic "bad argument" code; what it answers for an unknown ticket type is UNCONFIRMED.
@@ -13,24 +13,23 @@ export function officialAccountTicket(state: SimulatorState, request: WeChatRequ
   if (check.owner.kind !== 'app') return state.error(40001);
   const type = queryParam(request, 'type') ?? 'jsapi';
   if (type !== 'jsapi' && type !== 'wx_card') return state.error(INVALID_ARGS, 'invalid args');
-  return answer(state, check.owner.tickets[type], check.owner.counters, type === 'jsapi' ? 'jsapiTicket' : 'wxCardTicket');
+  return answer(state, check.owner.tickets[type], check.owner, undefined, type === 'jsapi' ? 'jsapiTicket' : 'wxCardTicket');
 }
 
 /** WeCom `GET /cgi-bin/get_jsapi_ticket?access_token` — the corp ticket for wx.config (§7.3). */
 export function corpJsapiTicket(state: SimulatorState, request: WeChatRequest): EndpointResult {
-  const check = state.checkToken(queryParam(request, 'access_token'), ['wecom']);
-  if (!check.ok) return state.error(check.errcode);
-  if (check.owner.kind !== 'corp') return state.error(40001);
-  return answer(state, check.owner.tickets.jsapi, check.owner.counters, 'corpJsapiTicket');
+  const caller = wecomCaller(state, request);
+  if ('errcode' in caller) return caller;
+  if (!state.takeWecomTicketCall(caller.corp, caller.app, 'jsapi')) return state.wecomError(45009, request.ip);
+  return answer(state, caller.corp.tickets.jsapi, caller.corp, caller.app, 'corpJsapiTicket');
 }
 
 /** WeCom `GET /cgi-bin/ticket/get?access_token&type=agent_config` — the app ticket for wx.agentConfig (§7.3). */
 export function agentConfigTicket(state: SimulatorState, request: WeChatRequest): EndpointResult {
-  const check = state.checkToken(queryParam(request, 'access_token'), ['wecom']);
-  if (!check.ok) return state.error(check.errcode);
-  if (check.owner.kind !== 'corp') return state.error(40001);
-  if (queryParam(request, 'type') !== 'agent_config') return state.error(INVALID_ARGS, 'invalid args');
-  return answer(state, check.owner.tickets.agent_config, check.owner.counters, 'agentConfigTicket');
+  const caller = wecomCaller(state, request, () => queryParam(request, 'type') === 'agent_config');
+  if ('errcode' in caller) return caller;
+  if (!state.takeWecomTicketCall(caller.corp, caller.app, 'agent_config')) return state.wecomError(45009, request.ip);
+  return answer(state, caller.app.agentConfigTicket, caller.corp, caller.app, 'agentConfigTicket');
 }
 
 /** The fetch kind a ticket request counts under, from its path and type. */
@@ -40,13 +39,22 @@ export function ticketKind(path: string, type: string | undefined): FetchKind {
   return type === 'wx_card' ? 'wxCardTicket' : 'jsapiTicket';
 }
 
-function answer(
+/** Token outcome → argument check → 企业可信IP (60020), for the WeCom ticket endpoints. */
+function wecomCaller(
   state: SimulatorState,
-  slot: CredentialSlot,
-  counters: { fetched(kind: FetchKind, rotated: boolean): void },
-  kind: FetchKind,
-): EndpointResult {
+  request: WeChatRequest,
+  argsOk: () => boolean = () => true,
+): { corp: CorpRecord; app: CorpAppRecord } | { errcode: number; errmsg: string } {
+  const check = state.checkToken(queryParam(request, 'access_token'), ['wecom']);
+  if (!check.ok) return state.wecomError(check.errcode, request.ip);
+  if (check.owner.kind !== 'corp' || !check.corpApp) return state.wecomError(40001, request.ip);
+  if (!argsOk()) return state.wecomError(INVALID_ARGS, request.ip);
+  if (!check.corpApp.allowList.allows(request.ip)) return state.wecomError(60020, request.ip);
+  return { corp: check.owner, app: check.corpApp };
+}
+
+function answer(state: SimulatorState, slot: CredentialSlot, owner: AppRecord | CorpRecord, app: CorpAppRecord | undefined, kind: FetchKind): EndpointResult {
   const issued = state.issueTicket(slot);
-  counters.fetched(kind, issued.rotated);
+  state.countFetch(owner, app, kind, issued.rotated);
   return { errcode: 0, errmsg: 'ok', ticket: issued.credential.value, expires_in: issued.expiresIn };
 }

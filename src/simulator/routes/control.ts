@@ -2,6 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../../errors/index.js';
 import { parseJsonObject } from '../endpoints/request.js';
 import type { FaultSpec } from '../faults.js';
+import { verifyCardRequest, verifyJssdkRequest } from '../jssdk-verify.js';
+import type { CorpInput } from '../options.js';
+import type { CorpAppInput } from '../wecom-corp.js';
 import type { SimulatorState } from '../state.js';
 
 /** Where the control API lives; no WeChat path starts with it. */
@@ -26,10 +29,22 @@ export function registerControlRoutes(app: FastifyInstance, state: SimulatorStat
 
   app.post(`${p}/corps`, async (request, reply) => {
     const body = jsonBody(request);
-    const result = state.registerCorp(body as { corpid: string; secret: string });
-    return reply.code(result.created ? 201 : 200).send({ corpid: result.corpid });
+    const result = state.registerCorp(body as unknown as CorpInput);
+    return reply.code(result.created ? 201 : 200).send({ corpid: result.corpid, apps: result.apps });
   });
   app.get(`${p}/corps`, async () => ({ corps: state.listCorps() }));
+
+  // A corp's applications: agent apps by agentid, special secrets (contacts, customer contact…) by name.
+  type AppParams = { Params: { id: string; app: string } };
+  app.get<IdParams>(`${p}/corps/:id/apps`, async (request) => ({ apps: state.listCorpApps(request.params.id) }));
+  app.post<IdParams>(`${p}/corps/:id/apps`, async (request, reply) => {
+    const result = state.registerCorpApp(request.params.id, jsonBody(request) as unknown as CorpAppInput);
+    return reply.code(result.created ? 201 : 200).send(result.app);
+  });
+  app.post<AppParams>(`${p}/corps/:id/apps/:app/reset-secret`, async (request) =>
+    state.resetCorpSecret(request.params.id, request.params.app, jsonBody(request).secret),
+  );
+  app.get<AppParams>(`${p}/corps/:id/apps/:app/counters`, async (request) => state.corpAppCounters(request.params.id, request.params.app));
 
   // Apps and corps share one id space, so both prefixes reach the same counters and tokens.
   for (const kind of ['apps', 'corps']) {
@@ -39,6 +54,13 @@ export function registerControlRoutes(app: FastifyInstance, state: SimulatorStat
       return state.counters(request.params.id);
     });
     app.get<IdParams>(`${p}/${kind}/:id/tokens`, async (request) => state.tokens(request.params.id));
+    app.post<IdParams>(`${p}/${kind}/:id/tickets/fetch`, async (request) => {
+      const body = jsonBody(request);
+      if (typeof body.type !== 'string') throw new InvalidRequestError('type must be a string');
+      const agentid = body.agentid;
+      if (agentid !== undefined && typeof agentid !== 'string' && typeof agentid !== 'number') throw new InvalidRequestError('agentid must be an integer');
+      return state.fetchTicketElsewhere(request.params.id, body.type, agentid);
+    });
   }
   app.get(`${p}/counters/unattributed`, async () => ({ businessCalls: state.unattributedCounters() }));
 
@@ -48,6 +70,10 @@ export function registerControlRoutes(app: FastifyInstance, state: SimulatorStat
     if (body.force !== undefined && typeof body.force !== 'boolean') throw new InvalidRequestError('force must be a boolean');
     return state.rotate(request.params.id, body.grant, body.force === true);
   });
+
+  // WeChat's page check, for tests: would wx.config / wx.agentConfig (or a card call) accept this signature now?
+  app.post(`${p}/jssdk/verify`, async (request) => verifyJssdkRequest(state, jsonBody(request)));
+  app.post(`${p}/card/verify`, async (request) => verifyCardRequest(state, jsonBody(request)));
 
   app.post(`${p}/faults`, async (request, reply) => reply.code(201).send(state.injectFault(jsonBody(request) as unknown as FaultSpec)));
   app.get(`${p}/faults`, async () => ({ faults: state.faults.list() }));

@@ -7,6 +7,7 @@ import { wecomToken } from '../endpoints/wecom-token.js';
 import { ANY_METHOD, type WeChatRoute } from './wechat-route.js';
 
 const tokenOwner: WeChatRoute['ownerId'] = (request, state) => state.tokenOwnerId(queryParam(request, 'access_token'));
+const tokenCorpApp: WeChatRoute['ownerId'] = (request, state) => state.tokenCorpAppKey(queryParam(request, 'access_token'));
 
 /** The credential and quota endpoints (wechat-api.md §1, §2, §5, §6, §7). */
 export const CREDENTIAL_ROUTES: readonly WeChatRoute[] = [
@@ -32,6 +33,12 @@ export const CREDENTIAL_ROUTES: readonly WeChatRoute[] = [
     methods: ['GET'],
     fetchKind: () => 'wecom',
     ownerId: (request) => queryParam(request, 'corpid'),
+    corpAppKey: (request, state) => {
+      const corp = state.corp(queryParam(request, 'corpid'));
+      const secret = queryParam(request, 'corpsecret');
+      return corp && secret !== undefined ? state.corpAppBySecret(corp, secret)?.key : undefined;
+    },
+    wecom: true,
     handle: wecomToken,
   },
   {
@@ -46,6 +53,8 @@ export const CREDENTIAL_ROUTES: readonly WeChatRoute[] = [
     methods: ['GET'],
     fetchKind: () => 'corpJsapiTicket',
     ownerId: tokenOwner,
+    corpAppKey: tokenCorpApp,
+    wecom: true,
     handle: corpJsapiTicket,
   },
   {
@@ -53,6 +62,8 @@ export const CREDENTIAL_ROUTES: readonly WeChatRoute[] = [
     methods: ['GET'],
     fetchKind: () => 'agentConfigTicket',
     ownerId: tokenOwner,
+    corpAppKey: tokenCorpApp,
+    wecom: true,
     handle: agentConfigTicket,
   },
   { url: '/cgi-bin/clear_quota', methods: ANY_METHOD, ownerId: tokenOwner, handle: clearQuota },

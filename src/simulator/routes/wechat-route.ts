@@ -13,6 +13,10 @@ export interface WeChatRoute {
   readonly fetchKind?: (request: WeChatRequest) => FetchKind;
   /** The appid / corpid the request is for, as far as it can be told before judging it (faults match on it). */
   readonly ownerId: (request: WeChatRequest, state: SimulatorState) => string | undefined;
+  /** For WeCom endpoints: the key of the corp app the request is for, so its own counters see it. */
+  readonly corpAppKey?: (request: WeChatRequest, state: SimulatorState) => string | undefined;
+  /** A WeCom endpoint: injected errcode faults use the WeCom errmsg style. */
+  readonly wecom?: boolean;
   readonly handle: (state: SimulatorState, request: WeChatRequest) => EndpointResult;
 }
 
@@ -32,14 +36,16 @@ export function registerWeChatRoute(app: FastifyInstance, state: SimulatorState,
     handler: async (request, reply) => {
       const wechatRequest = toWeChatRequest(request);
       const ownerId = route.ownerId(wechatRequest, state);
-      const end = route.fetchKind ? state.beginTokenRequest(ownerId, route.fetchKind(wechatRequest)) : undefined;
+      const end = route.fetchKind
+        ? state.beginTokenRequest(ownerId, route.fetchKind(wechatRequest), route.corpAppKey?.(wechatRequest, state))
+        : undefined;
       try {
         const fault = state.faults.take(route.url, ownerId);
         const latency = route.fetchKind ? state.options.latencyMs : 0;
         const delay = latency + (fault?.mode === 'delay' ? fault.delayMs : 0);
         // No timer at all when there is nothing to wait for, so ManualClock tests need not advance.
         if (delay > 0) await sleep(state.options.clock, delay, closing);
-        if (fault && fault.mode !== 'delay') return await applyFault(fault, state, request, reply, closing);
+        if (fault && fault.mode !== 'delay') return await applyFault(fault, state, request, reply, closing, route.wecom === true);
         return reply.code(200).send(route.handle(state, wechatRequest));
       } catch (err) {
         if (closing.aborted) return abandon(request, reply);
@@ -51,10 +57,17 @@ export function registerWeChatRoute(app: FastifyInstance, state: SimulatorState,
   });
 }
 
-async function applyFault(fault: Fault, state: SimulatorState, request: FastifyRequest, reply: FastifyReply, closing: AbortSignal): Promise<unknown> {
+async function applyFault(
+  fault: Fault,
+  state: SimulatorState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  closing: AbortSignal,
+  wecom: boolean,
+): Promise<unknown> {
   switch (fault.mode) {
     case 'errcode':
-      return reply.code(200).send(state.error(fault.errcode));
+      return reply.code(200).send(wecom ? state.wecomError(fault.errcode, request.ip) : state.error(fault.errcode));
     case 'http-502':
       return reply.code(502).type('text/html').send(BAD_GATEWAY_HTML);
     case 'truncated-json':
