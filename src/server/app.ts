@@ -12,6 +12,7 @@ import { ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
+import { registerTicketRoutes } from './v1/tickets.js';
 
 /** How often a closing server looks for keep-alive connections whose last request has finished. */
 export const CLOSE_DRAIN_POLL_MS = 25;
@@ -53,7 +54,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
     frameworkErrors: (err, _request, reply) => {
       sendFailure(reply, toHttpFailure(err));
     },
-    ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+    // Unknown fields are refused, not silently dropped: a misspelt field must not be mistaken for an absent one.
+    ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   });
 
   const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;
@@ -95,6 +97,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   app.register(async (scope) => {
     scope.removeContentTypeParser('text/plain');
     registerAccessTokenRoutes(scope, ctx);
+    registerTicketRoutes(scope, ctx);
   });
   app.register(async (scope) => {
     scope.removeContentTypeParser('text/plain');
