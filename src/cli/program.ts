@@ -8,6 +8,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerKey } from './commands/key.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerTicket } from './commands/ticket.js';
 import { registerToken } from './commands/token.js';
 
 /** Builds the `wxtoken` command tree; commands write only through `ctx`. */
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerApp(program, ctx);
   registerKey(program, ctx);
   registerToken(program, ctx);
+  registerTicket(program, ctx);
   registerDemo(program, ctx);
   registerSimulate(program, ctx);
   return program;
