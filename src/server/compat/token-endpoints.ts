@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APPID_PATTERN, keyCovers } from '../../core/token-service.js';
 import type { RouteContext } from '../context.js';
-import { pathOf } from '../error-handler.js';
 import { secondsLeft } from '../token-body.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
 
@@ -19,7 +18,13 @@ export const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
  * Answers a token request of either compatible endpoint from the hub's managed token. The `secret` is either the
  * app's AppSecret or a client key scoped to the app. Never fetches from WeChat itself, never echoes the secret.
  */
-export type CompatTokenHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<WeChatTokenBody | WeChatErrorBody>;
+export type CompatTokenHandler = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  path: typeof TOKEN_PATH | typeof STABLE_TOKEN_PATH,
+) => Promise<WeChatTokenBody | WeChatErrorBody>;
+
+type EndpointHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<WeChatTokenBody | WeChatErrorBody>;
 
 /** Which compatible endpoint a normalised path names, if any (so odd spellings never reach the passthrough). */
 export function compatTokenPath(path: string): typeof TOKEN_PATH | typeof STABLE_TOKEN_PATH | null {
@@ -72,12 +77,12 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
     return body;
   }
 
-  const token: CompatTokenHandler = async (request, reply) => {
+  const token: EndpointHandler = async (request, reply) => {
     // WeChat reads these from the query whatever the method; so does the hub.
     return send(reply, await issue((request.query ?? {}) as TokenParams));
   };
 
-  const stableToken: CompatTokenHandler = async (request, reply) => {
+  const stableToken: EndpointHandler = async (request, reply) => {
     if (request.method !== 'POST') return replies.error(COMPAT_ERRORS.requirePost);
     const parsed = parseJsonObject(request.body);
     if (parsed === null) return replies.error(COMPAT_ERRORS.dataFormatError);
@@ -87,10 +92,7 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
   app.all(TOKEN_PATH, token);
   app.all(STABLE_TOKEN_PATH, stableToken);
 
-  return async (request, reply) => {
-    const path = compatTokenPath(pathOf(request.url));
-    return path === STABLE_TOKEN_PATH ? stableToken(request, reply) : token(request, reply);
-  };
+  return async (request, reply, path) => (path === STABLE_TOKEN_PATH ? stableToken(request, reply) : token(request, reply));
 }
 
 /** The request body (raw bytes in the compat scope) as a JSON object, or null. */
