@@ -6,6 +6,7 @@ export { CredentialsRejectedError } from './credentials-rejected-error.js';
 export { ForbiddenError } from './forbidden-error.js';
 export { InternalError } from './internal-error.js';
 export { InvalidRequestError } from './invalid-request-error.js';
+export { MethodNotAllowedError } from './method-not-allowed-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';
 export { QuotaExhaustedError } from './quota-exhausted-error.js';
@@ -24,6 +25,7 @@ export const ERROR_CODES = [
   'internal_error',
   'invalid_config',
   'invalid_request',
+  'method_not_allowed',
   'not_found',
   'payload_too_large',
   'quota_exhausted',

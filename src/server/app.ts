@@ -7,6 +7,7 @@ import { WeChatReplies } from './compat/wechat-reply.js';
 import type { RouteContext } from './context.js';
 import { handleApiError, handleNotFound, sendFailure, toHttpFailure } from './error-handler.js';
 import { registerHealthRoutes } from './health.js';
+import { createNodeServer } from './http-server.js';
 import { buildLoggerOptions } from './logging.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
@@ -54,6 +55,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       sendFailure(reply, toHttpFailure(err));
     },
     ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+    serverFactory: (handler) => createNodeServer(handler),
   });
 
   const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;

@@ -53,3 +53,10 @@ export function resolvePassthroughTarget(url: string): ResolvedTarget {
   return { path: decoded.replace(/\/{2,}/g, '/'), search };
 }
 
+
+/**
+ * Methods the passthrough forwards. WeChat's API uses GET and POST; the others are forwarded for SDKs that send
+ * them. Everything else (TRACE, CONNECT, WebDAV verbs…) gets 405: fetch refuses some of them outright, and none
+ * has a meaning at WeChat.
+ */
+export const PASSTHROUGH_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];

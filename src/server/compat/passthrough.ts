@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../core/clock.js';
-import { InvalidRequestError } from '../../errors/index.js';
-import { resolvePassthroughTarget } from './passthrough-path.js';
+import { InvalidRequestError, MethodNotAllowedError } from '../../errors/index.js';
+import { PASSTHROUGH_METHODS, resolvePassthroughTarget } from './passthrough-path.js';
 import { compatTokenPath, type CompatTokenHandler } from './token-endpoints.js';
 import { COMPAT_ERRORS, type WeChatReplies } from './wechat-reply.js';
 
@@ -17,19 +17,22 @@ export interface PassthroughOptions {
 // Methods that never carry a body; fetch refuses one on them.
 const BODYLESS = new Set(['GET', 'HEAD']);
 
+const ALLOWED = new Set(PASSTHROUGH_METHODS);
+
 /**
  * Forwards every request under the configured prefixes to WeChat (method, resolved path, query, body bytes,
  * content-type) and returns WeChat's answer unchanged (status, content-type, body), so an SDK whose base URL points
  * at the hub keeps working for its business calls. Nothing else is forwarded: no caller headers, no
  * Authorization, no cookies. The path is resolved first (resolvePassthroughTarget) and every check is made on
  * the resolved path, which is also the one forwarded: the token endpoints are never forwarded, however they are
- * spelled, because a fetch at WeChat would invalidate the hub's token.
+ * spelled, because a fetch at WeChat would invalidate the hub's token. Unsupported methods get 405.
  */
 export function registerPassthrough(app: FastifyInstance, options: PassthroughOptions, replies: WeChatReplies, tokenHandler: CompatTokenHandler): void {
   const { upstreamBaseUrl, timeoutMs, clock } = options;
   const fetchImpl = options.fetch;
 
   async function forward(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    if (!ALLOWED.has(request.method)) throw new MethodNotAllowedError(request.method, PASSTHROUGH_METHODS);
     const target = resolvePassthroughTarget(request.url);
     if (!options.prefixes.some((prefix) => target.path.startsWith(prefix))) {
       throw new InvalidRequestError('the resolved path is outside the passthrough prefixes');
