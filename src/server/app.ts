@@ -36,6 +36,23 @@ function drainKeepAliveOnClose(app: FastifyInstance): void {
   });
 }
 
+/** How often, at most, refused connections are logged: a flood would otherwise flood the log too. */
+export const DROP_LOG_INTERVAL_MS = 60_000;
+
+/** Logs, at most once a DROP_LOG_INTERVAL_MS, that connections are being refused at the connection cap. */
+function logDroppedConnections(app: FastifyInstance, maxConnections: number, clock: { now(): number }): void {
+  let lastLogged = -Infinity;
+  let dropped = 0;
+  app.server.on('drop', () => {
+    dropped++;
+    const now = clock.now();
+    if (now - lastLogged < DROP_LOG_INTERVAL_MS) return;
+    lastLogged = now;
+    app.log.warn({ maxConnections, dropped }, 'refusing connections: the maximum number of open connections is reached');
+    dropped = 0;
+  });
+}
+
 /**
  * Builds the hub's HTTP app: the v1 client API, the admin API, the WeChat-compatible endpoints and passthrough,
  * health and metrics. It does not listen (the CLI does) and holds no token logic (the TokenService does).
@@ -55,7 +72,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       sendFailure(reply, toHttpFailure(err));
     },
     ajv: { customOptions: { allErrors: false, coerceTypes: false } },
-    serverFactory: (handler) => createNodeServer(handler),
+    serverFactory: (handler) => createNodeServer(handler, opts),
   });
 
   const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;
@@ -88,6 +105,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   }
   app.setErrorHandler(handleApiError);
   drainKeepAliveOnClose(app);
+  logDroppedConnections(app, opts.maxConnections, opts.clock);
 
   app.register(async (scope) => {
     registerHealthRoutes(scope, opts.service, metrics);

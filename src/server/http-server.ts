@@ -2,6 +2,15 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** The connection limits of the node:http server under the app (see the DEFAULT_* constants in options.ts). */
+export interface ConnectionLimits {
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly connectionTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
 const NOT_A_PATH = JSON.stringify({
   error: { code: 'invalid_request', message: 'the request target must be a path (origin-form), not an absolute URL or *' },
 });
@@ -19,12 +28,30 @@ export function refuseNonPathTargets(handler: Handler): Handler {
   };
 }
 
-/** The node:http server under the Fastify app (Fastify's serverFactory). */
-export function createNodeServer(handler: Handler): Server {
-  const server = createHttpServer(refuseNonPathTargets(handler));
-  // Fastify's default, which a serverFactory must set itself: longer than the 60 s idle timeout of common load
-  // balancers, so they never reuse a connection the hub is closing.
-  server.keepAliveTimeout = 72_000;
-  server.requestTimeout = 0;
+/**
+ * Node checks the request and headers timeouts on a timer with this period, so a slow request is closed between
+ * its timeout and its timeout plus this. A tenth of the shorter timeout, at most a second (Node's 30 s default
+ * would let a 60 s limit stretch to 90 s).
+ */
+export function checkingIntervalMs(limits: Pick<ConnectionLimits, 'requestTimeoutMs' | 'headersTimeoutMs'>): number {
+  return Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.requestTimeoutMs, limits.headersTimeoutMs) / 10)));
+}
+
+/**
+ * The node:http server under the Fastify app (Fastify's serverFactory), with the hub's connection limits: slow or
+ * idle clients are closed and open connections are capped, so no client can hold descriptors indefinitely.
+ */
+export function createNodeServer(handler: Handler, limits: ConnectionLimits): Server {
+  const server = createHttpServer({ connectionsCheckingInterval: checkingIntervalMs(limits) }, refuseNonPathTargets(handler));
+  applyLimits(server, limits);
   return server;
+}
+
+/** Sets the timeouts and the connection cap on a node:http (or https) server. */
+export function applyLimits(server: Server, limits: ConnectionLimits): void {
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.setTimeout(limits.connectionTimeoutMs);
+  server.maxConnections = limits.maxConnections;
 }

@@ -35,6 +35,16 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** Serve GET /metrics and count requests. Default true. */
   metrics?: boolean;
+  /** Close a request whose headers and body have not all arrived within this long. Default DEFAULT_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
+  /** Close a request whose headers have not all arrived within this long (≤ requestTimeoutMs). Default DEFAULT_HEADERS_TIMEOUT_MS. */
+  headersTimeoutMs?: number;
+  /** Close a keep-alive connection idle between requests for this long. Default DEFAULT_KEEP_ALIVE_TIMEOUT_MS. */
+  keepAliveTimeoutMs?: number;
+  /** Close a connection on which nothing was sent or received for this long. Default DEFAULT_CONNECTION_TIMEOUT_MS. */
+  connectionTimeoutMs?: number;
+  /** Refuse connections beyond this many open ones. Default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
 }
 
 /** WeChat's API host; SDKs pointed at the hub reach it through the passthrough. */
@@ -66,6 +76,36 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
 
+/**
+ * 60 s for a request's headers and body to arrive, in all: the hub's callers are services on a nearby network that
+ * send a request in milliseconds, and a client trickling bytes (one every few seconds) must not hold a connection,
+ * a file descriptor and a body buffer for ever.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/** 20 s for the headers alone: a well-behaved client sends them in one packet. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+
+/**
+ * 72 s between requests on a keep-alive connection: longer than the 60 s idle timeout of common load balancers and
+ * proxies, so they never send a request on a connection the hub is closing (Fastify's default, for that reason).
+ */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+/**
+ * 120 s with no byte in either direction closes a connection, e.g. a client that stopped reading its response.
+ * Longer than the longest a request can legitimately wait (a token read waiting for a slow refresh, bounded by
+ * twice the lease), so it never cuts a request the hub is still working on.
+ */
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 120_000;
+
+/**
+ * 512 open connections: more than a fleet of business services holds with keep-alive pools, and well under the
+ * common 1024 file-descriptor limit, so a flood of idle or slow connections cannot take the descriptors the store,
+ * WeChat and the log need. Raise it together with `ulimit -n`.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+
 /** An admin key shorter than this is guessable; the hub refuses to start with it. */
 export const MIN_ADMIN_KEY_LENGTH = 16;
 
@@ -84,6 +124,11 @@ export interface ResolvedServerOptions {
   readonly logRequests: boolean;
   readonly bodyLimitBytes: number;
   readonly metrics: boolean;
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly connectionTimeoutMs: number;
+  readonly maxConnections: number;
 }
 
 /** Applies defaults and validates eagerly; a ConfigError names the option and the bad value (never a key). */
@@ -119,6 +164,17 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
     throw new ConfigError(`createServer: option "bodyLimitBytes" must be an integer ≥ 1024, got ${String(bodyLimitBytes)}`);
   }
+  const requestTimeoutMs = positiveMs('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const headersTimeoutMs = positiveMs('headersTimeoutMs', options.headersTimeoutMs ?? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs));
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`createServer: option "headersTimeoutMs" (${headersTimeoutMs}) must not exceed "requestTimeoutMs" (${requestTimeoutMs})`);
+  }
+  const keepAliveTimeoutMs = positiveMs('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS);
+  const connectionTimeoutMs = positiveMs('connectionTimeoutMs', options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS);
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new ConfigError(`createServer: option "maxConnections" must be a positive integer, got ${String(maxConnections)}`);
+  }
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new ConfigError('createServer: option "fetch" must be a function');
   return {
@@ -135,5 +191,17 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     logRequests: options.logRequests ?? false,
     bodyLimitBytes,
     metrics: options.metrics ?? true,
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs,
+    connectionTimeoutMs,
+    maxConnections,
   };
+}
+
+function positiveMs(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`createServer: option "${name}" must be a positive number of milliseconds, got ${String(value)}`);
+  }
+  return value;
 }

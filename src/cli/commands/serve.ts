@@ -1,6 +1,13 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
-import { createServer } from '../../server/index.js';
+import {
+  createServer,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from '../../server/index.js';
 import { untilAborted, type CliContext } from '../context.js';
 import { openHub, parseListen, resolveStoreUrl, resolveUpstream } from '../runtime.js';
 import { storeOption, upstreamOption } from './shared-options.js';
@@ -21,6 +28,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--serve-margin <seconds>', 'stop handing out a token this long before expiry', parseSeconds)
     .option('--lease-ttl <seconds>', 'refresh lease lifetime (must exceed the 10 s upstream timeout)', parseSeconds)
     .option('--reference-lifetime <seconds>', 'lifetime the lead and margin are meant for; shorter tokens get proportionally less', parseSeconds)
+    .option('--request-timeout <seconds>', `close a request whose headers and body have not all arrived by then [default: ${DEFAULT_REQUEST_TIMEOUT_MS / 1000}]`, parseSeconds)
+    .option('--headers-timeout <seconds>', `close a request whose headers have not all arrived by then [default: ${DEFAULT_HEADERS_TIMEOUT_MS / 1000}]`, parseSeconds)
+    .option('--keep-alive-timeout <seconds>', `close a keep-alive connection idle this long between requests [default: ${DEFAULT_KEEP_ALIVE_TIMEOUT_MS / 1000}]`, parseSeconds)
+    .option('--idle-timeout <seconds>', `close a connection with no traffic either way for this long [default: ${DEFAULT_CONNECTION_TIMEOUT_MS / 1000}]`, parseSeconds)
+    .option('--max-connections <n>', `refuse connections beyond this many open ones [default: ${DEFAULT_MAX_CONNECTIONS}]`, parseCount)
     .addHelpText(
       'after',
       '\nThe admin API (/v1/apps, /v1/keys) is enabled when WXTOKEN_ADMIN_KEY is set; secrets are encrypted with\nWXTOKEN_MASTER_KEY (or a key file created beside the SQLite database).',
@@ -40,11 +52,22 @@ export interface ServeOptions {
   serveMargin?: number;
   leaseTtl?: number;
   referenceLifetime?: number;
+  requestTimeout?: number;
+  headersTimeout?: number;
+  keepAliveTimeout?: number;
+  idleTimeout?: number;
+  maxConnections?: number;
 }
 
 function parseSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
   return n;
 }
 
@@ -69,7 +92,16 @@ export async function serve(
   );
   const runtime = await openHub(ctx, { storeUrl, upstream, logger, background: true, tuning });
   const adminKey = ctx.env['WXTOKEN_ADMIN_KEY'] || undefined;
-  const app = createServer({ service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, upstreamBaseUrl: upstream, ...(adminKey !== undefined && { adminKey }) });
+  const limits = Object.fromEntries(
+    Object.entries({
+      requestTimeoutMs: seconds(opts.requestTimeout),
+      headersTimeoutMs: seconds(opts.headersTimeout),
+      keepAliveTimeoutMs: seconds(opts.keepAliveTimeout),
+      connectionTimeoutMs: seconds(opts.idleTimeout),
+      maxConnections: opts.maxConnections,
+    }).filter(([, v]) => v !== undefined),
+  );
+  const app = createServer({ service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, upstreamBaseUrl: upstream, ...limits, ...(adminKey !== undefined && { adminKey }) });
   try {
     const address = await app.listen({ host: listen.host, port: listen.port });
     ctx.stdout.write(`wxtoken hub listening on ${address} (store ${runtime.store.description}, upstream ${upstream})\n`);
