@@ -5,7 +5,7 @@ import { registerPassthrough } from './compat/passthrough.js';
 import { registerCompatTokenRoutes } from './compat/token-endpoints.js';
 import { WeChatReplies } from './compat/wechat-reply.js';
 import type { RouteContext } from './context.js';
-import { handleApiError, handleNotFound, sendFailure, toHttpFailure } from './error-handler.js';
+import { handleApiError, handleNotFound, logFailure, sendFailure, toHttpFailure } from './error-handler.js';
 import { registerHealthRoutes } from './health.js';
 import { createNodeServer } from './http-server.js';
 import { buildLoggerOptions } from './logging.js';
@@ -68,8 +68,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
     // forwards). Not ignoreDuplicateSlashes: it costs a regex on every request.
     routerOptions: { ignoreTrailingSlash: true },
     // Fastify answers router-level failures (a malformed URL) here; keep the documented error shape.
-    frameworkErrors: (err, _request, reply) => {
-      sendFailure(reply, toHttpFailure(err));
+    frameworkErrors: (err, request, reply) => {
+      const failure = toHttpFailure(err);
+      logFailure(request, failure, err);
+      sendFailure(reply, failure);
     },
     ajv: { customOptions: { allErrors: false, coerceTypes: false } },
     serverFactory: (handler) => createNodeServer(handler, opts),

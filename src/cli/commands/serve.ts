@@ -80,7 +80,8 @@ export async function serve(
   const listen = parseListen(opts.listen ?? ctx.env['WXTOKEN_LISTEN'] ?? DEFAULT_LISTEN);
   const storeUrl = resolveStoreUrl(opts.store, ctx.env);
   const upstream = resolveUpstream(opts.upstream, ctx.env);
-  const logger = pino({ level: opts.logLevel ?? ctx.env['WXTOKEN_LOG_LEVEL'] ?? 'info' }, ctx.stderr);
+  const level = opts.logLevel ?? ctx.env['WXTOKEN_LOG_LEVEL'] ?? 'info';
+  const logger = pino({ level }, ctx.stderr);
   const seconds = (v: number | undefined): number | undefined => (v === undefined ? undefined : Math.round(v * 1000));
   const tuning = Object.fromEntries(
     Object.entries({
@@ -101,7 +102,8 @@ export async function serve(
       maxConnections: opts.maxConnections,
     }).filter(([, v]) => v !== undefined),
   );
-  const app = createServer({ service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, upstreamBaseUrl: upstream, ...limits, ...(adminKey !== undefined && { adminKey }) });
+  // The server logs internal errors, 5xx answers and failed passthrough calls, never a query, body or key.
+  const app = createServer({ service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, upstreamBaseUrl: upstream, logger: { level, stream: ctx.stderr }, ...limits, ...(adminKey !== undefined && { adminKey }) });
   try {
     const address = await app.listen({ host: listen.host, port: listen.port });
     ctx.stdout.write(`wxtoken hub listening on ${address} (store ${runtime.store.description}, upstream ${upstream})\n`);

@@ -68,6 +68,7 @@ export function registerPassthrough(app: FastifyInstance, options: PassthroughOp
     } finally {
       cancelTimer();
     }
+    if (status >= 500) request.log.warn({ path: target.path, status }, 'WeChat answered a passthrough call with an HTTP 5xx');
     reply.code(status);
     if (upstreamType !== null) reply.header('content-type', upstreamType);
     if (location !== null) reply.header('location', location);

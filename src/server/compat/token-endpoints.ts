@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APPID_PATTERN, keyCovers } from '../../core/token-service.js';
 import type { RouteContext } from '../context.js';
+import { logFailure, toHttpFailure } from '../error-handler.js';
 import { secondsLeft } from '../token-body.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
 
@@ -47,7 +48,7 @@ interface TokenParams {
 export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContext, replies: WeChatReplies): CompatTokenHandler {
   const { service, clock, metrics } = ctx;
 
-  async function issue(params: TokenParams): Promise<WeChatTokenBody | WeChatErrorBody> {
+  async function issue(request: FastifyRequest, params: TokenParams): Promise<WeChatTokenBody | WeChatErrorBody> {
     const { grant_type: grantType, appid, secret } = params;
     if (grantType !== 'client_credential') return replies.error(COMPAT_ERRORS.invalidGrantType);
     if (appid === undefined || appid === '') return replies.error(COMPAT_ERRORS.appidMissing);
@@ -62,6 +63,8 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
       metrics?.tokenRead(appid, 'compat');
       return { access_token: issued.token, expires_in: secondsLeft(issued.expiresAt, clock.now()) };
     } catch (err) {
+      // WeChat's shape hides the status, so log here what the API routes' error handler logs for a 5xx.
+      logFailure(request, toHttpFailure(err), err);
       return replies.fromHubError(err);
     }
   }
@@ -79,14 +82,14 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
 
   const token: EndpointHandler = async (request, reply) => {
     // WeChat reads these from the query whatever the method; so does the hub.
-    return send(reply, await issue((request.query ?? {}) as TokenParams));
+    return send(reply, await issue(request, (request.query ?? {}) as TokenParams));
   };
 
   const stableToken: EndpointHandler = async (request, reply) => {
     if (request.method !== 'POST') return replies.error(COMPAT_ERRORS.requirePost);
     const parsed = parseJsonObject(request.body);
     if (parsed === null) return replies.error(COMPAT_ERRORS.dataFormatError);
-    return send(reply, await issue(parsed));
+    return send(reply, await issue(request, parsed));
   };
 
   app.all(TOKEN_PATH, token);
