@@ -11,6 +11,7 @@ export {
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   MIN_ADMIN_KEY_LENGTH,
   resolveServerOptions,
+  resolveServerSettings,
   type ResolvedServerOptions,
   type ServerLoggerOptions,
   type ServerOptions,
@@ -20,3 +21,4 @@ export { COMPAT_ERRORS, type WeChatErrorBody } from './compat/wechat-reply.js';
 export type { TokenBody } from './token-body.js';
 export type { AppStatusBody } from './admin/admin-routes.js';
 export { REDACTED_LOG_PATHS } from './logging.js';
+export { assertRandomKey, estimateKeyBits, weakKeyReason, MIN_KEY_BITS, MIN_KEY_LENGTH, KEY_GENERATION_HINT } from './key-strength.js';

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { HubEvents, TokenService } from '../core/token-service.js';
 import { ConfigError } from '../errors/index.js';
+import { assertRandomKey, MIN_KEY_LENGTH } from './key-strength.js';
 
 /** Pino options for the server's logger; `stream` picks the destination (stdout by default). */
 export type ServerLoggerOptions = LoggerOptions & { stream?: DestinationStream };
@@ -106,8 +107,11 @@ export const DEFAULT_CONNECTION_TIMEOUT_MS = 120_000;
  */
 export const DEFAULT_MAX_CONNECTIONS = 512;
 
-/** An admin key shorter than this is guessable; the hub refuses to start with it. */
-export const MIN_ADMIN_KEY_LENGTH = 16;
+/**
+ * An admin key shorter than this cannot hold 128 random bits; the hub refuses to start with it. Length alone is not
+ * enough: assertRandomKey (key-strength.ts) also judges the characters.
+ */
+export const MIN_ADMIN_KEY_LENGTH = MIN_KEY_LENGTH;
 
 /** ServerOptions with every default applied. */
 export interface ResolvedServerOptions {
@@ -136,10 +140,17 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (options === null || typeof options !== 'object' || typeof options.service !== 'object' || options.service === null) {
     throw new ConfigError('createServer: option "service" (a TokenService) is required');
   }
+  return { ...resolveServerSettings(options), service: options.service };
+}
+
+/**
+ * Everything resolveServerOptions checks except the service: what a caller (the `serve` command) validates before
+ * it opens the store and builds the hub, so a bad option never leaves anything half started.
+ */
+export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): Omit<ResolvedServerOptions, 'service'> {
+  if (options === null || typeof options !== 'object') throw new ConfigError('createServer: options must be an object');
   const adminKey = options.adminKey;
-  if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey.length < MIN_ADMIN_KEY_LENGTH)) {
-    throw new ConfigError(`createServer: option "adminKey" must be at least ${MIN_ADMIN_KEY_LENGTH} characters (value not shown)`);
-  }
+  if (adminKey !== undefined) assertRandomKey(adminKey, 'createServer: option "adminKey"');
   const upstreamBaseUrl = (options.upstreamBaseUrl ?? DEFAULT_UPSTREAM_BASE_URL).replace(/\/+$/, '');
   let parsed: URL;
   try {
@@ -178,7 +189,6 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new ConfigError('createServer: option "fetch" must be a function');
   return {
-    service: options.service,
     events: options.events,
     adminKey,
     upstreamBaseUrl,

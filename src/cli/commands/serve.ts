@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import {
   createServer,
@@ -9,11 +10,11 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from '../../server/index.js';
 import { untilAborted, type CliContext } from '../context.js';
-import { openHub, parseListen, resolveStoreUrl, resolveUpstream } from '../runtime.js';
+import { openHub } from '../runtime.js';
+import { DEFAULT_LISTEN, resolveServeConfig, type ServeOptions } from './serve-config.js';
 import { storeOption, upstreamOption } from './shared-options.js';
 
-/** Default bind address: loopback only, so a fresh install never exposes secrets' tokens to the network. */
-export const DEFAULT_LISTEN = '127.0.0.1:8080';
+export { DEFAULT_LISTEN, type ServeOptions } from './serve-config.js';
 
 /** Registers `wxtoken serve`: the hub's HTTP API until SIGINT/SIGTERM. */
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -35,28 +36,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--max-connections <n>', `refuse connections beyond this many open ones [default: ${DEFAULT_MAX_CONNECTIONS}]`, parseCount)
     .addHelpText(
       'after',
-      '\nThe admin API (/v1/apps, /v1/keys) is enabled when WXTOKEN_ADMIN_KEY is set; secrets are encrypted with\nWXTOKEN_MASTER_KEY (or a key file created beside the SQLite database).',
+      '\nThe admin API (/v1/apps, /v1/keys) is enabled when WXTOKEN_ADMIN_KEY is set to a random key of at least\n128 bits (`openssl rand -hex 32`); secrets are encrypted with WXTOKEN_MASTER_KEY (or a key file created beside\nthe SQLite database). Every option is checked before anything is opened.',
     )
     .action(async (opts: ServeOptions) => {
       await serve(ctx, opts);
     });
-}
-
-/** Flags of `wxtoken serve`. */
-export interface ServeOptions {
-  listen?: string;
-  store?: string;
-  upstream?: string;
-  logLevel?: string;
-  refreshLead?: number;
-  serveMargin?: number;
-  leaseTtl?: number;
-  referenceLifetime?: number;
-  requestTimeout?: number;
-  headersTimeout?: number;
-  keepAliveTimeout?: number;
-  idleTimeout?: number;
-  maxConnections?: number;
 }
 
 function parseSeconds(value: string): number {
@@ -77,37 +61,22 @@ export async function serve(
   opts: ServeOptions,
   onListening?: (url: string) => void,
 ): Promise<void> {
-  const listen = parseListen(opts.listen ?? ctx.env['WXTOKEN_LISTEN'] ?? DEFAULT_LISTEN);
-  const storeUrl = resolveStoreUrl(opts.store, ctx.env);
-  const upstream = resolveUpstream(opts.upstream, ctx.env);
-  const level = opts.logLevel ?? ctx.env['WXTOKEN_LOG_LEVEL'] ?? 'info';
-  const logger = pino({ level }, ctx.stderr);
-  const seconds = (v: number | undefined): number | undefined => (v === undefined ? undefined : Math.round(v * 1000));
-  const tuning = Object.fromEntries(
-    Object.entries({
-      refreshLeadMs: seconds(opts.refreshLead),
-      serveMarginMs: seconds(opts.serveMargin),
-      leaseTtlMs: seconds(opts.leaseTtl),
-      referenceLifetimeMs: seconds(opts.referenceLifetime),
-    }).filter(([, v]) => v !== undefined),
-  );
-  const runtime = await openHub(ctx, { storeUrl, upstream, logger, background: true, tuning });
-  const adminKey = ctx.env['WXTOKEN_ADMIN_KEY'] || undefined;
-  const limits = Object.fromEntries(
-    Object.entries({
-      requestTimeoutMs: seconds(opts.requestTimeout),
-      headersTimeoutMs: seconds(opts.headersTimeout),
-      keepAliveTimeoutMs: seconds(opts.keepAliveTimeout),
-      connectionTimeoutMs: seconds(opts.idleTimeout),
-      maxConnections: opts.maxConnections,
-    }).filter(([, v]) => v !== undefined),
-  );
-  // The server logs internal errors, 5xx answers and failed passthrough calls, never a query, body or key.
-  const app = createServer({ service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, upstreamBaseUrl: upstream, logger: { level, stream: ctx.stderr }, ...limits, ...(adminKey !== undefined && { adminKey }) });
+  // Every option is checked before the store is opened or a refresh armed.
+  const config = resolveServeConfig(ctx.env, opts);
+  const logger = pino({ level: config.logLevel }, ctx.stderr);
+  const runtime = await openHub(ctx, { storeUrl: config.storeUrl, upstream: config.upstream, logger, background: true, tuning: config.tuning });
+  let app: FastifyInstance;
   try {
-    const address = await app.listen({ host: listen.host, port: listen.port });
-    ctx.stdout.write(`wxtoken hub listening on ${address} (store ${runtime.store.description}, upstream ${upstream})\n`);
-    if (!adminKey) ctx.stdout.write('admin API disabled: set WXTOKEN_ADMIN_KEY to enable /v1/apps and /v1/keys\n');
+    // The server logs internal errors, 5xx answers and failed passthrough calls, never a query, body or key.
+    app = createServer({ ...config.server, service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, logger: { level: config.logLevel, stream: ctx.stderr } });
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  try {
+    const address = await app.listen({ host: config.listen.host, port: config.listen.port });
+    ctx.stdout.write(`wxtoken hub listening on ${address} (store ${runtime.store.description}, upstream ${config.upstream})\n`);
+    if (config.server.adminKey === undefined) ctx.stdout.write('admin API disabled: set WXTOKEN_ADMIN_KEY to enable /v1/apps and /v1/keys\n');
     onListening?.(address);
     await untilAborted(ctx.shutdownSignal);
     logger.info({}, 'shutting down: draining requests');

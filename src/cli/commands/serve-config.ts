@@ -1,0 +1,97 @@
+import { DEFAULT_REFRESH_LEAD_MS, DEFAULT_SERVE_MARGIN_MS } from '../../core/credential-manager.js';
+import { MASTER_KEY_ENV, parseKey } from '../../core/master-key.js';
+import { WxTokenError } from '../../errors/index.js';
+import { resolveServerSettings, type ServerOptions } from '../../server/index.js';
+import { parseStoreUrl } from '../../stores/open-store.js';
+import { UsageError } from '../context.js';
+import { parseListen, resolveStoreUrl, resolveUpstream } from '../runtime.js';
+
+/** Default bind address: loopback only, so a fresh install never exposes secrets' tokens to the network. */
+export const DEFAULT_LISTEN = '127.0.0.1:8080';
+
+/** The levels `--log-level` / WXTOKEN_LOG_LEVEL accept (pino's, plus silent). */
+export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Flags of `wxtoken serve`. */
+export interface ServeOptions {
+  listen?: string;
+  store?: string;
+  upstream?: string;
+  logLevel?: string;
+  refreshLead?: number;
+  serveMargin?: number;
+  leaseTtl?: number;
+  referenceLifetime?: number;
+  requestTimeout?: number;
+  headersTimeout?: number;
+  keepAliveTimeout?: number;
+  idleTimeout?: number;
+  maxConnections?: number;
+}
+
+/** Everything `serve` needs, validated; the server settings lack only what the opened hub provides. */
+export interface ServeConfig {
+  readonly listen: { host: string; port: number };
+  readonly storeUrl: string;
+  readonly upstream: string;
+  readonly logLevel: string;
+  readonly tuning: { refreshLeadMs?: number; serveMarginMs?: number; leaseTtlMs?: number; referenceLifetimeMs?: number };
+  readonly server: Omit<ServerOptions, 'service' | 'events' | 'clock' | 'logger'>;
+}
+
+/**
+ * Validates every flag and environment variable of `serve` before anything is opened or armed: a bad value ends
+ * the command (UsageError, exit 2) with nothing created, no store opened and no refresh scheduled. Messages name
+ * the option and never a key.
+ */
+export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): ServeConfig {
+  const listen = parseListen(opts.listen ?? env['WXTOKEN_LISTEN'] ?? DEFAULT_LISTEN);
+  const storeUrl = resolveStoreUrl(opts.store, env);
+  const upstream = resolveUpstream(opts.upstream, env);
+  const logLevel = opts.logLevel ?? env['WXTOKEN_LOG_LEVEL'] ?? 'info';
+  const ms = (v: number | undefined): number | undefined => (v === undefined ? undefined : Math.round(v * 1000));
+  const tuning = defined({
+    refreshLeadMs: ms(opts.refreshLead),
+    serveMarginMs: ms(opts.serveMargin),
+    leaseTtlMs: ms(opts.leaseTtl),
+    referenceLifetimeMs: ms(opts.referenceLifetime),
+  });
+  const adminKey = env['WXTOKEN_ADMIN_KEY'] || undefined;
+  const server = defined({
+    upstreamBaseUrl: upstream,
+    adminKey,
+    requestTimeoutMs: ms(opts.requestTimeout),
+    headersTimeoutMs: ms(opts.headersTimeout),
+    keepAliveTimeoutMs: ms(opts.keepAliveTimeout),
+    connectionTimeoutMs: ms(opts.idleTimeout),
+    maxConnections: opts.maxConnections,
+  });
+  asUsage(() => {
+    parseStoreUrl(storeUrl);
+    const masterKey = env[MASTER_KEY_ENV]?.trim();
+    if (masterKey) parseKey(masterKey, MASTER_KEY_ENV);
+    resolveServerSettings(server);
+  }, (message) => message.replace(/^createServer: option "adminKey"/, 'WXTOKEN_ADMIN_KEY'));
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new UsageError(`invalid log level ${JSON.stringify(logLevel)} (--log-level / WXTOKEN_LOG_LEVEL): expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const lead = tuning.refreshLeadMs ?? DEFAULT_REFRESH_LEAD_MS;
+  const margin = tuning.serveMarginMs ?? DEFAULT_SERVE_MARGIN_MS;
+  if (margin >= lead) throw new UsageError(`--serve-margin (${margin / 1000} s) must be smaller than --refresh-lead (${lead / 1000} s)`);
+  return { listen, storeUrl, upstream, logLevel, tuning, server };
+}
+
+/** Runs `check`, turning a configuration error into a usage error (exit 2) with its message rewritten by `word`. */
+function asUsage(check: () => void, word: (message: string) => string): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof WxTokenError) throw new UsageError(word(err.message));
+    throw err;
+  }
+}
+
+/** `values` without its undefined entries (exactOptionalPropertyTypes). */
+function defined<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
