@@ -1,5 +1,6 @@
 export { WxTokenError, type WxTokenErrorOptions } from './wxtoken-error.js';
 export { AppNotFoundError } from './app-not-found-error.js';
+export { AuthThrottledError } from './auth-throttled-error.js';
 export { ConfigError } from './config-error.js';
 export { ConflictError } from './conflict-error.js';
 export { CredentialsRejectedError } from './credentials-rejected-error.js';
@@ -19,6 +20,7 @@ export { WeChatError, parseRid } from './wechat-error.js';
 /** Every stable error code wxtoken emits; docs/errors.md documents exactly these (a test enforces it). */
 export const ERROR_CODES = [
   'app_not_found',
+  'auth_throttled',
   'conflict',
   'credentials_rejected',
   'forbidden',

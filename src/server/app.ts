@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { AdminKeyCheck } from './auth.js';
+import { AuthGuard } from './auth-guard.js';
+import { FailureThrottle } from './failure-throttle.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
 import { registerPassthrough } from './compat/passthrough.js';
 import { registerCompatTokenRoutes } from './compat/token-endpoints.js';
@@ -10,7 +12,7 @@ import { registerHealthRoutes } from './health.js';
 import { createNodeServer } from './http-server.js';
 import { buildLoggerOptions } from './logging.js';
 import { ServerMetrics } from './metrics.js';
-import { resolveServerOptions, type ServerOptions } from './options.js';
+import { AUTH_THROTTLE_MAX_ADDRESSES, resolveServerOptions, type ServerOptions } from './options.js';
 import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
 
@@ -78,7 +80,12 @@ export function createServer(options: ServerOptions): FastifyInstance {
   });
 
   const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;
-  const ctx: RouteContext = { service: opts.service, clock: opts.clock, metrics, expiry: new ExpiryFormatter() };
+  const throttle =
+    opts.authFailureLimit === 0
+      ? null
+      : new FailureThrottle({ limit: opts.authFailureLimit, windowMs: opts.authFailureWindowMs, maxTracked: AUTH_THROTTLE_MAX_ADDRESSES, clock: opts.clock });
+  const guard = new AuthGuard(throttle, metrics);
+  const ctx: RouteContext = { service: opts.service, clock: opts.clock, metrics, expiry: new ExpiryFormatter(), guard };
 
   if (metrics !== null) {
     // One closure per route, holding its own counts: the hot path bumps a number, no label hashing, no raw URL.

@@ -46,6 +46,10 @@ export interface ServerOptions {
   connectionTimeoutMs?: number;
   /** Refuse connections beyond this many open ones. Default DEFAULT_MAX_CONNECTIONS. */
   maxConnections?: number;
+  /** Failed authentications from one address within the window that block it (429). 0 disables. Default DEFAULT_AUTH_FAILURE_LIMIT. */
+  authFailureLimit?: number;
+  /** The window in which failures are counted, and how long a block lasts. Default DEFAULT_AUTH_FAILURE_WINDOW_MS. */
+  authFailureWindowMs?: number;
 }
 
 /** WeChat's API host; SDKs pointed at the hub reach it through the passthrough. */
@@ -108,6 +112,18 @@ export const DEFAULT_CONNECTION_TIMEOUT_MS = 120_000;
 export const DEFAULT_MAX_CONNECTIONS = 512;
 
 /**
+ * 20 failed authentications a minute from one address block it for a minute. A service with a stale key fails a
+ * few times before someone notices, well under 20 a minute; a guesser gets 20 guesses a minute, against keys with
+ * 128 bits or more.
+ */
+export const DEFAULT_AUTH_FAILURE_LIMIT = 20;
+/** The window of DEFAULT_AUTH_FAILURE_LIMIT, which is also how long a block lasts. */
+export const DEFAULT_AUTH_FAILURE_WINDOW_MS = 60_000;
+
+/** Addresses the failure throttle remembers at once (about 100 bytes each); the oldest is forgotten first. */
+export const AUTH_THROTTLE_MAX_ADDRESSES = 10_000;
+
+/**
  * An admin key shorter than this cannot hold 128 random bits; the hub refuses to start with it. Length alone is not
  * enough: assertRandomKey (key-strength.ts) also judges the characters.
  */
@@ -133,6 +149,8 @@ export interface ResolvedServerOptions {
   readonly keepAliveTimeoutMs: number;
   readonly connectionTimeoutMs: number;
   readonly maxConnections: number;
+  readonly authFailureLimit: number;
+  readonly authFailureWindowMs: number;
 }
 
 /** Applies defaults and validates eagerly; a ConfigError names the option and the bad value (never a key). */
@@ -186,6 +204,11 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     throw new ConfigError(`createServer: option "maxConnections" must be a positive integer, got ${String(maxConnections)}`);
   }
+  const authFailureLimit = options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
+  if (!Number.isInteger(authFailureLimit) || authFailureLimit < 0) {
+    throw new ConfigError(`createServer: option "authFailureLimit" must be a whole number ≥ 0 (0 disables), got ${String(authFailureLimit)}`);
+  }
+  const authFailureWindowMs = positiveMs('authFailureWindowMs', options.authFailureWindowMs ?? DEFAULT_AUTH_FAILURE_WINDOW_MS);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new ConfigError('createServer: option "fetch" must be a function');
   return {
@@ -206,6 +229,8 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
     keepAliveTimeoutMs,
     connectionTimeoutMs,
     maxConnections,
+    authFailureLimit,
+    authFailureWindowMs,
   };
 }
 

@@ -27,6 +27,8 @@ export interface ServeOptions {
   keepAliveTimeout?: number;
   idleTimeout?: number;
   maxConnections?: number;
+  authFailureLimit?: number;
+  authFailureWindow?: number;
 }
 
 /** Everything `serve` needs, validated; the server settings lack only what the opened hub provides. */
@@ -65,6 +67,8 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
     keepAliveTimeoutMs: ms(opts.keepAliveTimeout),
     connectionTimeoutMs: ms(opts.idleTimeout),
     maxConnections: opts.maxConnections,
+    authFailureLimit: opts.authFailureLimit,
+    authFailureWindowMs: ms(opts.authFailureWindow),
   });
   asUsage(() => {
     parseStoreUrl(storeUrl);

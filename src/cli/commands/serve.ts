@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import {
   createServer,
+  DEFAULT_AUTH_FAILURE_LIMIT,
+  DEFAULT_AUTH_FAILURE_WINDOW_MS,
   DEFAULT_CONNECTION_TIMEOUT_MS,
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
@@ -34,6 +36,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--keep-alive-timeout <seconds>', `close a keep-alive connection idle this long between requests [default: ${DEFAULT_KEEP_ALIVE_TIMEOUT_MS / 1000}]`, parseSeconds)
     .option('--idle-timeout <seconds>', `close a connection with no traffic either way for this long [default: ${DEFAULT_CONNECTION_TIMEOUT_MS / 1000}]`, parseSeconds)
     .option('--max-connections <n>', `refuse connections beyond this many open ones [default: ${DEFAULT_MAX_CONNECTIONS}]`, parseCount)
+    .option('--auth-failure-limit <n>', `failed authentications from one address per window before it gets 429; 0 disables [default: ${DEFAULT_AUTH_FAILURE_LIMIT}]`, parseCountOrZero)
+    .option('--auth-failure-window <seconds>', `the window of --auth-failure-limit, and how long a block lasts [default: ${DEFAULT_AUTH_FAILURE_WINDOW_MS / 1000}]`, parseSeconds)
     .addHelpText(
       'after',
       '\nThe admin API (/v1/apps, /v1/keys) is enabled when WXTOKEN_ADMIN_KEY is set to a random key of at least\n128 bits (`openssl rand -hex 32`); secrets are encrypted with WXTOKEN_MASTER_KEY (or a key file created beside\nthe SQLite database). Every option is checked before anything is opened.',
@@ -46,6 +50,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
 function parseSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+function parseCountOrZero(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number (0 disables)');
   return n;
 }
 

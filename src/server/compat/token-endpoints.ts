@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APPID_PATTERN, keyCovers } from '../../core/token-service.js';
 import type { RouteContext } from '../context.js';
 import { logFailure, toHttpFailure } from '../error-handler.js';
+import { AuthThrottledError } from '../../errors/index.js';
 import { secondsLeft } from '../token-body.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
 
@@ -46,16 +47,18 @@ interface TokenParams {
  * when a token is renewed (a caller forcing one would invalidate the token every other caller holds).
  */
 export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContext, replies: WeChatReplies): CompatTokenHandler {
-  const { service, clock, metrics } = ctx;
+  const { service, clock, metrics, guard } = ctx;
 
-  async function issue(request: FastifyRequest, params: TokenParams): Promise<WeChatTokenBody | WeChatErrorBody> {
+  async function issue(request: FastifyRequest, reply: FastifyReply, params: TokenParams): Promise<WeChatTokenBody | WeChatErrorBody> {
     const { grant_type: grantType, appid, secret } = params;
     if (grantType !== 'client_credential') return replies.error(COMPAT_ERRORS.invalidGrantType);
     if (appid === undefined || appid === '') return replies.error(COMPAT_ERRORS.appidMissing);
     if (typeof appid !== 'string' || !APPID_PATTERN.test(appid)) return replies.error(COMPAT_ERRORS.invalidAppid);
     if (secret === undefined || secret === '') return replies.error(COMPAT_ERRORS.appsecretMissing);
     try {
+      guard.assertAllowed(request, 'compat');
       if (typeof secret !== 'string' || !(await secretAccepted(appid, secret))) {
+        guard.failed(request, 'compat');
         // Distinguish an unknown app from a wrong secret, as WeChat does (appids are not secret).
         return replies.error((await service.hasApp(appid)) ? COMPAT_ERRORS.invalidAppsecret : COMPAT_ERRORS.invalidAppid);
       }
@@ -63,6 +66,11 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
       metrics?.tokenRead(appid, 'compat');
       return { access_token: issued.token, expires_in: secondsLeft(issued.expiresAt, clock.now()) };
     } catch (err) {
+      if (err instanceof AuthThrottledError) {
+        // An SDK understands WeChat's own "slow down" errcode; the status and Retry-After say the same to HTTP.
+        reply.code(429).header('retry-after', String(err.retryAfterSeconds));
+        return replies.error(COMPAT_ERRORS.minuteQuota, 'too many failed authentications from this address');
+      }
       // WeChat's shape hides the status, so log here what the API routes' error handler logs for a 5xx.
       logFailure(request, toHttpFailure(err), err);
       return replies.fromHubError(err);
@@ -82,14 +90,14 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
 
   const token: EndpointHandler = async (request, reply) => {
     // WeChat reads these from the query whatever the method; so does the hub.
-    return send(reply, await issue(request, (request.query ?? {}) as TokenParams));
+    return send(reply, await issue(request, reply, (request.query ?? {}) as TokenParams));
   };
 
   const stableToken: EndpointHandler = async (request, reply) => {
     if (request.method !== 'POST') return replies.error(COMPAT_ERRORS.requirePost);
     const parsed = parseJsonObject(request.body);
     if (parsed === null) return replies.error(COMPAT_ERRORS.dataFormatError);
-    return send(reply, await issue(request, parsed));
+    return send(reply, await issue(request, reply, parsed));
   };
 
   app.all(TOKEN_PATH, token);
