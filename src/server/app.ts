@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { AdminKeyCheck } from './auth.js';
+import { AdminKeyCheck, sha256 } from './auth.js';
 import { AuthGuard } from './auth-guard.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
@@ -76,7 +76,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
       sendFailure(reply, failure);
     },
     ajv: { customOptions: { allErrors: false, coerceTypes: false } },
-    serverFactory: (handler) => createNodeServer(handler, opts),
+    serverFactory: (handler) => createNodeServer(handler, opts, opts.tls),
+    // Only read by Fastify to print https:// addresses; the server itself comes from serverFactory.
+    ...(opts.tls !== undefined && { https: {} as never }),
   });
 
   const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;
@@ -117,7 +119,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   logDroppedConnections(app, opts.maxConnections, opts.clock);
 
   app.register(async (scope) => {
-    registerHealthRoutes(scope, opts.service, metrics);
+    registerHealthRoutes(scope, opts.service, metrics, opts.metricsKey === undefined ? null : { digest: sha256(opts.metricsKey), guard });
   });
 
   // The hub's own JSON API: JSON bodies only (no text/plain), so a wrong content-type is a clean 400.

@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -41,8 +42,13 @@ export function checkingIntervalMs(limits: Pick<ConnectionLimits, 'requestTimeou
  * The node:http server under the Fastify app (Fastify's serverFactory), with the hub's connection limits: slow or
  * idle clients are closed and open connections are capped, so no client can hold descriptors indefinitely.
  */
-export function createNodeServer(handler: Handler, limits: ConnectionLimits): Server {
-  const server = createHttpServer({ connectionsCheckingInterval: checkingIntervalMs(limits) }, refuseNonPathTargets(handler));
+export function createNodeServer(handler: Handler, limits: ConnectionLimits, tls?: { cert: string | Buffer; key: string | Buffer }): Server {
+  const connectionsCheckingInterval = checkingIntervalMs(limits);
+  const server: Server =
+    tls === undefined
+      ? createHttpServer({ connectionsCheckingInterval }, refuseNonPathTargets(handler))
+      : // A TLS handshake gets no more time than the headers would: a stalled handshake holds a connection too.
+        createHttpsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval }, refuseNonPathTargets(handler));
   applyLimits(server, limits);
   return server;
 }

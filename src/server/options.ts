@@ -36,6 +36,13 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** Serve GET /metrics and count requests. Default true. */
   metrics?: boolean;
+  /**
+   * Bearer key GET /metrics requires (it lists every appid). Undefined (default): /metrics is open, as a Prometheus
+   * scraper on a private network expects. Must look random, like the admin key; it may be the admin key.
+   */
+  metricsKey?: string;
+  /** Serve HTTPS with this certificate chain and private key (PEM). Default: plain HTTP (TLS terminated in front). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Close a request whose headers and body have not all arrived within this long. Default DEFAULT_REQUEST_TIMEOUT_MS. */
   requestTimeoutMs?: number;
   /** Close a request whose headers have not all arrived within this long (≤ requestTimeoutMs). Default DEFAULT_HEADERS_TIMEOUT_MS. */
@@ -144,6 +151,8 @@ export interface ResolvedServerOptions {
   readonly logRequests: boolean;
   readonly bodyLimitBytes: number;
   readonly metrics: boolean;
+  readonly metricsKey: string | undefined;
+  readonly tls: { cert: string | Buffer; key: string | Buffer } | undefined;
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
@@ -169,6 +178,12 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
   if (options === null || typeof options !== 'object') throw new ConfigError('createServer: options must be an object');
   const adminKey = options.adminKey;
   if (adminKey !== undefined) assertRandomKey(adminKey, 'createServer: option "adminKey"');
+  const metricsKey = options.metricsKey;
+  if (metricsKey !== undefined) assertRandomKey(metricsKey, 'createServer: option "metricsKey"');
+  const tls = options.tls;
+  if (tls !== undefined && (tls === null || typeof tls !== 'object' || !isPem(tls.cert) || !isPem(tls.key))) {
+    throw new ConfigError('createServer: option "tls" must be { cert, key } with PEM strings or buffers');
+  }
   const upstreamBaseUrl = (options.upstreamBaseUrl ?? DEFAULT_UPSTREAM_BASE_URL).replace(/\/+$/, '');
   let parsed: URL;
   try {
@@ -224,6 +239,8 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
     logRequests: options.logRequests ?? false,
     bodyLimitBytes,
     metrics: options.metrics ?? true,
+    metricsKey,
+    tls,
     requestTimeoutMs,
     headersTimeoutMs,
     keepAliveTimeoutMs,
@@ -232,6 +249,10 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
     authFailureLimit,
     authFailureWindowMs,
   };
+}
+
+function isPem(value: unknown): boolean {
+  return (typeof value === 'string' || Buffer.isBuffer(value)) && value.toString().includes('-----BEGIN ');
 }
 
 function positiveMs(name: string, value: number): number {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { DEFAULT_REFRESH_LEAD_MS, DEFAULT_SERVE_MARGIN_MS } from '../../core/credential-manager.js';
 import { MASTER_KEY_ENV, parseKey } from '../../core/master-key.js';
 import { WxTokenError } from '../../errors/index.js';
@@ -29,6 +31,9 @@ export interface ServeOptions {
   maxConnections?: number;
   authFailureLimit?: number;
   authFailureWindow?: number;
+  metricsKey?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** Everything `serve` needs, validated; the server settings lack only what the opened hub provides. */
@@ -59,7 +64,11 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
     referenceLifetimeMs: ms(opts.referenceLifetime),
   });
   const adminKey = env['WXTOKEN_ADMIN_KEY'] || undefined;
+  const metricsKey = resolveMetricsKey(env, opts.metricsKey, adminKey);
+  const tls = readTls(opts.tlsCert, opts.tlsKey);
   const server = defined({
+    metricsKey,
+    tls,
     upstreamBaseUrl: upstream,
     adminKey,
     requestTimeoutMs: ms(opts.requestTimeout),
@@ -75,7 +84,11 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
     const masterKey = env[MASTER_KEY_ENV]?.trim();
     if (masterKey) parseKey(masterKey, MASTER_KEY_ENV);
     resolveServerSettings(server);
-  }, (message) => message.replace(/^createServer: option "adminKey"/, 'WXTOKEN_ADMIN_KEY'));
+  }, (message) =>
+    message
+      .replace(/^createServer: option "adminKey"/, 'WXTOKEN_ADMIN_KEY')
+      .replace(/^createServer: option "metricsKey"/, opts.metricsKey?.startsWith('env:') ? opts.metricsKey.slice(4) : METRICS_KEY_ENV),
+  );
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new UsageError(`invalid log level ${JSON.stringify(logLevel)} (--log-level / WXTOKEN_LOG_LEVEL): expected one of ${LOG_LEVELS.join(', ')}`);
   }
@@ -83,6 +96,48 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
   const margin = tuning.serveMarginMs ?? DEFAULT_SERVE_MARGIN_MS;
   if (margin >= lead) throw new UsageError(`--serve-margin (${margin / 1000} s) must be smaller than --refresh-lead (${lead / 1000} s)`);
   return { listen, storeUrl, upstream, logLevel, tuning, server };
+}
+
+/** The environment variable holding the key GET /metrics requires, when `--metrics-key` does not say otherwise. */
+export const METRICS_KEY_ENV = 'WXTOKEN_METRICS_KEY';
+
+/**
+ * The key /metrics requires: `--metrics-key admin` (the admin key), `--metrics-key env:VAR` (the key in VAR), else
+ * WXTOKEN_METRICS_KEY, else none (open). A key itself is never accepted as an argument: it would show in `ps`.
+ */
+export function resolveMetricsKey(env: NodeJS.ProcessEnv, flag: string | undefined, adminKey: string | undefined): string | undefined {
+  if (flag === undefined) return env[METRICS_KEY_ENV] || undefined;
+  if (flag === 'admin') {
+    if (adminKey === undefined) throw new UsageError('--metrics-key admin needs WXTOKEN_ADMIN_KEY to be set');
+    return adminKey;
+  }
+  if (flag.startsWith('env:') && flag.length > 4) {
+    const value = env[flag.slice(4)];
+    if (!value) throw new UsageError(`--metrics-key ${flag}: environment variable ${flag.slice(4)} is empty or unset`);
+    return value;
+  }
+  throw new UsageError('--metrics-key takes "admin" or "env:VAR" (a key is never taken as a plain argument: it would show in the process list)');
+}
+
+/** The PEM files of `--tls-cert` and `--tls-key`, read and checked to form a usable pair; both or neither. */
+export function readTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) throw new UsageError('--tls-cert and --tls-key go together');
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`cannot read ${flag} ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  const pair = { cert: read('--tls-cert', certFile), key: read('--tls-key', keyFile) };
+  try {
+    createSecureContext(pair);
+  } catch (err) {
+    // OpenSSL's reason (e.g. "key values mismatch") names no key material.
+    throw new UsageError(`--tls-cert ${certFile} and --tls-key ${keyFile} are not a usable certificate and key (${(err as Error).message})`);
+  }
+  return pair;
 }
 
 /** Runs `check`, turning a configuration error into a usage error (exit 2) with its message rewritten by `word`. */

@@ -37,6 +37,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--idle-timeout <seconds>', `close a connection with no traffic either way for this long [default: ${DEFAULT_CONNECTION_TIMEOUT_MS / 1000}]`, parseSeconds)
     .option('--max-connections <n>', `refuse connections beyond this many open ones [default: ${DEFAULT_MAX_CONNECTIONS}]`, parseCount)
     .option('--auth-failure-limit <n>', `failed authentications from one address per window before it gets 429; 0 disables [default: ${DEFAULT_AUTH_FAILURE_LIMIT}]`, parseCountOrZero)
+    .option('--metrics-key <source>', 'require a bearer key for /metrics: "admin" (the admin key) or "env:VAR" [env: WXTOKEN_METRICS_KEY; default: open]')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain (with --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--auth-failure-window <seconds>', `the window of --auth-failure-limit, and how long a block lasts [default: ${DEFAULT_AUTH_FAILURE_WINDOW_MS / 1000}]`, parseSeconds)
     .addHelpText(
       'after',
