@@ -3,6 +3,8 @@ import type { TokenService } from '../core/token-service.js';
 import { keyCovers } from '../core/token-service.js';
 import { ForbiddenError, UnauthorizedError } from '../errors/index.js';
 import { assertAppid } from './appid.js';
+import type { AuthGuard, AuthSurface } from './auth-guard.js';
+import type { FastifyRequest } from 'fastify';
 
 /** The key presented in `Authorization: Bearer <key>` (scheme case-insensitive), or null. */
 export function bearerKey(header: string | undefined): string | null {
@@ -18,14 +20,19 @@ export type ClientIdentity = NonNullable<ReturnType<TokenService['authenticate']
 
 /**
  * Authenticates a client key, checks the appid's format, then checks the key's scope covers it, synchronously
- * (the hot path). Throws UnauthorizedError (no or unknown key), InvalidRequestError (malformed appid) or
- * ForbiddenError (key not scoped to the app). Authentication comes first so strangers learn nothing.
+ * (the hot path). Throws UnauthorizedError (no or unknown key), AuthThrottledError (the address failed too often),
+ * InvalidRequestError (malformed appid) or ForbiddenError (key not scoped to the app). Authentication comes first
+ * so strangers learn nothing.
  */
-export function authorizeClient(service: TokenService, header: string | undefined, appid: string): ClientIdentity {
-  const key = bearerKey(header);
+export function authorizeClient(service: TokenService, request: FastifyRequest, appid: string, guard: AuthGuard): ClientIdentity {
+  const key = bearerKey(request.headers.authorization);
   if (key === null) throw new UnauthorizedError('a client key is required: Authorization: Bearer <key>');
+  guard.assertAllowed(request, 'client');
   const identity = service.authenticate(key);
-  if (identity === null) throw new UnauthorizedError('the client key is not valid');
+  if (identity === null) {
+    guard.failed(request, 'client');
+    throw new UnauthorizedError('the client key is not valid');
+  }
   assertAppid(appid);
   if (!keyCovers(identity, appid)) throw new ForbiddenError(`client key ${identity.name} is not scoped to app ${appid}`);
   return identity;
@@ -40,17 +47,30 @@ export class AdminKeyCheck {
     this.#digest = adminKey === undefined ? null : sha256(adminKey);
   }
 
-  /** Throws UnauthorizedError unless the header carries the admin key. */
-  assert(header: string | undefined): void {
+  /** Throws UnauthorizedError unless the request carries the admin key; failures count towards throttling. */
+  assert(request: FastifyRequest, guard: AuthGuard): void {
     if (this.#digest === null) {
       throw new UnauthorizedError('the admin API is disabled: start the hub with WXTOKEN_ADMIN_KEY set to enable it');
     }
-    const key = bearerKey(header);
-    if (key === null) throw new UnauthorizedError('the admin key is required: Authorization: Bearer <admin key>');
-    if (!timingSafeEqual(sha256(key), this.#digest)) throw new UnauthorizedError('the admin key is not valid');
+    assertBearer(request, this.#digest, guard, 'admin', 'admin key');
   }
 }
 
-function sha256(value: string): Buffer {
+/**
+ * Throws UnauthorizedError unless the request's bearer key hashes to `digest` (compared in constant time), and
+ * AuthThrottledError while its address is throttled; a wrong key counts as a failure on `surface`.
+ */
+export function assertBearer(request: FastifyRequest, digest: Buffer, guard: AuthGuard, surface: AuthSurface, what: string): void {
+  const key = bearerKey(request.headers.authorization);
+  if (key === null) throw new UnauthorizedError(`the ${what} is required: Authorization: Bearer <${what}>`);
+  guard.assertAllowed(request, surface);
+  if (!timingSafeEqual(sha256(key), digest)) {
+    guard.failed(request, surface);
+    throw new UnauthorizedError(`the ${what} is not valid`);
+  }
+}
+
+/** The SHA-256 digest of a key, as assertBearer compares it. */
+export function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }

@@ -8,6 +8,8 @@ import { tokenFetches } from '../support/sim-counters.js';
 import { testContext, wxtoken } from './support.js';
 
 const MASTER = 'ab'.repeat(32);
+// 128 random-looking bits: serve refuses a guessable admin key (issue 13, finding 7).
+const ADMIN_KEY = 'admin-key-3f9c1e7a5b2d8c4f6a0e9b1d';
 let dir: string;
 let cleanup: () => Promise<void>;
 let sim: Simulator;
@@ -116,12 +118,12 @@ describe('wxtoken CLI', () => {
 
 describe('long-running commands', () => {
   it('serve answers until stopped, then closes cleanly', async () => {
-    const ctx = testContext({ ...env, WXTOKEN_ADMIN_KEY: 'admin-key-0123456789' });
+    const ctx = testContext({ ...env, WXTOKEN_ADMIN_KEY: ADMIN_KEY });
     let url = '';
     const running = serve(ctx, { listen: '127.0.0.1:0', logLevel: 'silent' }, (u) => (url = u));
     await expect.poll(() => url, { timeout: 10_000 }).not.toBe('');
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const apps = await fetch(`${url}/v1/apps`, { headers: { authorization: 'Bearer admin-key-0123456789' } });
+    const apps = await fetch(`${url}/v1/apps`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     expect(JSON.stringify(await apps.json())).toContain(APPID);
     ctx.stop();
     await running;

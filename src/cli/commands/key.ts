@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { withHub } from '../runtime.js';
+
+// Commands that only read or change what is there never create a store (issue 13, finding 9).
+const EXISTING = { existingStore: true };
 import { formatTable, formatTime } from './format.js';
 import { storeOption } from './shared-options.js';
 
@@ -36,7 +39,7 @@ export function registerKey(program: Command, ctx: CliContext): void {
         if (opts.json) ctx.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
         else if (keys.length === 0) ctx.stdout.write('no keys yet: create one with `wxtoken key create --name NAME --apps APPID`\n');
         else ctx.stdout.write(formatTable(['NAME', 'APPS', 'CREATED'], keys.map((k) => [k.name, k.apps.join(','), formatTime(k.createdAt)])));
-      });
+      }, EXISTING);
     });
 
   key
@@ -48,6 +51,6 @@ export function registerKey(program: Command, ctx: CliContext): void {
       await withHub(ctx, { store: opts.store }, async (runtime) => {
         if (!(await runtime.hub.revokeClientKey(name))) throw new Error(`no key named ${name}`);
         ctx.stdout.write(`revoked key ${name}\n`);
-      });
+      }, EXISTING);
     });
 }

@@ -64,11 +64,11 @@ const cardSignatureSchema = {
  * ticket) have the hub sign a `wx.config` or a card signature. Every route needs a client key scoped to the app.
  */
 export function registerTicketRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { service, clock, expiry } = ctx;
+  const { service, clock, expiry, guard } = ctx;
   // Authenticate before the body is read or validated: strangers get 401, not hints about the body.
   const authorize = (request: FastifyRequest<{ Params: AppParams }>, _reply: FastifyReply, done: (err?: Error) => void): void => {
     try {
-      authorizeClient(service, request.headers.authorization, request.params.appid);
+      authorizeClient(service, request, request.params.appid, guard);
       done();
     } catch (err) {
       done(err as Error);

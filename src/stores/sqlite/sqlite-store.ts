@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type CancelTimer, type Clock } from '../../core/clock.js';
@@ -94,6 +94,7 @@ export class SqliteStore implements Store {
     this.#pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     this.#retentionMs = positive('changeRetentionMs', options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS);
     const busyTimeoutMs = positive('busyTimeoutMs', options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    if (path !== ':memory:') createPrivately(path);
     this.#db = new Database(path, { timeout: busyTimeoutMs });
     try {
       // WAL lets readers (the hub serving tokens) proceed while another process writes.
@@ -322,6 +323,15 @@ export class SqliteStore implements Store {
  * as needed. Rejects with ConfigError for bad options or a database from a newer wxtoken, StoreUnavailableError
  * when the file cannot be opened.
  */
+/**
+ * Creates the database file with mode 0600 if it does not exist yet (an existing file keeps its mode). It holds
+ * tokens and sealed secrets, so other users must not read it; SQLite gives the -wal and -shm files it creates
+ * beside it the database file's mode, so they are 0600 too. better-sqlite3 would create it 0644 (less the umask).
+ */
+function createPrivately(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+}
+
 export async function createSqliteStore(path: string = DEFAULT_SQLITE_PATH, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
