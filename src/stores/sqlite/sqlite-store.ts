@@ -17,6 +17,7 @@ import {
   type ClientKeyRow,
   type CredentialRow,
 } from './rows.js';
+import { holdForProcessLifetime } from './process-lifetime.js';
 import { migrate } from './schema.js';
 
 /** The database file when none is configured (relative to the working directory). */
@@ -95,12 +96,15 @@ export class SqliteStore implements Store {
     this.#retentionMs = positive('changeRetentionMs', options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS);
     const busyTimeoutMs = positive('busyTimeoutMs', options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     if (path !== ':memory:') createPrivately(path);
-    this.#db = new Database(path, { timeout: busyTimeoutMs });
+    // The database and every statement stay reachable until exit, closed or not: a garbage collection that
+    // destroys one aborts the process on Node 24 (see process-lifetime.ts). So no pragma(), which makes a statement
+    // per call, and no iterate().
+    this.#db = holdForProcessLifetime(new Database(path, { timeout: busyTimeoutMs }));
     try {
       // WAL lets readers (the hub serving tokens) proceed while another process writes.
-      this.#db.pragma('journal_mode = WAL');
+      this.#db.exec('PRAGMA journal_mode = WAL');
       migrate(this.#db, path);
-      this.#sql = prepare(this.#db);
+      this.#sql = holdForProcessLifetime(prepare(this.#db));
     } catch (error) {
       this.#db.close();
       throw error;
