@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import { WECHAT_TOKEN_LIFETIME_MS, scaleForLifetime } from '../refresh-policy.js';
 import { SingleFlight } from '../single-flight.js';
 import type { CredentialState, HubEventMap, IssuedToken } from '../token-service.js';
-import { decide, invalidationFloorMs, type CredentialView } from './decide.js';
+import { decide, invalidationFloorMs, reportIsStale, type CredentialView } from './decide.js';
 import { failureError, failureRecord } from './failure.js';
 import type { Intent, RefreshReason } from './intent.js';
 import { DEFAULT_LEASE_TTL_MS, LeaseKeeper } from './lease.js';
@@ -243,7 +243,7 @@ export class CredentialEngine {
   async invalidate(key: string, badToken: string): Promise<IssuedToken> {
     const entry = this.#entries.get(key);
     const issued = entry?.window.issued;
-    if (entry && entry.cred?.token && entry.cred.token !== badToken && issued && this.#clock.now() < issued.expiresAt) {
+    if (entry && reportIsStale(entry.cred?.token, badToken) && issued && this.#clock.now() < issued.expiresAt) {
       this.#emitInvalidated(entry, 'stale');
       return issued;
     }
@@ -251,7 +251,7 @@ export class CredentialEngine {
     for (let round = 0; round < 2; round++) {
       const { promise, joined } = this.#fly(key, { mode: 'invalidate', badToken });
       const result = await promise;
-      if (result.token !== badToken || !joined) return result;
+      if (reportIsStale(result.token, badToken) || !joined) return result;
     }
     return this.#fly(key, { mode: 'invalidate', badToken }).promise;
   }
@@ -451,7 +451,8 @@ export class CredentialEngine {
     const { cred } = entry;
     const issued = entry.window.issued;
     // A reported value is still handed back when only a force could replace it and none is left today.
-    const invalidated = intent.mode === 'invalidate' && cred?.token === intent.badToken && (!entry.kind.canReplace || entry.kind.canReplace(entry.app, cred, now));
+    const invalidated =
+      intent.mode === 'invalidate' && cred?.token != null && !reportIsStale(cred.token, intent.badToken) && (!entry.kind.canReplace || entry.kind.canReplace(entry.app, cred, now));
     if (issued && now < issued.expiresAt && !invalidated) return issued;
     if (cred?.failure) throw failureError(describe(entry), cred.failure, now);
     throw new UpstreamUnavailableError(`no valid ${describe(entry)} yet`);
