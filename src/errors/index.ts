@@ -1,4 +1,5 @@
 export { WxTokenError, type WxTokenErrorOptions } from './wxtoken-error.js';
+export type { ErrcodeCategory } from './errcode-category.js';
 export { AppNotFoundError } from './app-not-found-error.js';
 export { AuthThrottledError } from './auth-throttled-error.js';
 export { ConfigError } from './config-error.js';

@@ -19,9 +19,11 @@ import {
 } from './rows.js';
 import { holdForProcessLifetime } from './process-lifetime.js';
 import { migrate } from './schema.js';
+import { DEFAULT_SQLITE_PATH } from './default-path.js';
+
+export { DEFAULT_SQLITE_PATH };
 
 /** The database file when none is configured (relative to the working directory). */
-export const DEFAULT_SQLITE_PATH = './wxtoken.db';
 
 /**
  * How often a subscribed instance polls the change feed. SQLite cannot push, so a running hub learns of a CLI
