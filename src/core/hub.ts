@@ -210,6 +210,12 @@ export class Hub implements TokenService {
     });
   }
 
+  appOfToken(token: string): string | undefined {
+    const key = this.#engine.keyOfValue(token);
+    const app = key === undefined ? undefined : this.#engine.app(key);
+    return app && key === this.#tokenKey(app.appid) ? app.appid : undefined;
+  }
+
   /** Where every tracked credential of every kind stands. */
   listCredentials(): CredentialState[] {
     return this.#engine.states();

@@ -85,6 +85,8 @@ export interface TokenService {
   currentToken?(appid: string): IssuedToken | undefined;
   /** The app's current JS-SDK (`jsapi`) or card (`wx_card`) ticket, fetched with its access token when none is held. */
   getTicket(appid: string, type: TicketType): Promise<IssuedTicket>;
+  /** The app whose current access token `token` is, if the hub issued it (for the WeChat-compatible getticket). */
+  appOfToken?(token: string): string | undefined;
   /** A `wx.config` for the page at `url`, signed by the hub with the app's jsapi ticket (which never leaves it). */
   signJsSdkConfig(appid: string, url: string): Promise<JsSdkConfig>;
   /** A card signature over `values` (card_id, code, openid…), the app's wx_card ticket, a timestamp and a nonce. */

@@ -121,6 +121,8 @@ export class CredentialEngine {
   readonly #log: Logger;
   readonly #leases: LeaseKeeper;
   readonly #entries = new Map<string, Entry>();
+  /** The current value of every tracked credential → its key, so a value presented back can be recognised. */
+  readonly #byValue = new Map<string, string>();
   readonly #flights = new SingleFlight<string, IssuedToken>();
   readonly #waiters = new Map<string, Set<() => void>>();
   #stopped = false;
@@ -194,10 +196,17 @@ export class CredentialEngine {
     return this.#kinds.map((kind) => credentialKey(appid, kind)).filter((key) => this.#entries.has(key));
   }
 
+  /** The key of the tracked credential whose current value is `value`, if any. */
+  keyOfValue(value: string): string | undefined {
+    return this.#byValue.get(value);
+  }
+
   /** Stops managing every credential of an app (deleted). */
   dropApp(appid: string): void {
     for (const kind of this.#kinds) {
       const key = credentialKey(appid, kind);
+      const token = this.#entries.get(key)?.cred?.token;
+      if (token && this.#byValue.get(token) === key) this.#byValue.delete(token);
       this.#entries.get(key)?.cancelTimer?.();
       this.#entries.delete(key);
       this.#wake(key);
@@ -326,6 +335,9 @@ export class CredentialEngine {
   }
 
   #setCred(entry: Entry, cred: CredentialRecord): void {
+    const previous = entry.cred?.token;
+    if (previous && previous !== cred.token && this.#byValue.get(previous) === entry.key) this.#byValue.delete(previous);
+    if (cred.token) this.#byValue.set(cred.token, entry.key);
     entry.cred = cred;
     entry.window = servingWindow(cred, this.#o, cred.token ? entry.kind.stickyUntil?.(cred) : undefined);
     this.#wake(entry.key);
