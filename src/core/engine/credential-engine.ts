@@ -8,7 +8,7 @@ import {
   WxTokenError,
 } from '../../errors/index.js';
 import type { AppRecord, CredentialRecord, Store } from '../../stores/store.js';
-import type { CancelTimer, Clock } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { sleep } from '../clock.js';
 import { credentialKey, StateChange, type CredentialKind, type ObtainedValue } from '../kinds/kind.js';
 import type { Logger } from '../logger.js';
@@ -20,6 +20,7 @@ import { failureError, failureRecord } from './failure.js';
 import type { Intent, RefreshReason } from './intent.js';
 import { DEFAULT_LEASE_TTL_MS, LeaseKeeper } from './lease.js';
 import { servingWindow, type ServingWindow } from './serving-window.js';
+import { TimerQueue } from './timer-queue.js';
 
 /**
  * Refresh this long before expiry (for a 7200 s token; scaled down for shorter ones). It must stay inside WeChat's
@@ -98,7 +99,6 @@ interface Entry {
   app: AppRecord;
   cred: CredentialRecord | null;
   window: ServingWindow;
-  cancelTimer: CancelTimer | undefined;
 }
 
 const NO_WINDOW: ServingWindow = { issued: null, refreshAt: 0 };
@@ -120,6 +120,7 @@ export class CredentialEngine {
   readonly #random: () => number;
   readonly #log: Logger;
   readonly #leases: LeaseKeeper;
+  readonly #timers: TimerQueue;
   readonly #entries = new Map<string, Entry>();
   /** The current value of every tracked credential → its key, so a value presented back can be recognised. */
   readonly #byValue = new Map<string, string>();
@@ -159,6 +160,7 @@ export class CredentialEngine {
       throw new RangeError(`option serveMarginMs (${this.#o.serveMarginMs}) must be smaller than refreshLeadMs (${this.#o.refreshLeadMs})`);
     }
     if (this.#o.leaseTtlMs < 3) throw new RangeError(`option leaseTtlMs must be at least 3 ms, got ${this.#o.leaseTtlMs}`);
+    this.#timers = new TimerQueue(this.#clock, (key) => this.#onDue(key), TIMER_SLACK_MS);
     this.#leases = new LeaseKeeper({ store: this.#store, clock: this.#clock, logger: this.#log, owner: options.instanceId, ttlMs: this.#o.leaseTtlMs });
   }
 
@@ -185,7 +187,7 @@ export class CredentialEngine {
   track(kind: CredentialKind, app: AppRecord, record: CredentialRecord | null): void {
     const key = credentialKey(app.appid, kind);
     if (this.#entries.has(key)) return;
-    const entry: Entry = { key, kind, app, cred: null, window: NO_WINDOW, cancelTimer: undefined };
+    const entry: Entry = { key, kind, app, cred: null, window: NO_WINDOW };
     this.#entries.set(key, entry);
     if (record) this.#setCred(entry, record);
     this.#schedule(entry);
@@ -207,7 +209,7 @@ export class CredentialEngine {
       const key = credentialKey(appid, kind);
       const token = this.#entries.get(key)?.cred?.token;
       if (token && this.#byValue.get(token) === key) this.#byValue.delete(token);
-      this.#entries.get(key)?.cancelTimer?.();
+      this.#timers.cancel(key);
       this.#entries.delete(key);
       this.#wake(key);
     }
@@ -308,7 +310,7 @@ export class CredentialEngine {
    */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const entry of this.#entries.values()) entry.cancelTimer?.();
+    this.#timers.clear();
     for (const key of this.#waiters.keys()) this.#wake(key);
     await this.#flights.settled();
   }
@@ -344,33 +346,33 @@ export class CredentialEngine {
   }
 
   #schedule(entry: Entry): void {
-    entry.cancelTimer?.();
-    entry.cancelTimer = undefined;
+    this.#timers.cancel(entry.key);
     if (this.#stopped || !this.#o.background) return;
     const { cred } = entry;
-    const now = this.#clock.now();
     let at: number | undefined;
     if (cred?.failure) at = cred.failure.retryAt;
     // A refresh begun elsewhere: if its owner died, its lease lapses within a TTL; look then.
     else if (cred?.pending) at = Math.min(cred.pending.since + this.#o.leaseTtlMs, cred.token ? entry.window.refreshAt : Infinity);
     else if (cred?.token) at = entry.window.refreshAt;
-    else if (this.#o.prefetch && entry.kind.eager) at = now;
-    if (at === undefined) return;
-    const key = entry.key;
-    entry.cancelTimer = this.#clock.setTimer(() => {
-      entry.cancelTimer = undefined;
-      const current = (): boolean => this.#entries.get(key) === entry && !this.#stopped && !entry.cancelTimer;
-      this.#fly(key, { mode: 'scheduled' }).promise.then(
-        // A timer may fire a hair early by the wall clock, or the flight may have found nothing to do yet:
-        // whenever a flight leaves the entry without a timer, schedule again from its state.
-        () => current() && this.#schedule(entry),
-        () => {
-          // Refresh failures are recorded in the credential, whose adoption rescheduled the entry. Anything
-          // else (store down, a lease wait that timed out) leaves no timer: look again shortly.
-          if (current()) entry.cancelTimer = this.#clock.setTimer(() => this.#schedule(entry), this.#o.storeRetryMs);
-        },
-      );
-    }, Math.max(0, at - now));
+    else if (this.#o.prefetch && entry.kind.eager) at = this.#clock.now();
+    if (at !== undefined) this.#timers.schedule(entry.key, at);
+  }
+
+  /** A credential's timer came due: a scheduled flight, then a new timer from whatever state it left. */
+  #onDue(key: string): void {
+    const entry = this.#entries.get(key);
+    if (!entry || this.#stopped) return;
+    const current = (): boolean => this.#entries.get(key) === entry && !this.#stopped && !this.#timers.has(key);
+    this.#fly(key, { mode: 'scheduled' }).promise.then(
+      // A timer may fire a hair early by the wall clock, or the flight may have found nothing to do yet:
+      // whenever a flight leaves the entry without a timer, schedule again from its state.
+      () => current() && this.#schedule(entry),
+      () => {
+        // Refresh failures are recorded in the credential, whose adoption rescheduled the entry. Anything
+        // else (store down, a lease wait that timed out) leaves no timer: look again shortly.
+        if (current()) this.#timers.schedule(key, this.#clock.now() + this.#o.storeRetryMs);
+      },
+    );
   }
 
   #fly(key: string, intent: Intent): { promise: Promise<IssuedToken>; joined: boolean } {
