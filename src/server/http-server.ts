@@ -51,7 +51,7 @@ export function createNodeServer(handler: Handler, limits: ConnectionLimits, tls
       : // A TLS handshake gets no more time than the headers would: a stalled handshake holds a connection too.
         createHttpsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval }, refuseNonPathTargets(handler));
   applyLimits(server, limits);
-  server.on('connect', refuseConnect);
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => refuseConnect(req, socket, limits.headersTimeoutMs));
   return server;
 }
 
@@ -59,10 +59,14 @@ const CONNECT_REFUSED = JSON.stringify({ error: { code: 'method_not_allowed', me
 
 /**
  * Answers CONNECT, which Node hands to a 'connect' listener instead of the app (and, without one, drops the
- * connection unanswered): 405, then close. The hub tunnels nothing.
+ * connection unanswered): 405, then close. The hub tunnels nothing. The socket has left the HTTP server's care (no
+ * timeout applies any more), so it is drained, to see the peer's close, and destroyed after `graceMs` at the
+ * latest: otherwise a client that keeps it open holds a descriptor for ever and stalls the server's close().
  */
-function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+function refuseConnect(_req: IncomingMessage, socket: Duplex, graceMs: number): void {
   socket.on('error', () => {});
+  socket.resume();
+  setTimeout(() => socket.destroy(), graceMs).unref();
   socket.end(
     `HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(CONNECT_REFUSED)}\r\nConnection: close\r\n\r\n${CONNECT_REFUSED}`,
   );
