@@ -12,7 +12,7 @@ import { startFuzzTarget, type FuzzTarget } from './target.js';
 const SEED = Number(process.env['WXTOKEN_FUZZ_SEED'] ?? 20261129);
 const STRUCTURED_RUNS = 700;
 const MANGLED_RUNS = 400;
-const MIXED_RUNS = 1_500;
+const MIXED_RUNS = 1_000;
 
 /** A full garbage collection, so heap figures compare live data only. */
 function collectGarbage(): void {
