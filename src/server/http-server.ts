@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -50,7 +51,25 @@ export function createNodeServer(handler: Handler, limits: ConnectionLimits, tls
       : // A TLS handshake gets no more time than the headers would: a stalled handshake holds a connection too.
         createHttpsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval }, refuseNonPathTargets(handler));
   applyLimits(server, limits);
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => refuseConnect(req, socket, limits.headersTimeoutMs));
   return server;
+}
+
+const CONNECT_REFUSED = JSON.stringify({ error: { code: 'method_not_allowed', message: 'the hub is not a proxy: CONNECT is not supported' } });
+
+/**
+ * Answers CONNECT, which Node hands to a 'connect' listener instead of the app (and, without one, drops the
+ * connection unanswered): 405, then close. The hub tunnels nothing. The socket has left the HTTP server's care (no
+ * timeout applies any more), so it is drained, to see the peer's close, and destroyed after `graceMs` at the
+ * latest: otherwise a client that keeps it open holds a descriptor for ever and stalls the server's close().
+ */
+function refuseConnect(_req: IncomingMessage, socket: Duplex, graceMs: number): void {
+  socket.on('error', () => {});
+  socket.resume();
+  setTimeout(() => socket.destroy(), graceMs).unref();
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(CONNECT_REFUSED)}\r\nConnection: close\r\n\r\n${CONNECT_REFUSED}`,
+  );
 }
 
 /** Sets the timeouts and the connection cap on a node:http (or https) server. */

@@ -51,6 +51,15 @@ describe('client errors on the passthrough are 4xx, never an upstream request (i
     expect(h.service.calls).toEqual([]);
   });
 
+  it('answers CONNECT with 405 instead of dropping the connection unanswered', async () => {
+    for (const target of ['/cgi-bin/x', '127.0.0.1:443', 'evil.example:80']) {
+      const res = await rawRequest(port, httpRequest('CONNECT', target));
+      expect(res.status, `${target}: ${res.raw}`).toBe(405);
+      expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'method_not_allowed' } });
+    }
+    expect(stub.received).toEqual([]);
+  });
+
   it('keeps forwarding the supported methods', async () => {
     stub.received.length = 0;
     for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {

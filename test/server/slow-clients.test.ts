@@ -130,6 +130,25 @@ describe('slow clients are timed out and connections capped (issue 13, finding 4
     expect(res.status).toBe(200);
   });
 
+  it('does not let a CONNECT socket outlive its answer: closed after the headers timeout, and close() is not held up', async () => {
+    const port = await listen({ headersTimeoutMs: 300, requestTimeoutMs: 600 });
+    const serverSide: Socket[] = [];
+    h!.app.server.on('connection', (s: Socket) => serverSide.push(s));
+    const socket = await open(port);
+    sockets.push(socket);
+    // A body bigger than socket buffers: the server must read (and discard) it to ever see the client's close.
+    socket.write(`CONNECT /v1/apps HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n${'x'.repeat(300_000)}`);
+    const closed = await closedWithin(socket, 5_000);
+    expect(closed, 'the client never saw the end of the CONNECT answer').not.toBeNull();
+    expect(closed!.data).toMatch(/^HTTP\/1\.1 405 /);
+    // The server's end of the connection is released too, not left half-open holding a descriptor.
+    await expect.poll(() => serverSide.length === 1 && serverSide[0]!.destroyed, { timeout: 2_000 }).toBe(true);
+    const started = Date.now();
+    await h!.app.close();
+    h = undefined;
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it.each([
     [{ requestTimeoutMs: 0 }, /"requestTimeoutMs"/],
     [{ headersTimeoutMs: Number.NaN }, /"headersTimeoutMs"/],

@@ -38,10 +38,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--idle-timeout <seconds>', `close a connection with no traffic either way for this long [default: ${DEFAULT_CONNECTION_TIMEOUT_MS / 1000}]`, parseSeconds)
     .option('--max-connections <n>', `refuse connections beyond this many open ones [default: ${DEFAULT_MAX_CONNECTIONS}]`, parseCount)
     .option('--auth-failure-limit <n>', `failed authentications from one address per window before it gets 429; 0 disables [default: ${DEFAULT_AUTH_FAILURE_LIMIT}]`, parseCountOrZero)
+    .option('--auth-failure-window <seconds>', `the window of --auth-failure-limit, and how long a block lasts [default: ${DEFAULT_AUTH_FAILURE_WINDOW_MS / 1000}]`, parseSeconds)
     .option('--metrics-key <source>', 'require a bearer key for /metrics: "admin" (the admin key) or "env:VAR" [env: WXTOKEN_METRICS_KEY; default: open]')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain (with --tls-key)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
-    .option('--auth-failure-window <seconds>', `the window of --auth-failure-limit, and how long a block lasts [default: ${DEFAULT_AUTH_FAILURE_WINDOW_MS / 1000}]`, parseSeconds)
     .addHelpText(
       'after',
       '\nThe admin API (/v1/apps, /v1/keys) is enabled when WXTOKEN_ADMIN_KEY is set to a random key of at least\n128 bits (`openssl rand -hex 32`); secrets are encrypted with WXTOKEN_MASTER_KEY (or a key file created beside\nthe SQLite database). Every option is checked before anything is opened.',
