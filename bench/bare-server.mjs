@@ -1,10 +1,7 @@
 // The reference for bench:hub: a bare Fastify route returning a constant JSON body of the same shape and size as
-// the hub's token response, with no authentication and no lookups. It takes the same nextTick anchor as the hub,
-// before loading Fastify, so that the comparison is of request handling alone.
-import { anchorNextTickShapes } from '../dist/server/next-tick-shapes.js';
+// the hub's token response, with no authentication and no lookups.
+import Fastify from 'fastify';
 
-anchorNextTickShapes();
-const { default: Fastify } = await import('fastify');
 const app = Fastify({ logger: false });
 const body = { access_token: `74_${'x'.repeat(134)}`, expires_in: 7021, expires_at: '2026-11-23T22:31:05.000Z' };
 app.get('/token', async () => body);
