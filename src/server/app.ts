@@ -144,7 +144,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     const tokenHandler = registerCompatTokenRoutes(scope, ctx, replies);
     registerPassthrough(
       scope,
-      { upstreamBaseUrl: opts.upstreamBaseUrl, prefixes: opts.passthroughPrefixes, timeoutMs: opts.upstreamTimeoutMs, fetch: opts.fetch, clock: opts.clock },
+      { upstreamBaseUrl: opts.upstreamBaseUrl, prefixes: opts.passthroughPrefixes, timeoutMs: opts.upstreamTimeoutMs, fetch: opts.fetch, clock: opts.clock, service: opts.service },
       replies,
       tokenHandler,
     );

@@ -86,6 +86,11 @@ export class FakeTokenService implements TokenService {
     return app.token!;
   }
 
+  appOfToken(token: string): string | undefined {
+    for (const [appid, app] of this.apps) if (app.token?.token === token) return appid;
+    return undefined;
+  }
+
   /** Tickets are `fake-ticket-<appid>-<type>`, valid for a token lifetime from the first read. */
   async getTicket(appid: string, type: TicketType): Promise<IssuedTicket> {
     this.calls.push({ method: 'getTicket', args: [appid, type] });

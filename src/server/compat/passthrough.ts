@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../core/clock.js';
+import type { TokenService } from '../../core/token-service.js';
 import { InvalidRequestError, MethodNotAllowedError } from '../../errors/index.js';
 import { PASSTHROUGH_METHODS, resolvePassthroughTarget } from './passthrough-path.js';
+import { answerGetTicket, GET_TICKET_PATH } from './ticket-endpoint.js';
 import { compatTokenPath, type CompatTokenHandler } from './token-endpoints.js';
 import { COMPAT_ERRORS, type WeChatReplies } from './wechat-reply.js';
 
@@ -12,6 +14,8 @@ export interface PassthroughOptions {
   readonly timeoutMs: number;
   readonly fetch: typeof fetch;
   readonly clock: Clock;
+  /** Answers getticket for tokens the hub issued; without it every getticket goes to WeChat. */
+  readonly service?: TokenService;
 }
 
 // Methods that never carry a body; fetch refuses one on them.
@@ -39,6 +43,11 @@ export function registerPassthrough(app: FastifyInstance, options: PassthroughOp
     }
     const tokenPath = compatTokenPath(target.path);
     if (tokenPath !== null) return tokenHandler(request, reply, tokenPath);
+    if (options.service && target.path === GET_TICKET_PATH) {
+      // An SDK fetching its own ticket with a token the hub issued shares the hub's managed ticket.
+      const managed = await answerGetTicket(options.service, request, replies, () => clock.now());
+      if (managed !== undefined) return managed;
+    }
 
     const headers: Record<string, string> = {};
     const contentType = request.headers['content-type'];

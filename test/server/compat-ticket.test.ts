@@ -1,0 +1,37 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { APPID, setup, type Harness } from './helpers.js';
+import { startUpstreamStub, type UpstreamStub } from './upstream-stub.js';
+
+describe('WeChat-compatible GET /cgi-bin/ticket/getticket', () => {
+  let stub: UpstreamStub;
+  let h: Harness;
+  beforeEach(async () => {
+    stub = await startUpstreamStub();
+  });
+  afterEach(async () => {
+    await h.app.close();
+    await stub.close();
+  });
+
+  it('answers the managed ticket in WeChat’s shape for a token the hub issued, without calling WeChat', async () => {
+    h = await setup({ upstreamBaseUrl: stub.baseUrl });
+    const { token } = await h.service.getAccessToken(APPID);
+    for (const type of ['jsapi', 'wx_card']) {
+      const res = await h.app.inject({ url: `/cgi-bin/ticket/getticket?access_token=${token}&type=${type}` });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ errcode: 0, errmsg: 'ok', ticket: `fake-ticket-${APPID}-${type}`, expires_in: 7200 });
+    }
+    expect(stub.received).toHaveLength(0);
+  });
+
+  it('forwards a token the hub did not issue, and anything but a GET, to WeChat unchanged', async () => {
+    h = await setup({ upstreamBaseUrl: stub.baseUrl });
+    stub.respond = (_req, reply) => reply.header('content-type', 'application/json').send(Buffer.from('{"errcode":40001,"errmsg":"invalid credential"}'));
+    const foreign = await h.app.inject({ url: '/cgi-bin/ticket/getticket?access_token=NOT_THE_HUBS&type=jsapi' });
+    expect(foreign.json()).toMatchObject({ errcode: 40001 });
+    const { token } = await h.service.getAccessToken(APPID);
+    await h.app.inject({ method: 'POST', url: `/cgi-bin/ticket/getticket?access_token=${token}&type=jsapi`, payload: '' });
+    await h.app.inject({ url: `/cgi-bin/ticket/getticket?access_token=${token}&type=agent_config` });
+    expect(stub.received.map((r) => r.method)).toEqual(['GET', 'POST', 'GET']);
+  });
+});
