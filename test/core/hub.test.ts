@@ -556,11 +556,13 @@ describe('Hub: apps, secrets and keys', () => {
     const { hub, store } = await setup();
     const key = await hub.createClientKey('billing', [APP]);
     expect(key).toMatch(/^wxt_[A-Za-z0-9_-]{43}$/);
-    expect(hub.authenticate(key)).toMatchObject({ name: 'billing', apps: [APP] });
+    expect(hub.authenticate(key)).toEqual({ name: 'billing', scopes: [APP], capabilities: ['read-token', 'sign'] });
     expect(hub.authenticate(key + 'x')).toBeNull();
     expect(JSON.stringify(await store.listClientKeys())).not.toContain(key);
     await expect(hub.createClientKey('billing', ['*'])).rejects.toMatchObject({ code: 'conflict' });
     await expect(hub.createClientKey('bad name', ['*'])).rejects.toMatchObject({ code: 'invalid_request' });
-    expect(await hub.listClientKeys()).toEqual([{ name: 'billing', apps: [APP], createdAt: expect.any(Number) }]);
+    expect(await hub.listClientKeys()).toEqual([
+      { name: 'billing', apps: [APP], capabilities: ['read-token', 'sign'], createdAt: expect.any(Number), expiresAt: null, lastUsedAt: expect.any(Number) },
+    ]);
   });
 });

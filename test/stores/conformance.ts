@@ -54,7 +54,7 @@ function credential(key: string, overrides: Partial<CredentialRecord> = {}): Cre
 }
 
 function clientKey(name: string, overrides: Partial<ClientKeyRecord> = {}): ClientKeyRecord {
-  return { name, hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, ...overrides };
+  return { name, hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, capabilities: null, expiresAt: null, lastUsedAt: null, ...overrides };
 }
 
 const byAppid = (a: AppRecord, b: AppRecord): number => a.appid.localeCompare(b.appid);
@@ -317,6 +317,42 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         await store.addClientKey(clientKey('svc', { apps }));
         apps.push('wx0000000000000002');
         expect((await store.listClientKeys())[0]?.apps).toEqual(['wx0000000000000001']);
+      });
+
+      it('keeps resource scopes, capabilities and expiry as given', async () => {
+        const key = clientKey('signer', {
+          apps: ['wecom:ww0123456789abcdef/1000002', 'component:wx00000000000000aa/*', 'wx0000000000000001'],
+          capabilities: ['sign'],
+          expiresAt: T0 + 90 * 86_400_000,
+        });
+        expect(await store.addClientKey(key)).toBe(true);
+        expect(await store.listClientKeys()).toEqual([key]);
+      });
+
+      it('records the later last-used time, without a change event, and nothing for an unknown key', async () => {
+        await store.addClientKey(clientKey('svc'));
+        const events: StoreEvent[] = [];
+        const unsubscribe = await store.subscribe((event) => events.push(event));
+        try {
+          await store.touchClientKey('svc', T0 + 60_000);
+          await store.touchClientKey('svc', T0 + 1_000); // an older flush from another instance loses
+          await store.touchClientKey('nobody', T0 + 60_000);
+          expect(await store.listClientKeys()).toEqual([clientKey('svc', { lastUsedAt: T0 + 60_000 })]);
+          await store.touchClientKey('svc', T0 + 120_000);
+          expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(T0 + 120_000);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          expect(events.filter((e) => e.type === 'client-key')).toEqual([]);
+        } finally {
+          await unsubscribe();
+        }
+      });
+
+      it('forgets the last use of a deleted key when its name is reused', async () => {
+        await store.addClientKey(clientKey('svc'));
+        await store.touchClientKey('svc', T0 + 60_000);
+        await store.deleteClientKey('svc');
+        await store.addClientKey(clientKey('svc', { hash: 'cd'.repeat(32) }));
+        expect((await store.listClientKeys())[0]?.lastUsedAt).toBeNull();
       });
     });
 

@@ -95,6 +95,13 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async touchClientKey(name: string, at: number): Promise<void> {
+    this.#assertOpen();
+    const key = this.#clientKeys.get(name);
+    if (!key || (key.lastUsedAt !== null && key.lastUsedAt >= at)) return;
+    this.#clientKeys.set(name, frozenCopy({ ...key, lastUsedAt: at }));
+  }
+
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
     this.#assertOpen();
     assertTtl(ttlMs);
