@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { APPID_PATTERN, keyCovers } from '../../core/token-service.js';
+import { appResource, keyAllows } from '../../core/key-scope.js';
+import { APPID_PATTERN } from '../../core/token-service.js';
 import type { RouteContext } from '../context.js';
 import { pathOf } from '../error-handler.js';
 import { secondsLeft } from '../token-body.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
+import { registerCompatKeyCheck, signOnlyRefusal } from './key-capability.js';
 
 /** WeChat's token success body. */
 export interface WeChatTokenBody {
@@ -41,6 +43,8 @@ interface TokenParams {
  */
 export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContext, replies: WeChatReplies): CompatTokenHandler {
   const { service, clock, metrics } = ctx;
+  // Before any route of the scope: a sign-only key is refused here and by the passthrough alike.
+  registerCompatKeyCheck(app, service, replies);
 
   async function issue(params: TokenParams): Promise<WeChatTokenBody | WeChatErrorBody> {
     const { grant_type: grantType, appid, secret } = params;
@@ -49,6 +53,9 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
     if (typeof appid !== 'string' || !APPID_PATTERN.test(appid)) return replies.error(COMPAT_ERRORS.invalidAppid);
     if (secret === undefined || secret === '') return replies.error(COMPAT_ERRORS.appsecretMissing);
     try {
+      const key = typeof secret === 'string' ? service.authenticate(secret) : null;
+      // A key without the capability (sign-only) is refused outright (403), not taken for a wrong secret.
+      if (key !== null && !keyAllows(key, null, 'read-token')) return signOnlyRefusal(replies);
       if (typeof secret !== 'string' || !(await secretAccepted(appid, secret))) {
         // Distinguish an unknown app from a wrong secret, as WeChat does (appids are not secret).
         return replies.error((await service.hasApp(appid)) ? COMPAT_ERRORS.invalidAppsecret : COMPAT_ERRORS.invalidAppid);
@@ -63,12 +70,14 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
 
   async function secretAccepted(appid: string, secret: string): Promise<boolean> {
     const key = service.authenticate(secret);
-    if (key !== null) return keyCovers(key, appid);
+    if (key !== null) return keyAllows(key, appResource(appid), 'read-token');
     return service.verifySecret(appid, secret);
   }
 
   function send(reply: FastifyReply, body: WeChatTokenBody | WeChatErrorBody): WeChatTokenBody | WeChatErrorBody {
     if ('access_token' in body) reply.header('cache-control', 'no-store');
+    // The one compat refusal with its own status: a key without the capability (see key-capability.ts).
+    else if (body.errcode === COMPAT_ERRORS.apiUnauthorized.errcode) reply.code(403);
     return body;
   }
 

@@ -22,6 +22,7 @@ export const COMPAT_ERRORS = {
   requirePost: { errcode: 43002, errmsg: 'require POST method' },
   dailyQuota: { errcode: 45009, errmsg: 'reach max api daily quota limit' },
   dataFormatError: { errcode: 47001, errmsg: 'data format error' },
+  apiUnauthorized: { errcode: 48001, errmsg: 'api unauthorized' },
 } as const satisfies Record<string, WeChatErrorBody>;
 
 /** Builds WeChat-shaped error bodies, ending like WeChat's with ` rid: <hex unix time>-<8 hex>-<8 hex>`. */
