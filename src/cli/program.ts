@@ -6,6 +6,7 @@ export { UsageError } from './context.js';
 import { registerApp } from './commands/app.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKey } from './commands/key.js';
+import { registerMasterKey } from './commands/master-key.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerToken } from './commands/token.js';
@@ -26,6 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerToken(program, ctx);
   registerDemo(program, ctx);
   registerSimulate(program, ctx);
+  registerMasterKey(program, ctx);
   return program;
 }
 

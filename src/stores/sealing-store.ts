@@ -62,6 +62,10 @@ export class SealingStore implements Store {
     return { ...record, token: this.#sealer.open(record.token, credentialContext(record.key)) };
   }
 
+  listCredentialKeys(): Promise<string[]> {
+    return this.#inner.listCredentialKeys();
+  }
+
   putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     const token = record.token === null ? null : this.#sealer.seal(record.token, credentialContext(record.key));
     return this.#inner.putCredential({ ...record, token }, expectedVersion);

@@ -122,6 +122,8 @@ export interface Store {
   deleteApp(appid: string): Promise<boolean>;
 
   getCredential(key: string): Promise<CredentialRecord | null>;
+  /** Every credential record's key, in key order (for maintenance such as `master-key rotate`; never on a hot path). */
+  listCredentialKeys(): Promise<string[]>;
   /**
    * Writes `record` with version `expectedVersion + 1` if the stored version is `expectedVersion` (0: absent).
    * Returns false, writing nothing, when another writer got there first. `record.version` is ignored.

@@ -292,6 +292,24 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
       });
     });
 
+    describe('credential keys', () => {
+      it('lists every credential key in code-unit order, and forgets those of a deleted app', async () => {
+        expect(await store.listCredentialKeys()).toEqual([]);
+        for (const key of ['wx0000000000000002:access_token', 'wx0000000000000001:jsapi_ticket', 'wx0000000000000001:access_token', 'wx0000000000000001:Z']) {
+          expect(await store.putCredential(credential(key), 0)).toBe(true);
+        }
+        expect(await store.listCredentialKeys()).toEqual([
+          'wx0000000000000001:Z',
+          'wx0000000000000001:access_token',
+          'wx0000000000000001:jsapi_ticket',
+          'wx0000000000000002:access_token',
+        ]);
+        await store.putApp(app('wx0000000000000001'));
+        await store.deleteApp('wx0000000000000001');
+        expect(await store.listCredentialKeys()).toEqual(['wx0000000000000002:access_token']);
+      });
+    });
+
     describe('client keys', () => {
       it('adds, lists and deletes keys', async () => {
         expect(await store.listClientKeys()).toEqual([]);

@@ -64,6 +64,11 @@ export class MemoryStore implements Store {
     return this.#credentials.get(key) ?? null;
   }
 
+  async listCredentialKeys(): Promise<string[]> {
+    this.#assertOpen();
+    return [...this.#credentials.keys()].sort(compareText);
+  }
+
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     this.#assertOpen();
     // No await between the check and the write, so concurrent callers cannot interleave here.

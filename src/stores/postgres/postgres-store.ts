@@ -81,6 +81,11 @@ export class PostgresStore implements Store {
     return row ? credentialFromRow(row) : null;
   }
 
+  async listCredentialKeys(): Promise<string[]> {
+    const rows = await this.#query<{ key: string }>('list credentials', this.#sql.listCredentialKeys, []);
+    return rows.map((row) => row.key);
+  }
+
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     assertExpectedVersion(expectedVersion);
     const version = expectedVersion + 1;
@@ -250,6 +255,8 @@ function statements(s: string) {
         orphans AS (DELETE FROM ${s}.wxtoken_credentials WHERE starts_with(key, $2) RETURNING 1)
       ${notify(3)}`,
     getCredential: `SELECT ${credentialColumns} FROM ${s}.wxtoken_credentials WHERE key = $1`,
+    // COLLATE "C": the same order as the other stores (by code unit), whatever the database's locale.
+    listCredentialKeys: `SELECT key FROM ${s}.wxtoken_credentials ORDER BY key COLLATE "C"`,
     insertCredential: `WITH written AS (
         INSERT INTO ${s}.wxtoken_credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

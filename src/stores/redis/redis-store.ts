@@ -123,6 +123,11 @@ export class RedisStore implements Store {
     return value === null ? null : decodeCredential(value, key);
   }
 
+  async listCredentialKeys(): Promise<string[]> {
+    const keys = await this.#run('list credentials', () => this.#redis.hkeys(this.#keys.credentials));
+    return keys.sort(compareText);
+  }
+
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     assertExpectedVersion(expectedVersion);
     const version = expectedVersion + 1;

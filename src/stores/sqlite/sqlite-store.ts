@@ -150,6 +150,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  async listCredentialKeys(): Promise<string[]> {
+    return this.#read('list credentials', () => (this.#sql.listCredentialKeys.all() as { key: string }[]).map((row) => row.key));
+  }
+
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     return this.#write('write credential', (change) => {
       const version = expectedVersion + 1;
@@ -355,6 +359,7 @@ function prepare(db: Database.Database) {
     deleteApp: db.prepare('DELETE FROM apps WHERE appid = ?'),
     deleteCredentialsOf: db.prepare('DELETE FROM credentials WHERE key >= ? AND key < ?'),
     getCredential: db.prepare('SELECT * FROM credentials WHERE key = ?'),
+    listCredentialKeys: db.prepare('SELECT key FROM credentials ORDER BY key'),
     insertCredential: db.prepare(
       `INSERT INTO credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
        VALUES (@key, @version, @token, @expires_at, @obtained_at, @failure, @state, @pending, @invalidations)
