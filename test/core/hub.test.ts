@@ -6,6 +6,7 @@ import type { Store, StoreListener } from '../../src/stores/store.js';
 import { createTestStore } from '../support/test-store.js';
 import { APP, hubHarness } from '../support/hub-harness.js';
 import { deferred, FakeFetcher } from '../support/fake-fetcher.js';
+import { eventually } from '../support/services.js';
 
 const APP2 = 'wx00000000000000aa';
 const MIN = 60_000;
@@ -564,5 +565,23 @@ describe('Hub: apps, secrets and keys', () => {
     expect(await hub.listClientKeys()).toEqual([
       { name: 'billing', apps: [APP], capabilities: ['read-token', 'sign'], createdAt: expect.any(Number), expiresAt: null, lastUsedAt: expect.any(Number) },
     ]);
+  });
+});
+
+describe('Hub: client key last use', () => {
+  it('writes last-used times on its periodic tick, at most once a minute per key, and the rest when it stops', async () => {
+    const { hub, store, clock } = await setup({ healthCheckMs: 5_000 });
+    const key = await hub.createClientKey('svc', [APP]);
+    const t0 = clock.now();
+    for (let i = 0; i < 100; i++) hub.authenticate(key);
+    expect((await store.listClientKeys())[0]?.lastUsedAt).toBeNull(); // no write on the request path
+    await clock.advance(5_000);
+    await eventually(async () => expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0));
+    await clock.advance(10_000);
+    hub.authenticate(key);
+    await clock.advance(5_000);
+    expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0); // within the minute: not written yet
+    await hub.stop();
+    expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 15_000);
   });
 });
