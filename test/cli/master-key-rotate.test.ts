@@ -132,6 +132,15 @@ describe('wxtoken master-key rotate while hubs run', () => {
     }
   });
 
+  it('refuses a SQLite store that does not exist, creating neither it nor a key file', async () => {
+    const { existsSync } = await import('node:fs');
+    const path = join(dir, 'typo.db');
+    const res = await wxtoken(['master-key', 'rotate', '--store', `sqlite:${path}`], {});
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/does not exist/);
+    expect(existsSync(path) || existsSync(`${path}.key`)).toBe(false);
+  });
+
   it('re-seals a 0.1.0 SQLite store (v1 secrets, plaintext tokens) under a key file holding the new and old keys', async () => {
     const { loadSqliteFixture, FIXTURE, FIXTURE_MASTER_KEY } = await import('../stores/fixtures-v0.1.0.js');
     const { writeFileSync } = await import('node:fs');

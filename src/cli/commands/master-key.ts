@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { loadMasterKey } from '../../core/master-key.js';
 import { reseal, type ResealProgress } from '../../core/reseal.js';
 import { createSealer, masterKeyId } from '../../core/sealer.js';
-import { openStore } from '../../stores/open-store.js';
+import { existsSync } from 'node:fs';
+import { openStore, parseStoreUrl } from '../../stores/open-store.js';
 import type { CliContext } from '../context.js';
 import { resolveStoreUrl } from '../runtime.js';
 import { storeOption } from './shared-options.js';
@@ -22,6 +23,11 @@ export function registerMasterKey(program: Command, ctx: CliContext): void {
     .addOption(storeOption())
     .action(async (opts: { dryRun?: boolean; store?: string }) => {
       const storeUrl = resolveStoreUrl(opts.store, ctx.env);
+      // A mistyped SQLite path must not leave a new database and a new key file behind (and "re-seal" nothing).
+      const location = parseStoreUrl(storeUrl);
+      if (location.kind === 'sqlite' && !existsSync(location.path)) {
+        throw new Error(`store ${location.description} does not exist (no such file); check --store or WXTOKEN_STORE`);
+      }
       const master = await loadMasterKey({ env: ctx.env, storeUrl });
       for (const warning of master.warnings) ctx.stderr.write(`wxtoken: warning: ${warning}\n`);
       const sealer = createSealer({ current: master.key, previous: master.previous });
