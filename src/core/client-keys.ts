@@ -21,14 +21,23 @@ export function keyLive(expiresAt: number | null, now: number): boolean {
   return expiresAt === null || now < expiresAt;
 }
 
-/** A stored key with the identity routes see, built once per reload rather than per request. */
+/**
+ * A stored key with the identity routes see, built once per reload rather than per request. `used` is set by
+ * authenticate and turned into a time by the next collection (a flush, a listing, a reload): one property write
+ * is all a request pays for last-used tracking, no clock reading and no map update.
+ */
 interface Entry {
   readonly record: ClientKeyRecord;
   readonly identity: ClientIdentity;
+  used: boolean;
 }
 
 function entryOf(record: ClientKeyRecord): Entry {
-  return { record, identity: Object.freeze({ name: record.name, scopes: record.apps, capabilities: capabilitiesFrom(record.capabilities) }) };
+  return {
+    record,
+    identity: Object.freeze({ name: record.name, scopes: record.apps, capabilities: capabilitiesFrom(record.capabilities) }),
+    used: false,
+  };
 }
 
 /** Options of a KeyRing. */
@@ -66,6 +75,7 @@ export class KeyRing {
   /** Reloads every key from the store (at start and on any client-key event). */
   async reload(): Promise<void> {
     const keys = await this.#store.listClientKeys();
+    this.#collectUses(); // before the entries holding the flags are replaced
     this.#byHash = new Map(keys.map((k) => [k.hash, entryOf(k)]));
     this.#recent = new Map();
   }
@@ -80,9 +90,9 @@ export class KeyRing {
       if (this.#recent.size >= RECENT_KEYS_LIMIT) this.#recent.clear();
       this.#recent.set(presented, entry);
     }
-    const now = this.#now();
-    if (!keyLive(entry.record.expiresAt, now)) return null;
-    this.#usage.note(entry.record.name, now);
+    // The clock is read only for keys that can expire: the common key costs nothing here.
+    if (entry.record.expiresAt !== null && !keyLive(entry.record.expiresAt, this.#now())) return null;
+    entry.used = true;
     return entry.identity;
   }
 
@@ -115,6 +125,7 @@ export class KeyRing {
   /** Lists keys without their hashes; last-used times include this process's uses not yet written. */
   async list(): Promise<ClientKeyInfo[]> {
     const keys = await this.#store.listClientKeys();
+    this.#collectUses();
     return keys
       .map((k) => {
         const noted = this.#usage.lastUse(k.name);
@@ -141,11 +152,25 @@ export class KeyRing {
   }
 
   /**
+   * Turns the keys flagged as used since the last collection into uses at the current time, and returns it. The
+   * time recorded is thus when a use was collected (at most one periodic tick, 5 s by default, after it happened).
+   */
+  #collectUses(): number {
+    const now = this.#now();
+    for (const entry of this.#byHash.values()) {
+      if (!entry.used) continue;
+      entry.used = false;
+      this.#usage.note(entry.record.name, now);
+    }
+    return now;
+  }
+
+  /**
    * Writes the last-used times that are due (each key at most once per flush interval; `all`: everything not yet
    * written, at shutdown). A failed write is retried on the next call.
    */
   async flushUsage(all = false): Promise<void> {
-    const now = this.#now();
+    const now = this.#collectUses();
     for (const use of this.#usage.due(now, all)) {
       await this.#store.touchClientKey(use.name, use.at);
       this.#usage.written(use, now);

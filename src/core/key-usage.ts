@@ -1,11 +1,11 @@
 /**
- * Last-used times of client keys, kept in memory on the hot path and written to the store in batches, so that
- * authenticating a request never costs a store write.
+ * Last-used times of client keys, kept in memory and written to the store in batches, so that authenticating a
+ * request never costs a store write (the request itself only flags its key: core/client-keys.ts).
  *
- * Resolution: an instance writes a key's last use at most once per `flushIntervalMs` (default 60 s), when its
- * hub's periodic tick (every 5 s) finds it due, and everything pending when the hub stops. The stored time is
- * therefore at most about 65 s behind the real last use on a running instance; `key list` through an instance's
- * admin API adds that instance's unflushed uses.
+ * Resolution: a use is timed when the hub's periodic tick (every 5 s) collects it; an instance writes a key's last
+ * use at most once per `flushIntervalMs` (default 60 s), and everything pending when the hub stops. The stored
+ * time is therefore at most about 65 s behind the real last use on a running instance; `key list` through an
+ * instance's admin API adds that instance's unwritten uses.
  */
 
 /** How often at most one instance writes one key's last-used time: a minute's resolution is what operators need. */

@@ -575,13 +575,15 @@ describe('Hub: client key last use', () => {
     const t0 = clock.now();
     for (let i = 0; i < 100; i++) hub.authenticate(key);
     expect((await store.listClientKeys())[0]?.lastUsedAt).toBeNull(); // no write on the request path
+    // The tick times the uses it collects (the resolution documented in docs/keys.md) and writes them.
     await clock.advance(5_000);
-    await eventually(async () => expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0));
+    await eventually(async () => expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 5_000));
     await clock.advance(10_000);
     hub.authenticate(key);
     await clock.advance(5_000);
-    expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0); // within the minute: not written yet
+    expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 5_000); // within the minute: not written yet
+    expect((await hub.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 20_000); // but listed by this instance
     await hub.stop();
-    expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 15_000);
+    expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 20_000);
   });
 });
