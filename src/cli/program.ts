@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { InvalidRequestError, WxTokenError } from '../errors/index.js';
 import type { CliContext } from './context.js';
@@ -9,12 +10,20 @@ import { registerKey } from './commands/key.js';
 import { registerMasterKey } from './commands/master-key.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerTicket } from './commands/ticket.js';
 import { registerToken } from './commands/token.js';
+
+/** The version in package.json (two levels up from src/cli and from dist/cli alike). */
+export function packageVersion(): string {
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
 
 /** Builds the `wxtoken` command tree; commands write only through `ctx`. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('wxtoken')
     .description('A credential hub for WeChat: obtains, stores and refreshes access tokens for many apps.')
+    .version(packageVersion(), '-V, --version', 'print the version of wxtoken')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
@@ -25,6 +34,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerApp(program, ctx);
   registerKey(program, ctx);
   registerToken(program, ctx);
+  registerTicket(program, ctx);
   registerDemo(program, ctx);
   registerSimulate(program, ctx);
   registerMasterKey(program, ctx);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Hub, type HubOptions } from '../core/hub.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
@@ -7,7 +8,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { createWeChatFetcher } from '../core/token-fetcher.js';
 import { createSealer } from '../core/sealer.js';
 import { loadMasterKey } from '../core/master-key.js';
-import { DEFAULT_STORE_URL, openStore } from '../stores/open-store.js';
+import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from '../stores/open-store.js';
 import { SealingStore } from '../stores/sealing-store.js';
 import type { Store } from '../stores/store.js';
 import { DEFAULT_WECHAT_BASE_URL } from '../wechat/index.js';
@@ -104,18 +105,36 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
 
 /**
  * Runs a short management command against the store (no background refreshes) and always closes what it opened.
- * `upstream` is only needed by commands that may call WeChat.
+ * `upstream` is only needed by commands that may call WeChat. `existingStore`: the command only reads or changes
+ * what is there (listing, removing, reading a token), so a store that does not exist is an error rather than
+ * something to create (a mistyped path must not leave a new database and master key behind).
  */
 export async function withHub<T>(
   ctx: CliContext,
   flags: { store?: string | undefined; upstream?: string | undefined },
   run: (runtime: HubRuntime) => Promise<T>,
+  options: { existingStore?: boolean } = {},
 ): Promise<T> {
-  const runtime = await openHub(ctx, { storeUrl: resolveStoreUrl(flags.store, ctx.env), upstream: resolveUpstream(flags.upstream, ctx.env), background: false });
+  const storeUrl = resolveStoreUrl(flags.store, ctx.env);
+  if (options.existingStore) assertStoreExists(storeUrl);
+  const runtime = await openHub(ctx, { storeUrl, upstream: resolveUpstream(flags.upstream, ctx.env), background: false });
   try {
     return await run(runtime);
   } finally {
     await runtime.close();
+  }
+}
+
+/**
+ * Throws unless the store a URL names exists. Only an SQLite file can be missing (opening one creates it, and its
+ * master key file beside it); memory, Redis and PostgreSQL stores always "exist".
+ */
+export function assertStoreExists(storeUrl: string): void {
+  const location = parseStoreUrl(storeUrl);
+  if (location.kind === 'sqlite' && !existsSync(location.path)) {
+    throw new Error(
+      `store ${location.description} does not exist (no such file); check --store or WXTOKEN_STORE (a new store is created by \`wxtoken app add\` or \`wxtoken serve\`)`,
+    );
   }
 }
 

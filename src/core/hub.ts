@@ -1,7 +1,7 @@
 import { createHash, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppNotFoundError, InvalidRequestError, StoreUnavailableError } from '../errors/index.js';
 import type { AppRecord, CredentialRecord, Grant, Store, StoreEvent } from '../stores/store.js';
-import { TICKET_TYPES, type TicketType } from '../wechat/index.js';
+import { cardSignature, jssdkSignature, newNonceStr, TICKET_TYPES, type TicketType } from '../wechat/index.js';
 import { KeyRing } from './client-keys.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
@@ -16,11 +16,13 @@ import type { CredentialFetcher } from './token-fetcher.js';
 import type { ClientIdentity } from './key-scope.js';
 import type {
   AppStatus,
+  CardSignature,
   ClientKeyInfo,
   CredentialState,
   HubEvents,
   IssuedTicket,
   IssuedToken,
+  JsSdkConfig,
   NewClientKeyOptions,
   TokenService,
 } from './token-service.js';
@@ -81,6 +83,7 @@ export class Hub implements TokenService {
   readonly #accessToken: CredentialKind;
   readonly #tickets: ReadonlyMap<TicketType, CredentialKind>;
   readonly #keys: KeyRing;
+  readonly #randomBytes: (size: number) => Buffer;
   readonly #healthCheckMs: number;
   readonly #resyncIntervalMs: number;
   readonly #background: boolean;
@@ -128,7 +131,8 @@ export class Hub implements TokenService {
       logger: this.#log,
       instanceId: instanceId ?? randomUUID(),
     });
-    this.#keys = new KeyRing(this.#store, { randomBytes: randomBytes ?? nodeRandomBytes, now: () => this.#clock.now() });
+    this.#randomBytes = randomBytes ?? nodeRandomBytes;
+    this.#keys = new KeyRing(this.#store, { randomBytes: this.#randomBytes, now: () => this.#clock.now() });
   }
 
   /** Hub events (refreshed, refresh_failed, invalidated, adopted) for metrics and logs. */
@@ -182,6 +186,21 @@ export class Hub implements TokenService {
     return { ...issued, ageKnown: ticketAgeKnown(this.#engine.record(key)) };
   }
 
+  async signJsSdkConfig(appid: string, url: string): Promise<JsSdkConfig> {
+    validatePageUrl(url);
+    const { token: ticket } = await this.getTicket(appid, 'jsapi');
+    const timestamp = Math.floor(this.#clock.now() / 1000);
+    const nonceStr = newNonceStr(this.#randomBytes);
+    return { appId: appid, timestamp, nonceStr, signature: jssdkSignature({ ticket, nonceStr, timestamp, url }) };
+  }
+
+  async signCard(appid: string, values: readonly string[]): Promise<CardSignature> {
+    const { token: ticket } = await this.getTicket(appid, 'wx_card');
+    const timestamp = Math.floor(this.#clock.now() / 1000);
+    const nonceStr = newNonceStr(this.#randomBytes);
+    return { timestamp, nonceStr, signature: cardSignature([ticket, String(timestamp), nonceStr, ...values]) };
+  }
+
   async invalidate(appid: string, badToken: string): Promise<IssuedToken> {
     if (!this.#engine.has(this.#tokenKey(appid))) await this.#discover(appid);
     if (typeof badToken !== 'string' || badToken.length === 0 || badToken.length > 512) {
@@ -202,6 +221,12 @@ export class Hub implements TokenService {
       const { key: _key, kind: _kind, ...rest } = state;
       return [{ ...rest, grant: app.grant, createdAt: app.createdAt, updatedAt: app.updatedAt }];
     });
+  }
+
+  appOfToken(token: string): string | undefined {
+    const key = this.#engine.keyOfValue(token);
+    const app = key === undefined ? undefined : this.#engine.app(key);
+    return app && key === this.#tokenKey(app.appid) ? app.appid : undefined;
   }
 
   /** Where every tracked credential of every kind stands. */
@@ -383,6 +408,22 @@ export class Hub implements TokenService {
     } else {
       this.#log.warn({ store: this.#store.description, err: String(err) }, 'store unreachable; serving held tokens until they expire');
     }
+  }
+}
+
+/** The longest page URL the hub signs; WeChat's own limit is not published, browsers cap URLs near this. */
+const MAX_PAGE_URL_LENGTH = 8_192;
+
+/** A page URL as `wx.config` signs it: absolute http(s), within the length limit. */
+function validatePageUrl(url: unknown): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof url === 'string' && url.length <= MAX_PAGE_URL_LENGTH ? new URL(url) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new InvalidRequestError(`url must be the page's absolute http(s) URL, at most ${MAX_PAGE_URL_LENGTH} characters`);
   }
 }
 

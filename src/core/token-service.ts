@@ -57,6 +57,13 @@ export interface JsSdkConfig {
   readonly signature: string;
 }
 
+/** A card signature and the timestamp and nonce it was made with (both must be passed on with it). */
+export interface CardSignature {
+  readonly timestamp: number;
+  readonly nonceStr: string;
+  readonly signature: string;
+}
+
 /** A client key as the admin sees it (never the key itself). */
 export interface ClientKeyInfo {
   readonly name: string;
@@ -91,6 +98,14 @@ export interface TokenService {
    * getAccessToken). Optional: it only lets the server answer the hot path without a promise.
    */
   currentToken?(appid: string): IssuedToken | undefined;
+  /** The app's current JS-SDK (`jsapi`) or card (`wx_card`) ticket, fetched with its access token when none is held. */
+  getTicket(appid: string, type: TicketType): Promise<IssuedTicket>;
+  /** The app whose current access token `token` is, if the hub issued it (for the WeChat-compatible getticket). */
+  appOfToken?(token: string): string | undefined;
+  /** A `wx.config` for the page at `url`, signed by the hub with the app's jsapi ticket (which never leaves it). */
+  signJsSdkConfig(appid: string, url: string): Promise<JsSdkConfig>;
+  /** A card signature over `values` (card_id, code, openid…), the app's wx_card ticket, a timestamp and a nonce. */
+  signCard(appid: string, values: readonly string[]): Promise<CardSignature>;
   /** Reports a token WeChat rejected; refreshes only if it is still the current one. Resolves to the current token. */
   invalidate(appid: string, badToken: string): Promise<IssuedToken>;
   /** Operator-forced refresh (stable grant: force mode, within WeChat's spacing and daily limit). */

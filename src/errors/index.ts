@@ -1,5 +1,7 @@
 export { WxTokenError, type WxTokenErrorOptions } from './wxtoken-error.js';
+export type { ErrcodeCategory } from './errcode-category.js';
 export { AppNotFoundError } from './app-not-found-error.js';
+export { AuthThrottledError } from './auth-throttled-error.js';
 export { ConfigError } from './config-error.js';
 export { ConflictError } from './conflict-error.js';
 export { CredentialsRejectedError } from './credentials-rejected-error.js';
@@ -7,6 +9,7 @@ export { ForbiddenError } from './forbidden-error.js';
 export { InternalError } from './internal-error.js';
 export { InvalidRequestError } from './invalid-request-error.js';
 export { InvalidationThrottledError } from './invalidation-throttled-error.js';
+export { MethodNotAllowedError } from './method-not-allowed-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';
 export { QuotaExhaustedError } from './quota-exhausted-error.js';
@@ -19,6 +22,7 @@ export { WeChatError, parseRid } from './wechat-error.js';
 /** Every stable error code wxtoken emits; docs/errors.md documents exactly these (a test enforces it). */
 export const ERROR_CODES = [
   'app_not_found',
+  'auth_throttled',
   'conflict',
   'credentials_rejected',
   'forbidden',
@@ -26,6 +30,7 @@ export const ERROR_CODES = [
   'invalid_config',
   'invalid_request',
   'invalidation_throttled',
+  'method_not_allowed',
   'not_found',
   'payload_too_large',
   'quota_exhausted',

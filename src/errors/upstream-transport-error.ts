@@ -1,4 +1,4 @@
-import type { ErrcodeCategory } from '../wechat/errcodes.js';
+import type { ErrcodeCategory } from './errcode-category.js';
 import { WxTokenError } from './wxtoken-error.js';
 
 /** How a request to WeChat failed before a WeChat errcode could be read. */

@@ -1,5 +1,4 @@
-import type { EndpointKind, ErrcodeCategory } from '../wechat/errcodes.js';
-import { classifyErrcode } from '../wechat/errcodes.js';
+import type { ErrcodeCategory } from './errcode-category.js';
 import { WxTokenError } from './wxtoken-error.js';
 
 /** Parses the request id WeChat appends to errmsg (`... rid: 6004f3da-1529ba72-5c345f67`). */
@@ -7,7 +6,7 @@ export function parseRid(errmsg: string): string | undefined {
   return /rid:\s*([0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8})/i.exec(errmsg)?.[1];
 }
 
-/** WeChat answered with a non-zero errcode. */
+/** WeChat answered with a non-zero errcode; `category` is the errcode table's verdict (wechat/errcodes.ts, wechatError). */
 export class WeChatError extends WxTokenError {
   readonly errcode: number;
   readonly errmsg: string;
@@ -16,8 +15,7 @@ export class WeChatError extends WxTokenError {
   /** The API path that answered, e.g. `/cgi-bin/token` (never with its query string). */
   readonly endpoint: string;
 
-  constructor(errcode: number, errmsg: string, endpoint: string, kind: EndpointKind) {
-    const category = classifyErrcode(errcode, kind);
+  constructor(errcode: number, errmsg: string, endpoint: string, category: ErrcodeCategory) {
     super('wechat_error', `WeChat ${endpoint} answered errcode ${errcode}: ${errmsg}`, 502, category === 'transient');
     this.errcode = errcode;
     this.errmsg = errmsg;

@@ -1,17 +1,21 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { AdminKeyCheck } from './auth.js';
+import { AdminKeyCheck, sha256 } from './auth.js';
+import { AuthGuard } from './auth-guard.js';
+import { FailureThrottle } from './failure-throttle.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
 import { registerPassthrough } from './compat/passthrough.js';
 import { registerCompatTokenRoutes } from './compat/token-endpoints.js';
 import { WeChatReplies } from './compat/wechat-reply.js';
 import type { RouteContext } from './context.js';
-import { handleApiError, handleNotFound, sendFailure, toHttpFailure } from './error-handler.js';
+import { handleApiError, handleNotFound, logFailure, sendFailure, toHttpFailure } from './error-handler.js';
 import { registerHealthRoutes } from './health.js';
+import { createNodeServer } from './http-server.js';
 import { buildLoggerOptions } from './logging.js';
 import { ServerMetrics } from './metrics.js';
-import { resolveServerOptions, type ServerOptions } from './options.js';
+import { AUTH_THROTTLE_MAX_ADDRESSES, resolveServerOptions, type ServerOptions } from './options.js';
 import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
+import { registerTicketRoutes } from './v1/tickets.js';
 
 /** How often a closing server looks for keep-alive connections whose last request has finished. */
 export const CLOSE_DRAIN_POLL_MS = 25;
@@ -35,6 +39,23 @@ function drainKeepAliveOnClose(app: FastifyInstance): void {
   });
 }
 
+/** How often, at most, refused connections are logged: a flood would otherwise flood the log too. */
+export const DROP_LOG_INTERVAL_MS = 60_000;
+
+/** Logs, at most once a DROP_LOG_INTERVAL_MS, that connections are being refused at the connection cap. */
+function logDroppedConnections(app: FastifyInstance, maxConnections: number, clock: { now(): number }): void {
+  let lastLogged = -Infinity;
+  let dropped = 0;
+  app.server.on('drop', () => {
+    dropped++;
+    const now = clock.now();
+    if (now - lastLogged < DROP_LOG_INTERVAL_MS) return;
+    lastLogged = now;
+    app.log.warn({ maxConnections, dropped }, 'refusing connections: the maximum number of open connections is reached');
+    dropped = 0;
+  });
+}
+
 /**
  * Builds the hub's HTTP app: the v1 client API, the admin API, the WeChat-compatible endpoints and passthrough,
  * health and metrics. It does not listen (the CLI does) and holds no token logic (the TokenService does).
@@ -50,14 +71,25 @@ export function createServer(options: ServerOptions): FastifyInstance {
     // forwards). Not ignoreDuplicateSlashes: it costs a regex on every request.
     routerOptions: { ignoreTrailingSlash: true },
     // Fastify answers router-level failures (a malformed URL) here; keep the documented error shape.
-    frameworkErrors: (err, _request, reply) => {
-      sendFailure(reply, toHttpFailure(err));
+    frameworkErrors: (err, request, reply) => {
+      const failure = toHttpFailure(err);
+      logFailure(request, failure, err);
+      sendFailure(reply, failure);
     },
-    ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+    // Unknown fields are refused, not silently dropped: a misspelt field must not be mistaken for an absent one.
+    ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
+    serverFactory: (handler) => createNodeServer(handler, opts, opts.tls),
+    // Only read by Fastify to print https:// addresses; the server itself comes from serverFactory.
+    ...(opts.tls !== undefined && { https: {} as never }),
   });
 
   const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;
-  const ctx: RouteContext = { service: opts.service, clock: opts.clock, metrics, expiry: new ExpiryFormatter() };
+  const throttle =
+    opts.authFailureLimit === 0
+      ? null
+      : new FailureThrottle({ limit: opts.authFailureLimit, windowMs: opts.authFailureWindowMs, maxTracked: AUTH_THROTTLE_MAX_ADDRESSES, clock: opts.clock });
+  const guard = new AuthGuard(throttle, metrics);
+  const ctx: RouteContext = { service: opts.service, clock: opts.clock, metrics, expiry: new ExpiryFormatter(), guard };
 
   if (metrics !== null) {
     // One closure per route, holding its own counts: the hot path bumps a number, no label hashing, no raw URL.
@@ -86,15 +118,17 @@ export function createServer(options: ServerOptions): FastifyInstance {
   }
   app.setErrorHandler(handleApiError);
   drainKeepAliveOnClose(app);
+  logDroppedConnections(app, opts.maxConnections, opts.clock);
 
   app.register(async (scope) => {
-    registerHealthRoutes(scope, opts.service, metrics);
+    registerHealthRoutes(scope, opts.service, metrics, opts.metricsKey === undefined ? null : { digest: sha256(opts.metricsKey), guard });
   });
 
   // The hub's own JSON API: JSON bodies only (no text/plain), so a wrong content-type is a clean 400.
   app.register(async (scope) => {
     scope.removeContentTypeParser('text/plain');
     registerAccessTokenRoutes(scope, ctx);
+    registerTicketRoutes(scope, ctx);
   });
   app.register(async (scope) => {
     scope.removeContentTypeParser('text/plain');

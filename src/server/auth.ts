@@ -3,6 +3,8 @@ import type { TokenService } from '../core/token-service.js';
 import { appResource, keyAllows, type ClientIdentity, type KeyAction } from '../core/key-scope.js';
 import { ForbiddenError, UnauthorizedError } from '../errors/index.js';
 import { assertAppid } from './appid.js';
+import type { AuthGuard, AuthSurface } from './auth-guard.js';
+import type { FastifyRequest } from 'fastify';
 
 /** The key presented in `Authorization: Bearer <key>` (scheme case-insensitive), or null. */
 export function bearerKey(header: string | undefined): string | null {
@@ -18,15 +20,25 @@ export type { ClientIdentity } from '../core/key-scope.js';
 /**
  * Authenticates a client key, checks the appid's format, then checks the key may perform `action` (default
  * `read-token`: every token and ticket route) on the app, synchronously (the hot path). Throws UnauthorizedError
- * (no, unknown or expired key), InvalidRequestError (malformed appid) or ForbiddenError (key not scoped to the
- * app, or without the capability, e.g. a sign-only key asking for a token). Authentication comes first so
- * strangers learn nothing.
+ * (no, unknown or expired key), AuthThrottledError (the address failed too often), InvalidRequestError (malformed
+ * appid) or ForbiddenError (key not scoped to the app, or without the capability, e.g. a sign-only key asking for
+ * a token). Authentication comes first so strangers learn nothing.
  */
-export function authorizeClient(service: TokenService, header: string | undefined, appid: string, action: KeyAction = 'read-token'): ClientIdentity {
-  const key = bearerKey(header);
+export function authorizeClient(
+  service: TokenService,
+  request: FastifyRequest,
+  appid: string,
+  guard: AuthGuard,
+  action: KeyAction = 'read-token',
+): ClientIdentity {
+  const key = bearerKey(request.headers.authorization);
   if (key === null) throw new UnauthorizedError('a client key is required: Authorization: Bearer <key>');
+  guard.assertAllowed(request, 'client');
   const identity = service.authenticate(key);
-  if (identity === null) throw new UnauthorizedError('the client key is not valid');
+  if (identity === null) {
+    guard.failed(request, 'client');
+    throw new UnauthorizedError('the client key is not valid');
+  }
   assertAppid(appid);
   if (!keyAllows(identity, appResource(appid), action)) throw forbidden(identity, appid, action);
   return identity;
@@ -54,17 +66,30 @@ export class AdminKeyCheck {
     this.#digest = adminKey === undefined ? null : sha256(adminKey);
   }
 
-  /** Throws UnauthorizedError unless the header carries the admin key. */
-  assert(header: string | undefined): void {
+  /** Throws UnauthorizedError unless the request carries the admin key; failures count towards throttling. */
+  assert(request: FastifyRequest, guard: AuthGuard): void {
     if (this.#digest === null) {
       throw new UnauthorizedError('the admin API is disabled: start the hub with WXTOKEN_ADMIN_KEY set to enable it');
     }
-    const key = bearerKey(header);
-    if (key === null) throw new UnauthorizedError('the admin key is required: Authorization: Bearer <admin key>');
-    if (!timingSafeEqual(sha256(key), this.#digest)) throw new UnauthorizedError('the admin key is not valid');
+    assertBearer(request, this.#digest, guard, 'admin', 'admin key');
   }
 }
 
-function sha256(value: string): Buffer {
+/**
+ * Throws UnauthorizedError unless the request's bearer key hashes to `digest` (compared in constant time), and
+ * AuthThrottledError while its address is throttled; a wrong key counts as a failure on `surface`.
+ */
+export function assertBearer(request: FastifyRequest, digest: Buffer, guard: AuthGuard, surface: AuthSurface, what: string): void {
+  const key = bearerKey(request.headers.authorization);
+  if (key === null) throw new UnauthorizedError(`the ${what} is required: Authorization: Bearer <${what}>`);
+  guard.assertAllowed(request, surface);
+  if (!timingSafeEqual(sha256(key), digest)) {
+    guard.failed(request, surface);
+    throw new UnauthorizedError(`the ${what} is not valid`);
+  }
+}
+
+/** The SHA-256 digest of a key, as assertBearer compares it. */
+export function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }

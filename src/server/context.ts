@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { TokenService } from '../core/token-service.js';
+import type { AuthGuard } from './auth-guard.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ExpiryFormatter } from './token-body.js';
 
@@ -11,4 +12,6 @@ export interface RouteContext {
   readonly metrics: ServerMetrics | null;
   /** Shared by every route that returns a token body. */
   readonly expiry: ExpiryFormatter;
+  /** Throttles failed authentication per address; every credential check goes through it. */
+  readonly guard: AuthGuard;
 }

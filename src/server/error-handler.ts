@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { WxTokenError } from '../errors/index.js';
+import { MethodNotAllowedError, WxTokenError } from '../errors/index.js';
 
 /** The body of every wxtoken API error: a stable code (docs/errors.md) and a human message. */
 export interface ErrorBody {
@@ -14,6 +14,8 @@ interface HttpFailure {
   readonly code: string;
   readonly message: string;
   readonly retryAfterSeconds?: number | undefined;
+  /** The `Allow` header of a 405. */
+  readonly allow?: string | undefined;
 }
 
 // Fastify's own errors whose fixed messages are safe to show (they never quote the body).
@@ -30,7 +32,8 @@ const FASTIFY_BAD_INPUT: Readonly<Record<string, string>> = {
 export function toHttpFailure(err: unknown): HttpFailure {
   // Internal errors are logged in full but shown to callers only as "internal error".
   if (err instanceof WxTokenError && err.code !== INTERNAL_ERROR_CODE) {
-    return { status: err.status, code: err.code, message: err.message, retryAfterSeconds: err.retryAfterSeconds };
+    const allow = err instanceof MethodNotAllowedError ? err.allow : undefined;
+    return { status: err.status, code: err.code, message: err.message, retryAfterSeconds: err.retryAfterSeconds, allow };
   }
   const fe = err as Partial<FastifyError> | null;
   if (fe && typeof fe === 'object') {
@@ -56,6 +59,7 @@ export function toHttpFailure(err: unknown): HttpFailure {
 /** Sends a failure in the wxtoken shape, with WWW-Authenticate on 401 and Retry-After when known. */
 export function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyReply {
   if (failure.status === 401) reply.header('www-authenticate', 'Bearer');
+  if (failure.allow !== undefined) reply.header('allow', failure.allow);
   if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(0, Math.ceil(failure.retryAfterSeconds))));
   const body: ErrorBody = { error: { code: failure.code, message: failure.message } };
   return reply.code(failure.status).send(body);

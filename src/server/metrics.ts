@@ -27,6 +27,8 @@ export class ServerMetrics {
   // appid → [v1 reads, compat reads]
   readonly #tokenReads = new Map<string, [number, number]>();
   readonly #detach: Array<() => void> = [];
+  readonly #authFailures: PromCounter<'surface'>;
+  readonly #authThrottled: PromCounter<'surface'>;
 
   constructor(events?: HubEvents) {
     const requests = this.#requests;
@@ -58,7 +60,29 @@ export class ServerMetrics {
         }
       },
     });
+    this.#authFailures = new Counter({
+      name: 'wxtoken_auth_failures_total',
+      help: 'Credentials that matched nothing (client keys, AppSecrets, the admin or metrics key), by surface.',
+      labelNames: ['surface'] as const,
+      registers: [this.registry],
+    });
+    this.#authThrottled = new Counter({
+      name: 'wxtoken_auth_throttled_total',
+      help: 'Requests refused with 429 because their address failed authentication too often, by surface.',
+      labelNames: ['surface'] as const,
+      registers: [this.registry],
+    });
     if (events) this.#observe(events);
+  }
+
+  /** Counts a failed authentication on a surface (client, compat, admin, metrics). */
+  authFailure(surface: string): void {
+    this.#authFailures.inc({ surface });
+  }
+
+  /** Counts a request refused because its address is throttled. */
+  authThrottled(surface: string): void {
+    this.#authThrottled.inc({ surface });
   }
 
   /** A counter for one route pattern (e.g. `/v1/apps/:appid/access-token`). */

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { HubEvents, TokenService } from '../core/token-service.js';
 import { ConfigError } from '../errors/index.js';
+import { assertRandomKey, MIN_KEY_LENGTH } from './key-strength.js';
 
 /** Pino options for the server's logger; `stream` picks the destination (stdout by default). */
 export type ServerLoggerOptions = LoggerOptions & { stream?: DestinationStream };
@@ -35,6 +36,27 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** Serve GET /metrics and count requests. Default true. */
   metrics?: boolean;
+  /**
+   * Bearer key GET /metrics requires (it lists every appid). Undefined (default): /metrics is open, as a Prometheus
+   * scraper on a private network expects. Must look random, like the admin key; it may be the admin key.
+   */
+  metricsKey?: string;
+  /** Serve HTTPS with this certificate chain and private key (PEM). Default: plain HTTP (TLS terminated in front). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Close a request whose headers and body have not all arrived within this long. Default DEFAULT_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
+  /** Close a request whose headers have not all arrived within this long (≤ requestTimeoutMs). Default DEFAULT_HEADERS_TIMEOUT_MS. */
+  headersTimeoutMs?: number;
+  /** Close a keep-alive connection idle between requests for this long. Default DEFAULT_KEEP_ALIVE_TIMEOUT_MS. */
+  keepAliveTimeoutMs?: number;
+  /** Close a connection on which nothing was sent or received for this long. Default DEFAULT_CONNECTION_TIMEOUT_MS. */
+  connectionTimeoutMs?: number;
+  /** Refuse connections beyond this many open ones. Default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** Failed authentications from one address within the window that block it (429). 0 disables. Default DEFAULT_AUTH_FAILURE_LIMIT. */
+  authFailureLimit?: number;
+  /** The window in which failures are counted, and how long a block lasts. Default DEFAULT_AUTH_FAILURE_WINDOW_MS. */
+  authFailureWindowMs?: number;
 }
 
 /** WeChat's API host; SDKs pointed at the hub reach it through the passthrough. */
@@ -66,8 +88,53 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
 
-/** An admin key shorter than this is guessable; the hub refuses to start with it. */
-export const MIN_ADMIN_KEY_LENGTH = 16;
+/**
+ * 60 s for a request's headers and body to arrive, in all: the hub's callers are services on a nearby network that
+ * send a request in milliseconds, and a client trickling bytes (one every few seconds) must not hold a connection,
+ * a file descriptor and a body buffer for ever.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/** 20 s for the headers alone: a well-behaved client sends them in one packet. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+
+/**
+ * 72 s between requests on a keep-alive connection: longer than the 60 s idle timeout of common load balancers and
+ * proxies, so they never send a request on a connection the hub is closing (Fastify's default, for that reason).
+ */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+/**
+ * 120 s with no byte in either direction closes a connection, e.g. a client that stopped reading its response.
+ * Longer than the longest a request can legitimately wait (a token read waiting for a slow refresh, bounded by
+ * twice the lease), so it never cuts a request the hub is still working on.
+ */
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 120_000;
+
+/**
+ * 512 open connections: more than a fleet of business services holds with keep-alive pools, and well under the
+ * common 1024 file-descriptor limit, so a flood of idle or slow connections cannot take the descriptors the store,
+ * WeChat and the log need. Raise it together with `ulimit -n`.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+
+/**
+ * 20 failed authentications a minute from one address block it for a minute. A service with a stale key fails a
+ * few times before someone notices, well under 20 a minute; a guesser gets 20 guesses a minute, against keys with
+ * 128 bits or more.
+ */
+export const DEFAULT_AUTH_FAILURE_LIMIT = 20;
+/** The window of DEFAULT_AUTH_FAILURE_LIMIT, which is also how long a block lasts. */
+export const DEFAULT_AUTH_FAILURE_WINDOW_MS = 60_000;
+
+/** Addresses the failure throttle remembers at once (about 100 bytes each); the oldest is forgotten first. */
+export const AUTH_THROTTLE_MAX_ADDRESSES = 10_000;
+
+/**
+ * An admin key shorter than this cannot hold 128 random bits; the hub refuses to start with it. Length alone is not
+ * enough: assertRandomKey (key-strength.ts) also judges the characters.
+ */
+export const MIN_ADMIN_KEY_LENGTH = MIN_KEY_LENGTH;
 
 /** ServerOptions with every default applied. */
 export interface ResolvedServerOptions {
@@ -84,6 +151,15 @@ export interface ResolvedServerOptions {
   readonly logRequests: boolean;
   readonly bodyLimitBytes: number;
   readonly metrics: boolean;
+  readonly metricsKey: string | undefined;
+  readonly tls: { cert: string | Buffer; key: string | Buffer } | undefined;
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly connectionTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly authFailureLimit: number;
+  readonly authFailureWindowMs: number;
 }
 
 /** Applies defaults and validates eagerly; a ConfigError names the option and the bad value (never a key). */
@@ -91,9 +167,22 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (options === null || typeof options !== 'object' || typeof options.service !== 'object' || options.service === null) {
     throw new ConfigError('createServer: option "service" (a TokenService) is required');
   }
+  return { ...resolveServerSettings(options), service: options.service };
+}
+
+/**
+ * Everything resolveServerOptions checks except the service: what a caller (the `serve` command) validates before
+ * it opens the store and builds the hub, so a bad option never leaves anything half started.
+ */
+export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): Omit<ResolvedServerOptions, 'service'> {
+  if (options === null || typeof options !== 'object') throw new ConfigError('createServer: options must be an object');
   const adminKey = options.adminKey;
-  if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey.length < MIN_ADMIN_KEY_LENGTH)) {
-    throw new ConfigError(`createServer: option "adminKey" must be at least ${MIN_ADMIN_KEY_LENGTH} characters (value not shown)`);
+  if (adminKey !== undefined) assertRandomKey(adminKey, 'createServer: option "adminKey"');
+  const metricsKey = options.metricsKey;
+  if (metricsKey !== undefined) assertRandomKey(metricsKey, 'createServer: option "metricsKey"');
+  const tls = options.tls;
+  if (tls !== undefined && (tls === null || typeof tls !== 'object' || !isPem(tls.cert) || !isPem(tls.key))) {
+    throw new ConfigError('createServer: option "tls" must be { cert, key } with PEM strings or buffers');
   }
   const upstreamBaseUrl = (options.upstreamBaseUrl ?? DEFAULT_UPSTREAM_BASE_URL).replace(/\/+$/, '');
   let parsed: URL;
@@ -119,10 +208,25 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
     throw new ConfigError(`createServer: option "bodyLimitBytes" must be an integer ≥ 1024, got ${String(bodyLimitBytes)}`);
   }
+  const requestTimeoutMs = positiveMs('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const headersTimeoutMs = positiveMs('headersTimeoutMs', options.headersTimeoutMs ?? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs));
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`createServer: option "headersTimeoutMs" (${headersTimeoutMs}) must not exceed "requestTimeoutMs" (${requestTimeoutMs})`);
+  }
+  const keepAliveTimeoutMs = positiveMs('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS);
+  const connectionTimeoutMs = positiveMs('connectionTimeoutMs', options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS);
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new ConfigError(`createServer: option "maxConnections" must be a positive integer, got ${String(maxConnections)}`);
+  }
+  const authFailureLimit = options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
+  if (!Number.isInteger(authFailureLimit) || authFailureLimit < 0) {
+    throw new ConfigError(`createServer: option "authFailureLimit" must be a whole number ≥ 0 (0 disables), got ${String(authFailureLimit)}`);
+  }
+  const authFailureWindowMs = positiveMs('authFailureWindowMs', options.authFailureWindowMs ?? DEFAULT_AUTH_FAILURE_WINDOW_MS);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new ConfigError('createServer: option "fetch" must be a function');
   return {
-    service: options.service,
     events: options.events,
     adminKey,
     upstreamBaseUrl,
@@ -135,5 +239,25 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     logRequests: options.logRequests ?? false,
     bodyLimitBytes,
     metrics: options.metrics ?? true,
+    metricsKey,
+    tls,
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs,
+    connectionTimeoutMs,
+    maxConnections,
+    authFailureLimit,
+    authFailureWindowMs,
   };
+}
+
+function isPem(value: unknown): boolean {
+  return (typeof value === 'string' || Buffer.isBuffer(value)) && value.toString().includes('-----BEGIN ');
+}
+
+function positiveMs(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`createServer: option "${name}" must be a positive number of milliseconds, got ${String(value)}`);
+  }
+  return value;
 }

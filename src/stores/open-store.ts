@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { ConfigError } from '../errors/index.js';
 import { parseUrl, redactUrl } from './config.js';
 import { createMemoryStore } from './memory/index.js';
-import { createSqliteStore, DEFAULT_SQLITE_PATH } from './sqlite/index.js';
+import { DEFAULT_SQLITE_PATH } from './sqlite/default-path.js';
 import type { Store } from './store.js';
 
 /** The store used when neither `--store` nor WXTOKEN_STORE is given: the embedded SQLite file. */
@@ -97,12 +97,15 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   switch (location.kind) {
     case 'memory':
       return createMemoryStore({ ...(options.clock ? { clock: options.clock } : {}) });
-    case 'sqlite':
+    case 'sqlite': {
+      // Loaded on demand like the others: a Redis or PostgreSQL deployment never loads the native SQLite addon.
+      const { createSqliteStore } = await import('./sqlite/index.js');
       return createSqliteStore(location.path, {
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
         ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
       });
+    }
     case 'redis': {
       const module = await loadBackend<RedisStoreModule>(REDIS_MODULE, 'Redis');
       return module.createRedisStore(location.url, options);

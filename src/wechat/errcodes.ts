@@ -3,20 +3,9 @@
  * WeChat error (the client, the credential manager, the simulator's docs) consults `classifyErrcode`.
  */
 
-/** What a caller should do about an errcode. */
-export type ErrcodeCategory =
-  /** The access token used is invalid, superseded or expired: refetch (compare-and-invalidate) and retry once. */
-  | 'token-invalid'
-  /** The configured appid/secret/IP is wrong: never retry automatically. */
-  | 'bad-credentials'
-  /** A human must act in the WeChat console (frozen secret, IP confirmation, banned API). */
-  | 'needs-admin'
-  /** A call quota is exhausted: back off until the window resets. */
-  | 'quota'
-  /** WeChat is busy or the request failed in transit: retry with backoff. */
-  | 'transient'
-  /** The request itself is malformed: a bug in the caller, retrying the same call cannot help. */
-  | 'caller-bug';
+import { WeChatError, type ErrcodeCategory } from '../errors/index.js';
+
+export type { ErrcodeCategory } from '../errors/index.js';
 
 /** Which kind of endpoint answered: 40001 means "bad secret" on token endpoints and "stale token" elsewhere. */
 export type EndpointKind = 'token' | 'business';
@@ -80,4 +69,9 @@ export function classifyErrcode(errcode: number, endpoint: EndpointKind): Errcod
 /** errcodes after which a business call should refetch its token (compare-and-invalidate) and retry once. */
 export function isTokenInvalid(errcode: number): boolean {
   return classifyErrcode(errcode, 'business') === 'token-invalid';
+}
+
+/** The WeChatError for an errcode answered by an endpoint of the given kind, classified by the table. */
+export function wechatError(errcode: number, errmsg: string, endpoint: string, kind: EndpointKind): WeChatError {
+  return new WeChatError(errcode, errmsg, endpoint, classifyErrcode(errcode, kind));
 }

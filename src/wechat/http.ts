@@ -1,5 +1,5 @@
 import { UpstreamTransportError, WeChatError } from '../errors/index.js';
-import type { EndpointKind } from './errcodes.js';
+import { wechatError, type EndpointKind } from './errcodes.js';
 import { DEFAULT_MAX_BODY_BYTES, type ResolvedRequestOptions } from './options.js';
 import { errorCode, redact, sanitizeError, scrubText } from './redact.js';
 
@@ -134,7 +134,7 @@ function parseBody(call: WeChatCall, status: number, contentType: string, text: 
     throw new UpstreamTransportError('bad-body', path, 'errcode is not an integer', { httpStatus: status });
   }
   const errmsg = typeof body.errmsg === 'string' ? redact(body.errmsg, call.secrets) : '';
-  throw new WeChatError(body.errcode, errmsg, path, call.kind);
+  throw wechatError(body.errcode, errmsg, path, call.kind);
 }
 
 /** The media type alone (`text/html`), reduced to characters that cannot carry anything but a type. */

@@ -8,6 +8,8 @@ import { tokenFetches } from '../support/sim-counters.js';
 import { testContext, wxtoken } from './support.js';
 
 const MASTER = 'ab'.repeat(32);
+// 128 random-looking bits: serve refuses a guessable admin key (issue 13, finding 7).
+const ADMIN_KEY = 'admin-key-3f9c1e7a5b2d8c4f6a0e9b1d';
 let dir: string;
 let cleanup: () => Promise<void>;
 let sim: Simulator;
@@ -28,7 +30,7 @@ describe('wxtoken CLI', () => {
   it('documents every command in --help', async () => {
     const { code, stdout } = await wxtoken(['--help']);
     expect(code).toBe(0);
-    for (const cmd of ['serve', 'app', 'key', 'token', 'demo', 'simulate']) expect(stdout).toContain(cmd);
+    for (const cmd of ['serve', 'app', 'key', 'token', 'ticket', 'sign', 'demo', 'simulate']) expect(stdout).toContain(cmd);
     const app = await wxtoken(['app', 'add', '--help']);
     expect(app.stdout).toContain('--secret-stdin');
     expect(app.stdout).toContain('--grant');
@@ -91,16 +93,37 @@ describe('wxtoken CLI', () => {
     const forced = await wxtoken(['token', APPID, '--force'], env);
     expect(forced.stdout.trim()).not.toBe(first.stdout.trim());
   });
+
+  it('prints a ticket alone on the last line, and a wx.config the simulator accepts', async () => {
+    const ticket = await wxtoken(['ticket', APPID], env);
+    expect(ticket.code).toBe(0);
+    const value = ticket.stdout.trim().split('\n').at(-1)!;
+    const json = await wxtoken(['ticket', APPID, '--type', 'jsapi', '--json'], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ticket: value, expires_in: expect.any(Number), age_known: false });
+    expect((await wxtoken(['ticket', APPID, '--type', 'agent_config'], env)).code).toBe(2);
+    const url = 'https://example.com/page?x=1';
+    const signed = await wxtoken(['sign', APPID, '--url', url], env);
+    expect(signed.code).toBe(0);
+    const config = JSON.parse(signed.stdout) as { appId: string; timestamp: number; nonceStr: string; signature: string };
+    expect(config.appId).toBe(APPID);
+    const verdict = await fetch(`${simUrl}/__sim/jssdk/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ appid: APPID, kind: 'jsapi', url, nonceStr: config.nonceStr, timestamp: config.timestamp, signature: config.signature }),
+    });
+    expect(await verdict.json()).toMatchObject({ valid: true });
+    expect((await wxtoken(['sign', APPID], env)).code).toBe(2);
+  });
 });
 
 describe('long-running commands', () => {
   it('serve answers until stopped, then closes cleanly', async () => {
-    const ctx = testContext({ ...env, WXTOKEN_ADMIN_KEY: 'admin-key-0123456789' });
+    const ctx = testContext({ ...env, WXTOKEN_ADMIN_KEY: ADMIN_KEY });
     let url = '';
     const running = serve(ctx, { listen: '127.0.0.1:0', logLevel: 'silent' }, (u) => (url = u));
     await expect.poll(() => url, { timeout: 10_000 }).not.toBe('');
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const apps = await fetch(`${url}/v1/apps`, { headers: { authorization: 'Bearer admin-key-0123456789' } });
+    const apps = await fetch(`${url}/v1/apps`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     expect(JSON.stringify(await apps.json())).toContain(APPID);
     ctx.stop();
     await running;

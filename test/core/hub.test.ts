@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { nextShanghaiMidnight } from '../../src/core/refresh-policy.js';
-import { StoreUnavailableError, WeChatError, UpstreamTransportError } from '../../src/errors/index.js';
+import { StoreUnavailableError, UpstreamTransportError } from '../../src/errors/index.js';
+import { wechatError } from '../../src/wechat/errcodes.js';
 import type { Store, StoreListener } from '../../src/stores/store.js';
 import { createTestStore } from '../support/test-store.js';
 import { APP, hubHarness } from '../support/hub-harness.js';
@@ -174,7 +175,7 @@ describe('Hub: proactive refresh', () => {
     const clock = new EarlyClock(Date.UTC(2026, 5, 1, 2, 0, 0));
     const { hub, fetcher } = await setup({ clock });
     const first = await hub.getAccessToken(APP);
-    fetcher.failWith = () => new WeChatError(-1, 'system error', '/cgi-bin/token', 'token');
+    fetcher.failWith = () => wechatError(-1, 'system error', '/cgi-bin/token', 'token');
     fetcher.failTimes = 2;
     await clock.advance(7_200_000 - 170_000);
     expect(fetcher.count(APP)).toBe(4);
@@ -184,14 +185,14 @@ describe('Hub: proactive refresh', () => {
   it('never serves a token past its expiry: callers get upstream_unavailable instead', async () => {
     const { hub, fetcher, clock } = await setup();
     await hub.getAccessToken(APP);
-    fetcher.failWith = () => new WeChatError(-1, 'system error rid: 6004f3da-1529ba72-5c345f67', '/cgi-bin/token', 'token');
+    fetcher.failWith = () => wechatError(-1, 'system error rid: 6004f3da-1529ba72-5c345f67', '/cgi-bin/token', 'token');
     await clock.advance(7_200_000);
     await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'upstream_unavailable', status: 503 });
   });
 
   it('backs off exponentially: a long outage costs a bounded number of calls', async () => {
     const { hub, fetcher, clock } = await setup();
-    fetcher.failWith = () => new WeChatError(-1, 'system error', '/cgi-bin/token', 'token');
+    fetcher.failWith = () => wechatError(-1, 'system error', '/cgi-bin/token', 'token');
     await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'upstream_unavailable' });
     await clock.advance(HOUR);
     // 1 s, 2 s, 4 s ... capped at 60 s (jitter fixed at 0.5 → 75%): about 65 attempts in an hour, not thousands.
@@ -203,7 +204,7 @@ describe('Hub: proactive refresh', () => {
 describe('Hub: failure classes', () => {
   it('marks an app failed on a wrong secret and stops calling WeChat', async () => {
     const { hub, fetcher, clock } = await setup();
-    fetcher.failWith = () => new WeChatError(40001, 'invalid credential, access_token is invalid or not latest', '/cgi-bin/token', 'token');
+    fetcher.failWith = () => wechatError(40001, 'invalid credential, access_token is invalid or not latest', '/cgi-bin/token', 'token');
     await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'credentials_rejected', status: 502 });
     await Promise.all(Array.from({ length: 50 }, () => hub.getAccessToken(APP).catch(() => undefined)));
     await clock.advance(24 * HOUR);
@@ -215,7 +216,7 @@ describe('Hub: failure classes', () => {
 
   it('clears the failed state when the secret is changed', async () => {
     const { hub, fetcher } = await setup();
-    fetcher.failWith = () => new WeChatError(40125, 'invalid appsecret', '/cgi-bin/token', 'token');
+    fetcher.failWith = () => wechatError(40125, 'invalid appsecret', '/cgi-bin/token', 'token');
     fetcher.failTimes = 1;
     await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'credentials_rejected' });
     await hub.putApp(APP, { secret: 'fixed', grant: 'classic' });
@@ -225,7 +226,7 @@ describe('Hub: failure classes', () => {
 
   it('waits for the Shanghai midnight after a daily quota error (45009)', async () => {
     const { hub, fetcher, clock } = await setup();
-    fetcher.failWith = () => new WeChatError(45009, 'reach max api daily quota limit', '/cgi-bin/token', 'token');
+    fetcher.failWith = () => wechatError(45009, 'reach max api daily quota limit', '/cgi-bin/token', 'token');
     const err = await hub.getAccessToken(APP).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'quota_exhausted', status: 503 });
     const midnight = nextShanghaiMidnight(clock.now());
@@ -240,7 +241,7 @@ describe('Hub: failure classes', () => {
 
   it('waits for the next minute after a per-minute quota error (45011)', async () => {
     const { hub, fetcher, clock } = await setup({ grant: 'stable' });
-    fetcher.failWith = () => new WeChatError(45011, 'api minute-quota reach limit', '/cgi-bin/stable_token', 'token');
+    fetcher.failWith = () => wechatError(45011, 'api minute-quota reach limit', '/cgi-bin/stable_token', 'token');
     fetcher.failTimes = 1;
     await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'quota_exhausted' });
     await clock.advance(62_000);
@@ -344,7 +345,7 @@ describe('Hub: compare-and-invalidate', () => {
     const first = await hub.getAccessToken(APP);
     const realFetch = fetcher.fetchToken.bind(fetcher);
     fetcher.fetchToken = async (app, options) => {
-      if (options.force) throw new WeChatError(45009, 'reach max api daily quota limit', '/cgi-bin/stable_token', 'token');
+      if (options.force) throw wechatError(45009, 'reach max api daily quota limit', '/cgi-bin/stable_token', 'token');
       return realFetch(app, options);
     };
     expect((await hub.invalidate(APP, first.token)).token).toBe(first.token);
@@ -357,7 +358,7 @@ describe('Hub: compare-and-invalidate', () => {
 
   it('stable grant: an operator refresh of an app without a token uses normal mode, spending no force', async () => {
     const { hub, fetcher } = await setup({ grant: 'stable' });
-    fetcher.failWith = () => new WeChatError(40125, 'invalid appsecret', '/cgi-bin/stable_token', 'token');
+    fetcher.failWith = () => wechatError(40125, 'invalid appsecret', '/cgi-bin/stable_token', 'token');
     fetcher.failTimes = 1;
     await expect(hub.getAccessToken(APP)).rejects.toMatchObject({ code: 'credentials_rejected' });
     await hub.refresh(APP);

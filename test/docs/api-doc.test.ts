@@ -8,7 +8,7 @@ const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
 
 describe('docs/api.md', () => {
   it('has a section for every route the server registers', async () => {
-    const app = createServer({ service: new FakeTokenService(new ManualClock()), adminKey: 'admin-key-0123456789abcdef' });
+    const app = createServer({ service: new FakeTokenService(new ManualClock()), adminKey: 'admin-key-3f9c1e7a5b2d8c4f6a0e9b1d' });
     const routes: Array<{ methods: string[]; url: string }> = [];
     app.addHook('onRoute', (route) => {
       routes.push({ methods: [route.method].flat().map(String), url: route.url });

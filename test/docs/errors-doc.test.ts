@@ -15,10 +15,10 @@ import {
   UnauthorizedError,
   UpstreamTransportError,
   UpstreamUnavailableError,
-  WeChatError,
   type WxTokenError,
 } from '../../src/errors/index.js';
 import { COMPAT_ERRORS, INTERNAL_ERROR_CODE } from '../../src/server/index.js';
+import { wechatError } from '../../src/wechat/errcodes.js';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -56,7 +56,7 @@ const INSTANCES: readonly WxTokenError[] = [
   new UnauthorizedError(),
   new UpstreamTransportError('timeout', '/cgi-bin/token', 'x'),
   new UpstreamUnavailableError('x'),
-  new WeChatError(-1, 'system error', '/cgi-bin/token', 'token'),
+  wechatError(-1, 'system error', '/cgi-bin/token', 'token'),
 ];
 
 describe('docs/errors.md', () => {

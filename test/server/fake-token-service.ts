@@ -1,10 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../src/core/clock.js';
-import type { AppStatus, ClientKeyInfo, IssuedToken, NewClientKeyOptions, TokenService } from '../../src/core/token-service.js';
+import type { AppStatus, CardSignature, ClientKeyInfo, IssuedTicket, IssuedToken, JsSdkConfig, NewClientKeyOptions, TokenService } from '../../src/core/token-service.js';
 import { APPID_PATTERN } from '../../src/core/token-service.js';
 import { capabilitiesFrom, parseScopes, SIGN_ONLY_CAPABILITIES, type ClientIdentity } from '../../src/core/key-scope.js';
 import { AppNotFoundError, ConflictError, InvalidRequestError, type WxTokenError } from '../../src/errors/index.js';
 import type { Grant } from '../../src/stores/store.js';
+import { cardSignature, jssdkSignature, type TicketType } from '../../src/wechat/index.js';
 
 interface FakeApp {
   secret: string;
@@ -86,6 +87,28 @@ export class FakeTokenService implements TokenService {
     const app = await this.#readable(appid);
     if (app.token === null || app.token.expiresAt <= this.#clock.now()) this.#issue(appid, app);
     return app.token!;
+  }
+
+  /** Tickets are `fake-ticket-<appid>-<type>`, valid for a token lifetime from the first read. */
+  async getTicket(appid: string, type: TicketType): Promise<IssuedTicket> {
+    this.calls.push({ method: 'getTicket', args: [appid, type] });
+    await this.#readable(appid);
+    return { token: `fake-ticket-${appid}-${type}`, expiresAt: this.#clock.now() + FAKE_TOKEN_LIFETIME_MS, ageKnown: true };
+  }
+
+  /** Signs with the fake ticket and the nonce `fakenonce`. */
+  async signJsSdkConfig(appid: string, url: string): Promise<JsSdkConfig> {
+    this.calls.push({ method: 'signJsSdkConfig', args: [appid, url] });
+    const { token: ticket } = await this.getTicket(appid, 'jsapi');
+    const timestamp = Math.floor(this.#clock.now() / 1000);
+    return { appId: appid, timestamp, nonceStr: 'fakenonce', signature: jssdkSignature({ ticket, nonceStr: 'fakenonce', timestamp, url }) };
+  }
+
+  async signCard(appid: string, values: readonly string[]): Promise<CardSignature> {
+    this.calls.push({ method: 'signCard', args: [appid, values] });
+    const { token: ticket } = await this.getTicket(appid, 'wx_card');
+    const timestamp = Math.floor(this.#clock.now() / 1000);
+    return { timestamp, nonceStr: 'fakenonce', signature: cardSignature([ticket, String(timestamp), 'fakenonce', ...values]) };
   }
 
   async invalidate(appid: string, badToken: string): Promise<IssuedToken> {

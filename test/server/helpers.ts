@@ -9,7 +9,7 @@ export const OTHER_APPID = 'wxfedcba9876543210';
 export const UNKNOWN_APPID = 'wx00000000000000ff';
 export const SECRET = 'sekret-APP-0123456789abcdef0123456';
 export const OTHER_SECRET = 'sekret-OTHER-abcdef0123456789abcd';
-export const ADMIN_KEY = 'admin-KEY-0123456789abcdef-xyz';
+export const ADMIN_KEY = 'admin-KEY-7f3a9c1e5b2d8f4a6c0e-xyz';
 
 /** A server over a FakeTokenService with two apps and two client keys (one for all apps, one for APPID). */
 export interface Harness {

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authorizeClient } from '../../src/server/auth.js';
-import { APPID, OTHER_APPID, bearer, expectError, setup, type Harness } from './helpers.js';
+import { ADMIN_KEY, APPID, OTHER_APPID, bearer, expectError, setup, type Harness } from './helpers.js';
 import { startUpstreamStub, type UpstreamStub } from './upstream-stub.js';
 
 // A sign-only key may ask the hub to sign but never receives a token or a ticket: every token route, the
@@ -81,15 +80,33 @@ describe('sign-only client keys', () => {
     expect(stub.received).toHaveLength(2);
   });
 
-  it('authorizeClient lets it sign for its apps only, and a full key may sign too', () => {
-    expect(authorizeClient(h.service, `Bearer ${signer}`, APPID, 'sign')).toEqual({ name: 'signer', scopes: [APPID], capabilities: ['sign'] });
-    expect(() => authorizeClient(h.service, `Bearer ${signer}`, OTHER_APPID, 'sign')).toThrow(/not scoped to app/);
-    expect(() => authorizeClient(h.service, `Bearer ${signer}`, APPID)).toThrow(expect.objectContaining({ code: 'forbidden' }));
-    expect(authorizeClient(h.service, `Bearer ${h.oneKey}`, APPID, 'sign').name).toBe('one-app');
+  it('signs JS-SDK configs and card signatures for its apps only, and never reads a ticket', async () => {
+    const sign = (key: string, appid = APPID) =>
+      h.app.inject({ method: 'POST', url: `/v1/apps/${appid}/jssdk-config`, headers: bearer(key), payload: { url: 'https://example.com/page' } });
+    const signed = await sign(signer);
+    expect(signed.statusCode, signed.body).toBe(200);
+    expect(signed.json()).toMatchObject({ appId: APPID, signature: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    const card = await h.app.inject({ method: 'POST', url: `/v1/apps/${APPID}/card-signature`, headers: bearer(signer), payload: { card_id: 'c1' } });
+    expect(card.statusCode, card.body).toBe(200);
+    expect(expectError(await sign(signer, OTHER_APPID), 403, 'forbidden').message).toMatch(/not scoped to app/);
+    for (const type of ['jsapi', 'wx_card']) {
+      const error = expectError(await h.app.inject({ url: `/v1/apps/${APPID}/tickets/${type}`, headers: bearer(signer) }), 403, 'forbidden');
+      expect(error.message).toMatch(/may not receive tokens or tickets/);
+    }
+    // A full key may do both.
+    expect((await sign(h.oneKey)).statusCode).toBe(200);
+    expect((await h.app.inject({ url: `/v1/apps/${APPID}/tickets/jsapi`, headers: bearer(h.oneKey) })).statusCode).toBe(200);
+  });
+
+  it('the compatible getticket refuses it as an access_token with 403', async () => {
+    const res = await h.app.inject({ url: `/cgi-bin/ticket/getticket?access_token=${signer}&type=jsapi` });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().errcode).toBe(48001);
+    expect(stub.received).toHaveLength(0);
   });
 
   it('POST /v1/keys creates sign-only keys and GET /v1/keys shows their capabilities', async () => {
-    const admin = { authorization: `Bearer admin-KEY-0123456789abcdef-xyz` };
+    const admin = bearer(ADMIN_KEY);
     const res = await h.app.inject({ method: 'POST', url: '/v1/keys', headers: admin, payload: { name: 'front', apps: [APPID], sign_only: true } });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ name: 'front', capabilities: ['sign'] });

@@ -7,6 +7,7 @@ import { ManualClock, systemClock } from '../../src/core/clock.js';
 import { createSecretBox } from '../../src/core/secret-box.js';
 import { ConfigError, StoreUnavailableError } from '../../src/errors/index.js';
 import { SCHEMA_VERSION, createSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/stores/sqlite/index.js';
+import { holdForProcessLifetime } from '../../src/stores/sqlite/process-lifetime.js';
 import type { AppRecord, CredentialRecord, StoreEvent } from '../../src/stores/store.js';
 import { describeStoreConformance } from './conformance.js';
 
@@ -80,10 +81,16 @@ describe('SqliteStore', () => {
     return store;
   }
 
+  // Like the store's own, these better-sqlite3 objects stay reachable until exit: on Node 24 a garbage collection
+  // that destroys one aborts this worker (src/stores/sqlite/process-lifetime.ts). Hence no db.pragma() here.
   function raw(options: Database.Options = {}): Database.Database {
-    const db = new Database(path, options);
+    const db = holdForProcessLifetime(new Database(path, options));
     toClose.push(db);
     return db;
+  }
+
+  function pragma(db: Database.Database, name: string): unknown {
+    return holdForProcessLifetime(db.prepare(`PRAGMA ${name}`).pluck()).get();
   }
 
   it('keeps everything across a restart', async () => {
@@ -109,8 +116,8 @@ describe('SqliteStore', () => {
     path = join(dir, 'nested', 'deeper', 'wxtoken.db');
     await open();
     const db = raw({ readonly: true });
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(pragma(db, 'journal_mode')).toBe('wal');
+    expect(pragma(db, 'user_version')).toBe(SCHEMA_VERSION);
     expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(1);
   });
 
@@ -119,12 +126,12 @@ describe('SqliteStore', () => {
     await first.putApp(app('wx1'));
     await first.close();
     await expect(open()).resolves.toBeDefined();
-    expect(raw({ readonly: true }).pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(pragma(raw({ readonly: true }), 'user_version')).toBe(SCHEMA_VERSION);
   });
 
   it('refuses a database written by a newer wxtoken', async () => {
     (await open()).close();
-    raw().pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw().exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     await expect(createSqliteStore(path)).rejects.toThrow(ConfigError);
     await expect(createSqliteStore(path)).rejects.toThrow(`schema version ${SCHEMA_VERSION + 1}`);
   });
@@ -200,7 +207,8 @@ describe('SqliteStore', () => {
     await store.putApp(app('wx2'));
     await clock.advance(30_000);
     await store.putApp(app('wx3'));
-    const count = (): number => (raw({ readonly: true }).prepare('SELECT COUNT(*) AS n FROM changes').get() as { n: number }).n;
+    const count = (): number =>
+      (holdForProcessLifetime(raw({ readonly: true }).prepare('SELECT COUNT(*) AS n FROM changes')).get() as { n: number }).n;
     expect(count()).toBe(3);
     await clock.advance(30_001);
     await store.putApp(app('wx4'));

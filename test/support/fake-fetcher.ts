@@ -1,6 +1,6 @@
 import type { Clock } from '../../src/core/clock.js';
 import type { CredentialFetcher } from '../../src/core/token-fetcher.js';
-import { WeChatError } from '../../src/errors/index.js';
+import { wechatError } from '../../src/wechat/errcodes.js';
 import type { Grant } from '../../src/stores/store.js';
 import type { AccessToken, Ticket, TicketType } from '../../src/wechat/index.js';
 
@@ -78,7 +78,7 @@ export class FakeFetcher implements CredentialFetcher {
     this.ticketCalls.push({ accessToken, type, at });
     if (this.gate) await this.gate;
     if (this.deadTokens.has(accessToken)) {
-      throw new WeChatError(40001, 'invalid credential, access_token is invalid or not latest', '/cgi-bin/ticket/getticket', 'business');
+      throw wechatError(40001, 'invalid credential, access_token is invalid or not latest', '/cgi-bin/ticket/getticket', 'business');
     }
     // Tokens are `tok-<last 4 of appid>-<n>`: the ticket belongs to the app, not to the token it was fetched with.
     const app = accessToken.split('-')[1] ?? '';

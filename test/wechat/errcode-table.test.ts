@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyErrcode, ERRCODES, isTokenInvalid } from '../../src/wechat/errcodes.js';
 
@@ -29,6 +30,13 @@ describe('errcode table', () => {
     expect(classifyErrcode(99999, 'token')).toBe('transient');
     expect([40001, 40014, 42001].every(isTokenInvalid)).toBe(true);
     expect(isTokenInvalid(45009)).toBe(false);
-    expect(ERRCODES.size).toBeGreaterThan(30);
+  });
+
+  it('is documented whole in docs/errors.md, row for row', () => {
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf("## How the hub classifies WeChat's errcodes"), doc.indexOf('## WeChat-compatible errcodes'));
+    const documented = [...section.matchAll(/^\| (-?\d+) \| ([a-z-]+)(?: \(token endpoints: ([a-z-]+)\))? \| (.+) \|$/gm)].map((m) => [Number(m[1]), m[2], m[3], m[4]]);
+    const table = [...ERRCODES.entries()].sort((a, b) => a[0] - b[0]).map(([code, e]) => [code, e.category, e.onTokenEndpoint, e.meaning]);
+    expect(documented).toEqual(table);
   });
 });

@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { withHub } from '../runtime.js';
+
+// Commands that only read or change what is there never create a store (issue 13, finding 9).
+const EXISTING = { existingStore: true };
 import { parseGrant, storeOption } from './shared-options.js';
 import { formatTable, formatTime } from './format.js';
 import type { Grant } from '../../stores/store.js';
@@ -47,7 +50,7 @@ export function registerApp(program: Command, ctx: CliContext): void {
         }
         const rows = apps.map((a) => [a.appid, a.grant, a.state, formatTime(a.tokenExpiresAt), formatTime(a.lastRefreshAt), a.lastError ? `${a.lastError.code}${a.lastError.errcode !== undefined ? ` (${a.lastError.errcode})` : ''}` : '']);
         ctx.stdout.write(formatTable(['APPID', 'GRANT', 'STATE', 'TOKEN EXPIRES', 'LAST REFRESH', 'LAST ERROR'], rows));
-      });
+      }, EXISTING);
     });
 
   app
@@ -59,7 +62,7 @@ export function registerApp(program: Command, ctx: CliContext): void {
       await withHub(ctx, { store: opts.store }, async (runtime) => {
         if (!(await runtime.hub.removeApp(appid))) throw new Error(`app ${appid} is not registered`);
         ctx.stdout.write(`removed app ${appid}\n`);
-      });
+      }, EXISTING);
     });
 }
 

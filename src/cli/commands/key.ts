@@ -2,6 +2,9 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { withHub } from '../runtime.js';
+
+// Commands that only read or change what is there never create a store (issue 13, finding 9).
+const EXISTING = { existingStore: true };
 import { formatTable, formatTime } from './format.js';
 import { keyExpiry, parseDuration, parseInstant } from './key-expiry.js';
 import { storeOption } from './shared-options.js';
@@ -57,7 +60,7 @@ export function registerKey(program: Command, ctx: CliContext): void {
           ]);
           ctx.stdout.write(formatTable(['NAME', 'APPS', 'CAPABILITIES', 'CREATED', 'EXPIRES', 'LAST USED'], rows));
         }
-      });
+      }, EXISTING);
     });
 
   key
@@ -69,6 +72,6 @@ export function registerKey(program: Command, ctx: CliContext): void {
       await withHub(ctx, { store: opts.store }, async (runtime) => {
         if (!(await runtime.hub.revokeClientKey(name))) throw new Error(`no key named ${name}`);
         ctx.stdout.write(`revoked key ${name}\n`);
-      });
+      }, EXISTING);
     });
 }

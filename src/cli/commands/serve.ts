@@ -1,12 +1,22 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { createServer } from '../../server/index.js';
+import {
+  createServer,
+  DEFAULT_AUTH_FAILURE_LIMIT,
+  DEFAULT_AUTH_FAILURE_WINDOW_MS,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from '../../server/index.js';
 import { untilAborted, type CliContext } from '../context.js';
-import { openHub, parseListen, resolveStoreUrl, resolveUpstream } from '../runtime.js';
+import { openHub } from '../runtime.js';
+import { DEFAULT_LISTEN, resolveServeConfig, type ServeOptions } from './serve-config.js';
 import { storeOption, upstreamOption } from './shared-options.js';
 
-/** Default bind address: loopback only, so a fresh install never exposes secrets' tokens to the network. */
-export const DEFAULT_LISTEN = '127.0.0.1:8080';
+export { DEFAULT_LISTEN, type ServeOptions } from './serve-config.js';
 
 /** Registers `wxtoken serve`: the hub's HTTP API until SIGINT/SIGTERM. */
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -22,26 +32,23 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--lease-ttl <seconds>', 'refresh lease lifetime, renewed while its holder works: bounds how long a dead holder stalls a refresh (default 3)', parseSeconds)
     .option('--invalidation-floor <seconds>', 'minimum age of a token before a second report-driven refresh in a row, doubling after each (default 60, 0: off)', parseNonNegativeSeconds)
     .option('--reference-lifetime <seconds>', 'lifetime the lead and margin are meant for; shorter tokens get proportionally less', parseSeconds)
+    .option('--request-timeout <seconds>', `close a request whose headers and body have not all arrived by then [default: ${DEFAULT_REQUEST_TIMEOUT_MS / 1000}]`, parseSeconds)
+    .option('--headers-timeout <seconds>', `close a request whose headers have not all arrived by then [default: ${DEFAULT_HEADERS_TIMEOUT_MS / 1000}]`, parseSeconds)
+    .option('--keep-alive-timeout <seconds>', `close a keep-alive connection idle this long between requests [default: ${DEFAULT_KEEP_ALIVE_TIMEOUT_MS / 1000}]`, parseSeconds)
+    .option('--idle-timeout <seconds>', `close a connection with no traffic either way for this long [default: ${DEFAULT_CONNECTION_TIMEOUT_MS / 1000}]`, parseSeconds)
+    .option('--max-connections <n>', `refuse connections beyond this many open ones [default: ${DEFAULT_MAX_CONNECTIONS}]`, parseCount)
+    .option('--auth-failure-limit <n>', `failed authentications from one address per window before it gets 429; 0 disables [default: ${DEFAULT_AUTH_FAILURE_LIMIT}]`, parseCountOrZero)
+    .option('--metrics-key <source>', 'require a bearer key for /metrics: "admin" (the admin key) or "env:VAR" [env: WXTOKEN_METRICS_KEY; default: open]')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain (with --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--auth-failure-window <seconds>', `the window of --auth-failure-limit, and how long a block lasts [default: ${DEFAULT_AUTH_FAILURE_WINDOW_MS / 1000}]`, parseSeconds)
     .addHelpText(
       'after',
-      '\nThe admin API (/v1/apps, /v1/keys) is enabled when WXTOKEN_ADMIN_KEY is set; secrets are encrypted with\nWXTOKEN_MASTER_KEY (or a key file created beside the SQLite database).',
+      '\nThe admin API (/v1/apps, /v1/keys) is enabled when WXTOKEN_ADMIN_KEY is set to a random key of at least\n128 bits (`openssl rand -hex 32`); secrets are encrypted with WXTOKEN_MASTER_KEY (or a key file created beside\nthe SQLite database). Every option is checked before anything is opened.',
     )
     .action(async (opts: ServeOptions) => {
       await serve(ctx, opts);
     });
-}
-
-/** Flags of `wxtoken serve`. */
-export interface ServeOptions {
-  listen?: string;
-  store?: string;
-  upstream?: string;
-  logLevel?: string;
-  refreshLead?: number;
-  serveMargin?: number;
-  leaseTtl?: number;
-  referenceLifetime?: number;
-  invalidationFloor?: number;
 }
 
 function parseNonNegativeSeconds(value: string): number {
@@ -56,33 +63,40 @@ function parseSeconds(value: string): number {
   return n;
 }
 
+function parseCountOrZero(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number (0 disables)');
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
 /** Runs the hub until ctx.shutdownSignal aborts, then drains requests and closes the store. */
 export async function serve(
   ctx: CliContext,
   opts: ServeOptions,
   onListening?: (url: string) => void,
 ): Promise<void> {
-  const listen = parseListen(opts.listen ?? ctx.env['WXTOKEN_LISTEN'] ?? DEFAULT_LISTEN);
-  const storeUrl = resolveStoreUrl(opts.store, ctx.env);
-  const upstream = resolveUpstream(opts.upstream, ctx.env);
-  const logger = pino({ level: opts.logLevel ?? ctx.env['WXTOKEN_LOG_LEVEL'] ?? 'info' }, ctx.stderr);
-  const seconds = (v: number | undefined): number | undefined => (v === undefined ? undefined : Math.round(v * 1000));
-  const tuning = Object.fromEntries(
-    Object.entries({
-      refreshLeadMs: seconds(opts.refreshLead),
-      serveMarginMs: seconds(opts.serveMargin),
-      leaseTtlMs: seconds(opts.leaseTtl),
-      referenceLifetimeMs: seconds(opts.referenceLifetime),
-      invalidationFloorMs: seconds(opts.invalidationFloor),
-    }).filter(([, v]) => v !== undefined),
-  );
-  const runtime = await openHub(ctx, { storeUrl, upstream, logger, background: true, tuning });
-  const adminKey = ctx.env['WXTOKEN_ADMIN_KEY'] || undefined;
-  const app = createServer({ service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, upstreamBaseUrl: upstream, ...(adminKey !== undefined && { adminKey }) });
+  // Every option is checked before the store is opened or a refresh armed.
+  const config = resolveServeConfig(ctx.env, opts);
+  const logger = pino({ level: config.logLevel }, ctx.stderr);
+  const runtime = await openHub(ctx, { storeUrl: config.storeUrl, upstream: config.upstream, logger, background: true, tuning: config.tuning });
+  let app: FastifyInstance;
   try {
-    const address = await app.listen({ host: listen.host, port: listen.port });
-    ctx.stdout.write(`wxtoken hub listening on ${address} (store ${runtime.store.description}, upstream ${upstream})\n`);
-    if (!adminKey) ctx.stdout.write('admin API disabled: set WXTOKEN_ADMIN_KEY to enable /v1/apps and /v1/keys\n');
+    // The server logs internal errors, 5xx answers and failed passthrough calls, never a query, body or key.
+    app = createServer({ ...config.server, service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, logger: { level: config.logLevel, stream: ctx.stderr } });
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  try {
+    const address = await app.listen({ host: config.listen.host, port: config.listen.port });
+    ctx.stdout.write(`wxtoken hub listening on ${address} (store ${runtime.store.description}, upstream ${config.upstream})\n`);
+    if (config.server.adminKey === undefined) ctx.stdout.write('admin API disabled: set WXTOKEN_ADMIN_KEY to enable /v1/apps and /v1/keys\n');
     onListening?.(address);
     await untilAborted(ctx.shutdownSignal);
     logger.info({}, 'shutting down: draining requests');

@@ -22,6 +22,6 @@ export function registerToken(program: Command, ctx: CliContext): void {
         } else {
           ctx.stdout.write(`${issued.token}\n`);
         }
-      });
+      }, { existingStore: true });
     });
 }

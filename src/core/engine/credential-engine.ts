@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import { WECHAT_TOKEN_LIFETIME_MS, scaleForLifetime } from '../refresh-policy.js';
 import { SingleFlight } from '../single-flight.js';
 import type { CredentialState, HubEventMap, IssuedToken } from '../token-service.js';
-import { decide, invalidationFloorMs, type CredentialView } from './decide.js';
+import { decide, invalidationFloorMs, reportIsStale, type CredentialView } from './decide.js';
 import { failureError, failureRecord } from './failure.js';
 import type { Intent, RefreshReason } from './intent.js';
 import { DEFAULT_LEASE_TTL_MS, LeaseKeeper } from './lease.js';
@@ -121,6 +121,8 @@ export class CredentialEngine {
   readonly #log: Logger;
   readonly #leases: LeaseKeeper;
   readonly #entries = new Map<string, Entry>();
+  /** The current value of every tracked credential → its key, so a value presented back can be recognised. */
+  readonly #byValue = new Map<string, string>();
   readonly #flights = new SingleFlight<string, IssuedToken>();
   readonly #waiters = new Map<string, Set<() => void>>();
   #stopped = false;
@@ -194,10 +196,17 @@ export class CredentialEngine {
     return this.#kinds.map((kind) => credentialKey(appid, kind)).filter((key) => this.#entries.has(key));
   }
 
+  /** The key of the tracked credential whose current value is `value`, if any. */
+  keyOfValue(value: string): string | undefined {
+    return this.#byValue.get(value);
+  }
+
   /** Stops managing every credential of an app (deleted). */
   dropApp(appid: string): void {
     for (const kind of this.#kinds) {
       const key = credentialKey(appid, kind);
+      const token = this.#entries.get(key)?.cred?.token;
+      if (token && this.#byValue.get(token) === key) this.#byValue.delete(token);
       this.#entries.get(key)?.cancelTimer?.();
       this.#entries.delete(key);
       this.#wake(key);
@@ -243,7 +252,7 @@ export class CredentialEngine {
   async invalidate(key: string, badToken: string): Promise<IssuedToken> {
     const entry = this.#entries.get(key);
     const issued = entry?.window.issued;
-    if (entry && entry.cred?.token && entry.cred.token !== badToken && issued && this.#clock.now() < issued.expiresAt) {
+    if (entry && reportIsStale(entry.cred?.token, badToken) && issued && this.#clock.now() < issued.expiresAt) {
       this.#emitInvalidated(entry, 'stale');
       return issued;
     }
@@ -251,7 +260,7 @@ export class CredentialEngine {
     for (let round = 0; round < 2; round++) {
       const { promise, joined } = this.#fly(key, { mode: 'invalidate', badToken });
       const result = await promise;
-      if (result.token !== badToken || !joined) return result;
+      if (reportIsStale(result.token, badToken) || !joined) return result;
     }
     return this.#fly(key, { mode: 'invalidate', badToken }).promise;
   }
@@ -326,6 +335,9 @@ export class CredentialEngine {
   }
 
   #setCred(entry: Entry, cred: CredentialRecord): void {
+    const previous = entry.cred?.token;
+    if (previous && previous !== cred.token && this.#byValue.get(previous) === entry.key) this.#byValue.delete(previous);
+    if (cred.token) this.#byValue.set(cred.token, entry.key);
     entry.cred = cred;
     entry.window = servingWindow(cred, this.#o, cred.token ? entry.kind.stickyUntil?.(cred) : undefined);
     this.#wake(entry.key);
@@ -451,7 +463,8 @@ export class CredentialEngine {
     const { cred } = entry;
     const issued = entry.window.issued;
     // A reported value is still handed back when only a force could replace it and none is left today.
-    const invalidated = intent.mode === 'invalidate' && cred?.token === intent.badToken && (!entry.kind.canReplace || entry.kind.canReplace(entry.app, cred, now));
+    const invalidated =
+      intent.mode === 'invalidate' && cred?.token != null && !reportIsStale(cred.token, intent.badToken) && (!entry.kind.canReplace || entry.kind.canReplace(entry.app, cred, now));
     if (issued && now < issued.expiresAt && !invalidated) return issued;
     if (cred?.failure) throw failureError(describe(entry), cred.failure, now);
     throw new UpstreamUnavailableError(`no valid ${describe(entry)} yet`);

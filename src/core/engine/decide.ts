@@ -30,6 +30,14 @@ export type Verdict =
   /** A report came too soon after the last report-driven refresh: refuse it until `until`. */
   | { readonly action: 'throttle'; readonly until: number };
 
+/**
+ * Whether a caller's report of `reported` as bad is stale: a value other than it is held now, so someone already
+ * replaced it and nothing is refreshed. The one comparison behind compare-and-invalidate.
+ */
+export function reportIsStale(held: string | null | undefined, reported: string): boolean {
+  return typeof held === 'string' && held !== reported;
+}
+
 const SERVE: Verdict = { action: 'serve' };
 const REFRESH: Verdict = { action: 'refresh' };
 
@@ -60,7 +68,7 @@ export function decide(view: CredentialView, intent: Intent, dueSlackMs: number)
       if (view.pendingSince !== null) return REFRESH;
       return servable && dueBy < view.refreshAt && !failure ? SERVE : REFRESH;
     case 'invalidate':
-      if (token !== intent.badToken) return servable ? SERVE : REFRESH;
+      if (reportIsStale(token, intent.badToken)) return servable ? SERVE : REFRESH;
       // Only a force could replace it and none is left today: another report must not cost another call.
       if (servable && !view.canReplace) return SERVE;
       if (now < view.reportsRefreshFrom) return { action: 'throttle', until: view.reportsRefreshFrom };

@@ -173,7 +173,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adm
 
   app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     try {
-      adminKey.assert(request.headers.authorization);
+      adminKey.assert(request, ctx.guard);
       done();
     } catch (err) {
       done(err as Error);

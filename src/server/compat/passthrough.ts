@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../core/clock.js';
-import { pathOf } from '../error-handler.js';
+import { InvalidRequestError, MethodNotAllowedError } from '../../errors/index.js';
+import { PASSTHROUGH_METHODS, resolvePassthroughTarget } from './passthrough-path.js';
 import { compatTokenPath, type CompatTokenHandler } from './token-endpoints.js';
 import { COMPAT_ERRORS, type WeChatReplies } from './wechat-reply.js';
 
@@ -16,19 +17,28 @@ export interface PassthroughOptions {
 // Methods that never carry a body; fetch refuses one on them.
 const BODYLESS = new Set(['GET', 'HEAD']);
 
+const ALLOWED = new Set(PASSTHROUGH_METHODS);
+
 /**
- * Forwards every request under the configured prefixes to WeChat unchanged (method, path, query, body bytes,
+ * Forwards every request under the configured prefixes to WeChat (method, resolved path, query, body bytes,
  * content-type) and returns WeChat's answer unchanged (status, content-type, body), so an SDK whose base URL points
  * at the hub keeps working for its business calls. Nothing else is forwarded: no caller headers, no
- * Authorization, no cookies. The token endpoints are never forwarded, however they are spelled, because a fetch
- * at WeChat would invalidate the hub's token.
+ * Authorization, no cookies. The path is resolved first (resolvePassthroughTarget) and every check is made on
+ * the resolved path, which is also the one forwarded: the token endpoints are never forwarded, however they are
+ * spelled, because a fetch at WeChat would invalidate the hub's token. Unsupported methods get 405.
  */
 export function registerPassthrough(app: FastifyInstance, options: PassthroughOptions, replies: WeChatReplies, tokenHandler: CompatTokenHandler): void {
   const { upstreamBaseUrl, timeoutMs, clock } = options;
   const fetchImpl = options.fetch;
 
   async function forward(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-    if (compatTokenPath(pathOf(request.url)) !== null) return tokenHandler(request, reply);
+    if (!ALLOWED.has(request.method)) throw new MethodNotAllowedError(request.method, PASSTHROUGH_METHODS);
+    const target = resolvePassthroughTarget(request.url);
+    if (!options.prefixes.some((prefix) => target.path.startsWith(prefix))) {
+      throw new InvalidRequestError('the resolved path is outside the passthrough prefixes');
+    }
+    const tokenPath = compatTokenPath(target.path);
+    if (tokenPath !== null) return tokenHandler(request, reply, tokenPath);
 
     const headers: Record<string, string> = {};
     const contentType = request.headers['content-type'];
@@ -44,8 +54,8 @@ export function registerPassthrough(app: FastifyInstance, options: PassthroughOp
     let location: string | null;
     let body: Buffer;
     try {
-      // request.url is the raw path and query as received: forwarded byte for byte.
-      const res = await fetchImpl(upstreamBaseUrl + request.url, init);
+      // The resolved path (nothing left for fetch's URL parser to resolve) and the query as received.
+      const res = await fetchImpl(upstreamBaseUrl + target.path + target.search, init);
       status = res.status;
       upstreamType = res.headers.get('content-type');
       location = res.headers.get('location');
@@ -53,11 +63,12 @@ export function registerPassthrough(app: FastifyInstance, options: PassthroughOp
     } catch (err) {
       // The message names the path only: the query holds an access_token (or a secret).
       const why = controller.signal.aborted ? 'timeout' : 'network';
-      request.log.warn({ path: pathOf(request.url), why, err: errorName(err) }, 'passthrough to WeChat failed');
+      request.log.warn({ path: target.path, why, err: errorName(err) }, 'passthrough to WeChat failed');
       return reply.code(502).send(replies.error(COMPAT_ERRORS.systemError, `the hub could not reach WeChat: ${why}`));
     } finally {
       cancelTimer();
     }
+    if (status >= 500) request.log.warn({ path: target.path, status }, 'WeChat answered a passthrough call with an HTTP 5xx');
     reply.code(status);
     if (upstreamType !== null) reply.header('content-type', upstreamType);
     if (location !== null) reply.header('location', location);

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appResource, keyAllows } from '../../core/key-scope.js';
 import { APPID_PATTERN } from '../../core/token-service.js';
 import type { RouteContext } from '../context.js';
-import { pathOf } from '../error-handler.js';
+import { logFailure, toHttpFailure } from '../error-handler.js';
+import { AuthThrottledError } from '../../errors/index.js';
 import { secondsLeft } from '../token-body.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
 import { registerCompatKeyCheck, signOnlyRefusal } from './key-capability.js';
@@ -21,7 +22,13 @@ export const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
  * Answers a token request of either compatible endpoint from the hub's managed token. The `secret` is either the
  * app's AppSecret or a client key scoped to the app. Never fetches from WeChat itself, never echoes the secret.
  */
-export type CompatTokenHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<WeChatTokenBody | WeChatErrorBody>;
+export type CompatTokenHandler = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  path: typeof TOKEN_PATH | typeof STABLE_TOKEN_PATH,
+) => Promise<WeChatTokenBody | WeChatErrorBody>;
+
+type EndpointHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<WeChatTokenBody | WeChatErrorBody>;
 
 /** Which compatible endpoint a normalised path names, if any (so odd spellings never reach the passthrough). */
 export function compatTokenPath(path: string): typeof TOKEN_PATH | typeof STABLE_TOKEN_PATH | null {
@@ -42,21 +49,23 @@ interface TokenParams {
  * when a token is renewed (a caller forcing one would invalidate the token every other caller holds).
  */
 export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContext, replies: WeChatReplies): CompatTokenHandler {
-  const { service, clock, metrics } = ctx;
+  const { service, clock, metrics, guard } = ctx;
   // Before any route of the scope: a sign-only key is refused here and by the passthrough alike.
   registerCompatKeyCheck(app, service, replies);
 
-  async function issue(params: TokenParams): Promise<WeChatTokenBody | WeChatErrorBody> {
+  async function issue(request: FastifyRequest, reply: FastifyReply, params: TokenParams): Promise<WeChatTokenBody | WeChatErrorBody> {
     const { grant_type: grantType, appid, secret } = params;
     if (grantType !== 'client_credential') return replies.error(COMPAT_ERRORS.invalidGrantType);
     if (appid === undefined || appid === '') return replies.error(COMPAT_ERRORS.appidMissing);
     if (typeof appid !== 'string' || !APPID_PATTERN.test(appid)) return replies.error(COMPAT_ERRORS.invalidAppid);
     if (secret === undefined || secret === '') return replies.error(COMPAT_ERRORS.appsecretMissing);
     try {
+      guard.assertAllowed(request, 'compat');
       const key = typeof secret === 'string' ? service.authenticate(secret) : null;
       // A key without the capability (sign-only) is refused outright (403), not taken for a wrong secret.
       if (key !== null && !keyAllows(key, null, 'read-token')) return signOnlyRefusal(replies);
       if (typeof secret !== 'string' || !(await secretAccepted(appid, secret))) {
+        guard.failed(request, 'compat');
         // Distinguish an unknown app from a wrong secret, as WeChat does (appids are not secret).
         return replies.error((await service.hasApp(appid)) ? COMPAT_ERRORS.invalidAppsecret : COMPAT_ERRORS.invalidAppid);
       }
@@ -64,6 +73,13 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
       metrics?.tokenRead(appid, 'compat');
       return { access_token: issued.token, expires_in: secondsLeft(issued.expiresAt, clock.now()) };
     } catch (err) {
+      if (err instanceof AuthThrottledError) {
+        // An SDK understands WeChat's own "slow down" errcode; the status and Retry-After say the same to HTTP.
+        reply.code(429).header('retry-after', String(err.retryAfterSeconds));
+        return replies.error(COMPAT_ERRORS.minuteQuota, 'too many failed authentications from this address');
+      }
+      // WeChat's shape hides the status, so log here what the API routes' error handler logs for a 5xx.
+      logFailure(request, toHttpFailure(err), err);
       return replies.fromHubError(err);
     }
   }
@@ -81,25 +97,22 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
     return body;
   }
 
-  const token: CompatTokenHandler = async (request, reply) => {
+  const token: EndpointHandler = async (request, reply) => {
     // WeChat reads these from the query whatever the method; so does the hub.
-    return send(reply, await issue((request.query ?? {}) as TokenParams));
+    return send(reply, await issue(request, reply, (request.query ?? {}) as TokenParams));
   };
 
-  const stableToken: CompatTokenHandler = async (request, reply) => {
+  const stableToken: EndpointHandler = async (request, reply) => {
     if (request.method !== 'POST') return replies.error(COMPAT_ERRORS.requirePost);
     const parsed = parseJsonObject(request.body);
     if (parsed === null) return replies.error(COMPAT_ERRORS.dataFormatError);
-    return send(reply, await issue(parsed));
+    return send(reply, await issue(request, reply, parsed));
   };
 
   app.all(TOKEN_PATH, token);
   app.all(STABLE_TOKEN_PATH, stableToken);
 
-  return async (request, reply) => {
-    const path = compatTokenPath(pathOf(request.url));
-    return path === STABLE_TOKEN_PATH ? stableToken(request, reply) : token(request, reply);
-  };
+  return async (request, reply, path) => (path === STABLE_TOKEN_PATH ? stableToken(request, reply) : token(request, reply));
 }
 
 /** The request body (raw bytes in the compat scope) as a JSON object, or null. */

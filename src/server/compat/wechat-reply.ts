@@ -21,6 +21,7 @@ export const COMPAT_ERRORS = {
   appsecretMissing: { errcode: 41004, errmsg: 'appsecret missing' },
   requirePost: { errcode: 43002, errmsg: 'require POST method' },
   dailyQuota: { errcode: 45009, errmsg: 'reach max api daily quota limit' },
+  minuteQuota: { errcode: 45011, errmsg: 'api minute-quota reach limit mustslower retry next minute' },
   dataFormatError: { errcode: 47001, errmsg: 'data format error' },
   apiUnauthorized: { errcode: 48001, errmsg: 'api unauthorized' },
 } as const satisfies Record<string, WeChatErrorBody>;

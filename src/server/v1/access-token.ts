@@ -18,7 +18,7 @@ const invalidateBodySchema = {
  * scoped to the app. Tokens are never cacheable by intermediaries.
  */
 export function registerAccessTokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { service, clock, metrics, expiry } = ctx;
+  const { service, clock, metrics, expiry, guard } = ctx;
 
   // The hot path: a synchronous key check, then, when the token is in memory (nearly always), a synchronous
   // reply with a body serialised at most once a second; otherwise one service call. No hooks, no schema
@@ -28,7 +28,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: RouteContex
     { schema: { response: { 200: tokenBodySchema } } },
     (request, reply): FastifyReply | Promise<TokenBody> => {
       const appid = request.params.appid;
-      authorizeClient(service, request.headers.authorization, appid);
+      authorizeClient(service, request, appid, guard);
       reply.header('cache-control', 'no-store');
       const held = service.currentToken?.(appid);
       if (held) {
@@ -48,7 +48,7 @@ export function registerAccessTokenRoutes(app: FastifyInstance, ctx: RouteContex
       // Authenticate before the body is read or validated: strangers get 401, not hints about the body.
       onRequest: (request: FastifyRequest<{ Params: AppParams }>, _reply: FastifyReply, done: (err?: Error) => void) => {
         try {
-          authorizeClient(service, request.headers.authorization, request.params.appid);
+          authorizeClient(service, request, request.params.appid, guard);
           done();
         } catch (err) {
           done(err as Error);

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { ConfigError } from '../../errors/index.js';
+import { holdForProcessLifetime } from './process-lifetime.js';
 
 /**
  * Schema migrations, in order: MIGRATIONS[i] moves a database from `PRAGMA user_version` i to i + 1. Append new
@@ -72,7 +73,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  */
 export function migrate(db: Database, path: string): void {
   db.transaction(() => {
-    const current = db.pragma('user_version', { simple: true }) as number;
+    // A prepared statement kept for the process's life rather than pragma(), see process-lifetime.ts.
+    const current = holdForProcessLifetime(db.prepare('PRAGMA user_version').pluck()).get() as number;
     if (current > SCHEMA_VERSION) {
       throw new ConfigError(
         `SQLite database ${path} has schema version ${current}, newer than this wxtoken supports (${SCHEMA_VERSION}); upgrade wxtoken`,
@@ -80,6 +82,6 @@ export function migrate(db: Database, path: string): void {
     }
     for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
     // PRAGMA takes no bound parameters; SCHEMA_VERSION is a constant of this module, not input.
-    if (current !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    if (current !== SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

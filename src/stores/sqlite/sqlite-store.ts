@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type CancelTimer, type Clock } from '../../core/clock.js';
@@ -17,10 +17,13 @@ import {
   type ClientKeyRow,
   type CredentialRow,
 } from './rows.js';
+import { holdForProcessLifetime } from './process-lifetime.js';
 import { migrate } from './schema.js';
+import { DEFAULT_SQLITE_PATH } from './default-path.js';
+
+export { DEFAULT_SQLITE_PATH };
 
 /** The database file when none is configured (relative to the working directory). */
-export const DEFAULT_SQLITE_PATH = './wxtoken.db';
 
 /**
  * How often a subscribed instance polls the change feed. SQLite cannot push, so a running hub learns of a CLI
@@ -94,12 +97,16 @@ export class SqliteStore implements Store {
     this.#pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     this.#retentionMs = positive('changeRetentionMs', options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS);
     const busyTimeoutMs = positive('busyTimeoutMs', options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
-    this.#db = new Database(path, { timeout: busyTimeoutMs });
+    if (path !== ':memory:') createPrivately(path);
+    // The database and every statement stay reachable until exit, closed or not: a garbage collection that
+    // destroys one aborts the process on Node 24 (see process-lifetime.ts). So no pragma(), which makes a statement
+    // per call, and no iterate().
+    this.#db = holdForProcessLifetime(new Database(path, { timeout: busyTimeoutMs }));
     try {
       // WAL lets readers (the hub serving tokens) proceed while another process writes.
-      this.#db.pragma('journal_mode = WAL');
+      this.#db.exec('PRAGMA journal_mode = WAL');
       migrate(this.#db, path);
-      this.#sql = prepare(this.#db);
+      this.#sql = holdForProcessLifetime(prepare(this.#db));
     } catch (error) {
       this.#db.close();
       throw error;
@@ -336,6 +343,15 @@ export class SqliteStore implements Store {
  * as needed. Rejects with ConfigError for bad options or a database from a newer wxtoken, StoreUnavailableError
  * when the file cannot be opened.
  */
+/**
+ * Creates the database file with mode 0600 if it does not exist yet (an existing file keeps its mode). It holds
+ * tokens and sealed secrets, so other users must not read it; SQLite gives the -wal and -shm files it creates
+ * beside it the database file's mode, so they are 0600 too. better-sqlite3 would create it 0644 (less the umask).
+ */
+function createPrivately(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+}
+
 export async function createSqliteStore(path: string = DEFAULT_SQLITE_PATH, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, invalidationFloorMs, type CredentialView, type Verdict } from '../../../src/core/engine/decide.js';
+import { decide, invalidationFloorMs, reportIsStale, type CredentialView, type Verdict } from '../../../src/core/engine/decide.js';
 import type { Intent } from '../../../src/core/engine/intent.js';
 
 const NOW = 1_000_000;
@@ -67,5 +67,15 @@ describe('invalidationFloorMs', () => {
     [1_000, 1_920_000],
   ])('after %i report-driven refreshes in a row: %i ms', (previous, expected) => {
     expect(invalidationFloorMs(previous, 60_000, 1_920_000)).toBe(expected);
+  });
+});
+
+describe('reportIsStale', () => {
+  it.each([
+    ['another value is held', 'T2', 'T1', true],
+    ['the reported value is held', 'T1', 'T1', false],
+    ['nothing is held', null, 'T1', false],
+  ])('%s', (_name, held, reported, expected) => {
+    expect(reportIsStale(held, reported)).toBe(expected);
   });
 });

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { nextTicketRecord } from '../../../src/core/kinds/ticket.js';
+import { nextTicketRecord, ticketStickyUntil } from '../../../src/core/kinds/ticket.js';
 import type { CredentialRecord } from '../../../src/stores/store.js';
 
 const LIFE = 7_200_000;
 const PROBE = LIFE / 8;
 const T = 1_000_000_000;
 
-function record(token: string, obtainedAt: number, expiresAt: number, checkedAt: number, ageKnown: boolean): CredentialRecord {
-  return { key: 'wx1:jsapi_ticket', version: 3, token, obtainedAt, expiresAt, failure: null, state: { checkedAt, ageKnown }, pending: null, invalidations: 0 };
+const FINE = LIFE / 240;
+/** How long a getticket call takes in these cases. */
+const LATENCY = 10;
+
+function record(token: string, obtainedAt: number, expiresAt: number, checkedAt: number, ageKnown: boolean, seenAt = checkedAt + LATENCY): CredentialRecord {
+  return { key: 'wx1:jsapi_ticket', version: 3, token, obtainedAt, expiresAt, failure: null, state: { checkedAt, seenAt, ageKnown }, pending: null, invalidations: 0 };
 }
 
 describe('nextTicketRecord', () => {
@@ -18,13 +22,25 @@ describe('nextTicketRecord', () => {
     ['unknown age, replaced: the successor was issued after the last confirmation', record('A', T, T + PROBE, T, false), T + PROBE, 'B', { obtainedAt: T, expiresAt: T + LIFE, ageKnown: true }],
     ['known age, confirmed before its end: keeps its first-seen expiry', record('B', T, T + LIFE, T, true), T + 600_000, 'B', { obtainedAt: T, expiresAt: T + LIFE, ageKnown: true }],
     ['known age, replaced after its end: the successor lives from that end', record('B', T, T + LIFE, T + 600_000, true), T + LIFE + 5, 'C', { obtainedAt: T + LIFE, expiresAt: T + 2 * LIFE, ageKnown: true }],
-    ['known age, outlived our estimate: unknown again', record('B', T, T + LIFE, T + 600_000, true), T + LIFE + 5, 'B', { obtainedAt: T + LIFE + 5, expiresAt: T + LIFE + 5 + PROBE, ageKnown: false }],
+    ['known age, alive past the earliest moment it could die: confirmed closely from now on', record('B', T, T + LIFE, T + 600_000, true), T + LIFE + 5, 'B', { obtainedAt: T + LIFE + 5, expiresAt: T + LIFE + 5 + FINE, ageKnown: false }],
+    ['confirmed closely, alive again: one more close confirmation', record('B', T + LIFE, T + LIFE + FINE, T + LIFE, false), T + LIFE + FINE, 'B', { obtainedAt: T + LIFE + FINE, expiresAt: T + LIFE + 2 * FINE, ageKnown: false }],
+    ['confirmed closely, then replaced: the successor’s issue time is known to within a fine probe', record('B', T + LIFE, T + LIFE + FINE, T + LIFE, false), T + LIFE + FINE, 'C', { obtainedAt: T + LIFE, expiresAt: T + 2 * LIFE, ageKnown: true }],
     ['replaced before its known end (it did not live it): only the confirmation bounds the successor', record('B', T, T + LIFE, T + 600_000, true), T + 700_000, 'C', { obtainedAt: T + 600_000, expiresAt: T + 600_000 + LIFE, ageKnown: true }],
     ['replaced long after the last confirmation: its bound says too little', record('B', T, T + LIFE, T + 600_000, true), T + 3 * LIFE, 'C', { obtainedAt: T + 3 * LIFE, expiresAt: T + 3 * LIFE + PROBE, ageKnown: false }],
   ])('%s', (_name, previous, startedAt, value, expected) => {
-    const next = nextTicketRecord({ record: previous, startedAt }, value, LIFE);
+    const next = nextTicketRecord({ record: previous, startedAt, returnedAt: startedAt + LATENCY }, value, LIFE);
     expect({ obtainedAt: next.obtainedAt, expiresAt: next.expiresAt, ageKnown: next.state?.ageKnown }).toEqual(expected);
     expect(next.token).toBe(value);
     expect(next.state?.checkedAt).toBe(startedAt);
+  });
+});
+
+describe('ticketStickyUntil', () => {
+  it.each<[string, CredentialRecord, number | undefined]>([
+    ['issue time known closely: not asked again before it has surely expired', record('C', T, T + LIFE, T + 5, true, T + FINE), T + FINE + LIFE],
+    ['issue time known loosely: asked again once it may have expired', record('C', T, T + LIFE, T + 5, true, T + PROBE), T + LIFE],
+    ['unknown age: probed as scheduled', record('C', T, T + PROBE, T, false), undefined],
+  ])('%s', (_name, r, expected) => {
+    expect(ticketStickyUntil(r)).toBe(expected);
   });
 });

@@ -1,0 +1,48 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/stack.js';
+import { wxtoken } from './support.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterAll(async () => cleanup());
+
+// Finding 7 of issue 13: serve checked the admin key only after opening the store and arming refreshes, then left
+// the runtime open; and it accepted `aaaaaaaaaaaaaaaa`.
+describe('serve validates every option before starting anything (issue 13, finding 7)', () => {
+  const store = (name: string): string => `sqlite:${join(dir, name)}`;
+
+  it('refuses a guessable admin key, says how to make one, and creates nothing', async () => {
+    const db = join(dir, 'weak-admin.db');
+    const res = await wxtoken(['serve', '--listen', '127.0.0.1:0', '--store', `sqlite:${db}`], { WXTOKEN_ADMIN_KEY: 'aaaaaaaaaaaaaaaa' });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^wxtoken: WXTOKEN_ADMIN_KEY does not look like a random key: .*openssl rand -hex 32/);
+    expect(res.stderr).not.toContain('aaaaaaaaaaaaaaaa');
+    expect(res.stdout).toBe('');
+    expect(existsSync(db)).toBe(false);
+    expect(existsSync(`${db}.key`)).toBe(false);
+  });
+
+  it.each<[string, string[], NodeJS.ProcessEnv, RegExp]>([
+    ['a bad log level', ['--log-level', 'loud'], {}, /log level "loud"/],
+    ['a bad log level from the environment', [], { WXTOKEN_LOG_LEVEL: 'verbose' }, /log level "verbose"/],
+    ['a serving margin not under the lead', ['--serve-margin', '200', '--refresh-lead', '100'], {}, /--serve-margin/],
+    ['a malformed master key', [], { WXTOKEN_MASTER_KEY: 'not-a-key' }, /WXTOKEN_MASTER_KEY must hold/],
+    ['headers timeout above the request timeout', ['--headers-timeout', '90'], {}, /"headersTimeoutMs" \(90000\) must not exceed/],
+    ['a bad store URL', ['--store', 'ftp://nowhere'], {}, /unsupported scheme/],
+    ['a bad upstream', ['--upstream', 'nowhere'], {}, /invalid upstream URL/],
+    ['a zero connection cap', ['--max-connections', '0'], {}, /positive whole number/],
+  ])('refuses %s with exit code 2, opening nothing', async (_what, args, env, message) => {
+    const name = `bad-${Math.random().toString(36).slice(2)}.db`;
+    const before = readdirSync(dir).length;
+    const res = await wxtoken(['serve', '--listen', '127.0.0.1:0', '--store', store(name), ...args], env);
+    expect(res.code, res.stderr).toBe(2);
+    expect(res.stderr).toMatch(message);
+    expect(res.stdout).toBe('');
+    expect(readdirSync(dir)).toHaveLength(before);
+  });
+});
