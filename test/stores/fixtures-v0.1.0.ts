@@ -18,9 +18,10 @@ export const FIXTURE = {
   classicApp: 'wx00000000000000aa',
   stableToken: 'FIXTURE_TOKEN_STABLE',
   classicToken: 'FIXTURE_TOKEN_CLASSIC',
+  /** The client keys, with the key each was created from (so tests can present them). */
   keys: [
-    { name: 'billing', apps: ['wx0123456789abcdef'], hash: '5dd9e47108bf1fac8703b34a484a55f4c5733b9e95a426de46eb446c4b4d56d0' },
-    { name: 'ops', apps: ['*'], hash: 'b770f0d1a20fcaac2b2d23b4bd892494b59e860766263d618d1117ac6b559ca9' },
+    { name: 'billing', apps: ['wx0123456789abcdef'], key: 'wxt_fixture_billing_key_0000000000000000000000' },
+    { name: 'ops', apps: ['*'], key: 'wxt_fixture_ops_key_000000000000000000000000000' },
   ],
   keysCreatedAt: 1793491200000,
 } as const;

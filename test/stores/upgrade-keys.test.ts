@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyRing } from '../../src/core/client-keys.js';
+import { hashClientKey, KeyRing } from '../../src/core/client-keys.js';
 import { openStore } from '../../src/stores/open-store.js';
 import type { Store } from '../../src/stores/store.js';
 import { dropPostgresSchema, dropRedisPrefix, randomRedisPrefix, randomSchema, requirePostgres, requireRedis } from '../support/services.js';
@@ -19,9 +19,21 @@ afterAll(async () => cleanup());
 async function expectKeysIntact(store: Store): Promise<void> {
   const keys = await store.listClientKeys();
   expect(keys).toEqual(
-    FIXTURE.keys.map((k) => ({ ...k, apps: [...k.apps], createdAt: FIXTURE.keysCreatedAt, capabilities: null, expiresAt: null, lastUsedAt: null })),
+    FIXTURE.keys.map((k) => ({
+      name: k.name,
+      hash: hashClientKey(k.key),
+      apps: [...k.apps],
+      createdAt: FIXTURE.keysCreatedAt,
+      capabilities: null,
+      expiresAt: null,
+      lastUsedAt: null,
+    })),
   );
   const ring = new KeyRing(store, { now: () => FIXTURE.keysCreatedAt + 1 });
+  await ring.reload();
+  for (const k of FIXTURE.keys) {
+    expect(ring.authenticate(k.key)).toEqual({ name: k.name, scopes: [...k.apps], capabilities: ['read-token', 'sign'] });
+  }
   expect((await ring.list()).map((k) => [k.name, k.apps, k.capabilities, k.expiresAt])).toEqual([
     ['billing', ['wx0123456789abcdef'], ['read-token', 'sign'], null],
     ['ops', ['*'], ['read-token', 'sign'], null],
