@@ -7,6 +7,7 @@ export { UsageError } from './context.js';
 import { registerApp } from './commands/app.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKey } from './commands/key.js';
+import { registerMasterKey } from './commands/master-key.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerTicket } from './commands/ticket.js';
@@ -36,6 +37,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTicket(program, ctx);
   registerDemo(program, ctx);
   registerSimulate(program, ctx);
+  registerMasterKey(program, ctx);
   return program;
 }
 

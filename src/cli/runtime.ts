@@ -6,9 +6,10 @@ import { silentLogger } from '../core/logger.js';
 import { StoreClock } from '../core/store-clock.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { createWeChatFetcher } from '../core/token-fetcher.js';
-import { createSecretBox } from '../core/secret-box.js';
+import { createSealer } from '../core/sealer.js';
 import { loadMasterKey } from '../core/master-key.js';
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from '../stores/open-store.js';
+import { SealingStore } from '../stores/sealing-store.js';
 import type { Store } from '../stores/store.js';
 import { DEFAULT_WECHAT_BASE_URL } from '../wechat/index.js';
 import type { CliContext } from './context.js';
@@ -57,7 +58,9 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
   if (master.source === 'created') {
     ctx.stderr.write(`wxtoken: created a new master key at ${master.path} (mode 0600); back it up, or set WXTOKEN_MASTER_KEY\n`);
   }
-  const store = await openStore(options.storeUrl, { logger });
+  const sealer = createSealer({ current: master.key, previous: master.previous });
+  // Tokens and tickets are sealed at rest like secrets (issue 13, finding 8); the engine only sees plaintext.
+  const store = new SealingStore(await openStore(options.storeUrl, { logger }), sealer);
   let storeClock: StoreClock | undefined;
   try {
     if (store.time) {
@@ -69,7 +72,7 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
     const clock = storeClock ?? systemClock;
     const hub = new Hub({
       store,
-      secrets: createSecretBox(master.key),
+      secrets: sealer,
       fetcher: createWeChatFetcher({ baseUrl: options.upstream, clock }),
       clock,
       logger,

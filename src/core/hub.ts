@@ -13,7 +13,19 @@ import { ticketAgeKnown, ticketKind } from './kinds/ticket.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { CredentialFetcher } from './token-fetcher.js';
-import type { AppStatus, CardSignature, ClientKeyInfo, CredentialState, HubEvents, IssuedTicket, IssuedToken, JsSdkConfig, TokenService } from './token-service.js';
+import type { ClientIdentity } from './key-scope.js';
+import type {
+  AppStatus,
+  CardSignature,
+  ClientKeyInfo,
+  CredentialState,
+  HubEvents,
+  IssuedTicket,
+  IssuedToken,
+  JsSdkConfig,
+  NewClientKeyOptions,
+  TokenService,
+} from './token-service.js';
 import { APPID_PATTERN } from './token-service.js';
 
 /** Seals and opens secrets (core/secret-box.ts); the context binds a sealed secret to its app. */
@@ -142,6 +154,7 @@ export class Hub implements TokenService {
   async stop(): Promise<void> {
     this.#cancelHealth?.();
     this.#cancelHealth = undefined;
+    await this.#keys.flushUsage(true).catch(() => {});
     await this.#engine.stop();
     await this.#unsubscribe?.().catch(() => {});
     this.#unsubscribe = undefined;
@@ -263,12 +276,17 @@ export class Hub implements TokenService {
     return digestEquals(this.#secrets.open(app.sealedSecret, appid), secret);
   }
 
-  authenticate(presentedKey: string): { readonly name: string; readonly apps: readonly string[] } | null {
+  authenticate(presentedKey: string): ClientIdentity | null {
     return this.#keys.authenticate(presentedKey);
   }
 
-  createClientKey(name: string, apps: readonly string[]): Promise<string> {
-    return this.#keys.create(name, apps);
+  createClientKey(name: string, apps: readonly string[], options?: NewClientKeyOptions): Promise<string> {
+    return this.#keys.create(name, apps, options);
+  }
+
+  /** Writes client keys' last-used times that are due (the periodic tick does; `all` at shutdown). */
+  flushKeyUsage(all = false): Promise<void> {
+    return this.#keys.flushUsage(all);
   }
 
   listClientKeys(): Promise<ClientKeyInfo[]> {
@@ -298,6 +316,8 @@ export class Hub implements TokenService {
     this.#cancelHealth = this.#clock.setTimer(() => {
       void this.isReady().then(async (ready) => {
         if (ready && this.#clock.now() - this.#lastResync >= this.#resyncIntervalMs) await this.#resync();
+        // Last-used times ride on this tick: a store write per key per minute at most, never one per request.
+        if (ready) await this.#keys.flushUsage().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'could not record client key use'));
         if (this.#cancelHealth) this.#scheduleHealthCheck();
       });
     }, this.#healthCheckMs);

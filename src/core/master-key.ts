@@ -8,6 +8,12 @@ import { MASTER_KEY_BYTES } from './secret-box.js';
 /** The environment variable holding the master key: 32 bytes as 64 hex characters or base64. */
 export const MASTER_KEY_ENV = 'WXTOKEN_MASTER_KEY';
 
+/**
+ * Keys that open but never seal: the old key while a rotation is rolled out (docs/keys.md). 32 bytes each, hex or
+ * base64, comma-separated.
+ */
+export const PREVIOUS_MASTER_KEYS_ENV = 'WXTOKEN_MASTER_KEY_PREVIOUS';
+
 /** Appended to the SQLite database path to name the key file beside it (`./wxtoken.db.key`). */
 export const KEY_FILE_SUFFIX = '.key';
 
@@ -39,6 +45,11 @@ export interface LoadMasterKeyOptions {
 export interface MasterKey {
   readonly key: Buffer;
   /**
+   * Keys that open values but never seal them (a rotation in progress): WXTOKEN_MASTER_KEY_PREVIOUS, and the lines
+   * after the first of a key file.
+   */
+  readonly previous: readonly Buffer[];
+  /**
    * `env`: WXTOKEN_MASTER_KEY; `file`: an existing key file; `created`: a key file written just now (tell the
    * operator once, so they back it up); `ephemeral`: a random key for a memory store, gone at exit.
    */
@@ -61,15 +72,17 @@ export async function loadMasterKey(options: LoadMasterKeyOptions): Promise<Mast
   const random = options.randomBytes ?? cryptoRandomBytes;
   const platform = options.platform ?? process.platform;
 
+  const previousFromEnv = parsePreviousKeys(options.env[PREVIOUS_MASTER_KEYS_ENV]);
   const fromEnv = options.env[MASTER_KEY_ENV]?.trim();
-  if (fromEnv) return { key: parseKey(fromEnv, MASTER_KEY_ENV), source: 'env', warnings: [] };
+  if (fromEnv) return { key: parseKey(fromEnv, MASTER_KEY_ENV), previous: previousFromEnv, source: 'env', warnings: [] };
+  const withPrevious = (found: MasterKey): MasterKey => ({ ...found, previous: [...found.previous, ...previousFromEnv] });
 
   let path = options.keyPath;
   if (path === undefined) {
     const location = parseStoreUrl(options.storeUrl ?? DEFAULT_STORE_URL);
     switch (location.kind) {
       case 'memory':
-        return { key: random(MASTER_KEY_BYTES), source: 'ephemeral', warnings: [] };
+        return { key: random(MASTER_KEY_BYTES), previous: [], source: 'ephemeral', warnings: [] };
       case 'redis':
       case 'postgres':
         throw new ConfigError(
@@ -81,7 +94,7 @@ export async function loadMasterKey(options: LoadMasterKeyOptions): Promise<Mast
   }
 
   const existing = await readKeyFile(fs, path, platform);
-  if (existing) return existing;
+  if (existing) return withPrevious(existing);
 
   const key = random(MASTER_KEY_BYTES);
   if (key.length !== MASTER_KEY_BYTES) throw new ConfigError(`master key randomBytes must return ${MASTER_KEY_BYTES} bytes`);
@@ -92,11 +105,11 @@ export async function loadMasterKey(options: LoadMasterKeyOptions): Promise<Mast
   } catch (error) {
     if (errorCode(error) === 'EEXIST') {
       const raced = await readKeyFile(fs, path, platform);
-      if (raced) return raced;
+      if (raced) return withPrevious(raced);
     }
     throw new ConfigError(`cannot create master key file ${path} (${errorCode(error) ?? 'unknown error'}); set ${MASTER_KEY_ENV} instead`);
   }
-  return { key, source: 'created', path, warnings: [] };
+  return { key, previous: previousFromEnv, source: 'created', path, warnings: [] };
 }
 
 /** The key in `path`, or undefined when there is no such file. */
@@ -120,7 +133,25 @@ async function readKeyFile(fs: MasterKeyFs, path: string, platform: NodeJS.Platf
       `master key file ${path} is accessible to other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run chmod 600 on it`,
     );
   }
-  return { key: parseKey(content.toString('utf8').trim(), `master key file ${path}`), source: 'file', path, warnings };
+  // The first line is the current key; further lines are previous keys (a rotation in progress, docs/keys.md).
+  const lines = content.toString('utf8').split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0);
+  const where = `master key file ${path}`;
+  return {
+    key: parseKey(lines[0] ?? '', where),
+    previous: lines.slice(1).map((line, i) => parseKey(line, `${where} (line ${i + 2})`)),
+    source: 'file',
+    path,
+    warnings,
+  };
+}
+
+/** The previous keys in WXTOKEN_MASTER_KEY_PREVIOUS (comma-separated); none when unset or empty. */
+function parsePreviousKeys(value: string | undefined): Buffer[] {
+  return (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map((part, i) => parseKey(part, `${PREVIOUS_MASTER_KEYS_ENV} (entry ${i + 1})`));
 }
 
 /** Decodes 64 hex characters or base64 / base64url of exactly 32 bytes; `where` names the source in errors. */

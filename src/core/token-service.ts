@@ -1,6 +1,7 @@
 import type { Grant } from '../stores/store.js';
 import type { RefreshReason } from './engine/intent.js';
 import type { TicketType } from '../wechat/index.js';
+import { appResource, scopeCovers, type ClientIdentity, type KeyAction } from './key-scope.js';
 
 export type { RefreshReason } from './engine/intent.js';
 
@@ -66,8 +67,22 @@ export interface CardSignature {
 /** A client key as the admin sees it (never the key itself). */
 export interface ClientKeyInfo {
   readonly name: string;
+  /** Scope entries (core/key-scope.ts). */
   readonly apps: readonly string[];
+  readonly capabilities: readonly KeyAction[];
   readonly createdAt: number;
+  /** null: never expires. */
+  readonly expiresAt: number | null;
+  /** null: never used (as far as written; about a minute's resolution, see core/key-usage.ts). */
+  readonly lastUsedAt: number | null;
+}
+
+/** What a new client key may do beyond its scopes; every field optional. */
+export interface NewClientKeyOptions {
+  /** Only `sign` (JS-SDK configs, card signatures), never a token or ticket. Default false. */
+  readonly signOnly?: boolean;
+  /** Absolute expiry (epoch ms); default none. Must be in the future. */
+  readonly expiresAt?: number | null;
 }
 
 /**
@@ -106,10 +121,16 @@ export interface TokenService {
   /** Constant-time check of an AppSecret against the stored one (false for unknown apps). */
   verifySecret(appid: string, secret: string): Promise<boolean>;
 
-  /** The client key matching a presented bearer key, or null. Synchronous: keys are cached in memory. */
-  authenticate(presentedKey: string): { readonly name: string; readonly apps: readonly string[] } | null;
-  /** Creates a client key; returns the key itself (shown once). ConflictError when the name is taken. */
-  createClientKey(name: string, apps: readonly string[]): Promise<string>;
+  /**
+   * The identity of a presented bearer key, or null when it is unknown or expired. Synchronous: keys are cached
+   * in memory. Authorise with keyAllows (core/key-scope.ts).
+   */
+  authenticate(presentedKey: string): ClientIdentity | null;
+  /**
+   * Creates a client key with scope entries `apps` (appids, `*`, resources: core/key-scope.ts); returns the key
+   * itself (shown once). ConflictError when the name is taken.
+   */
+  createClientKey(name: string, apps: readonly string[], options?: NewClientKeyOptions): Promise<string>;
   listClientKeys(): Promise<ClientKeyInfo[]>;
   /** Returns whether a key of that name existed. */
   revokeClientKey(name: string): Promise<boolean>;
@@ -118,10 +139,16 @@ export interface TokenService {
   isReady(): Promise<boolean>;
 }
 
-/** Whether a client key's scope covers an app. */
-export function keyCovers(key: { readonly apps: readonly string[] }, appid: string): boolean {
-  return key.apps.includes('*') || key.apps.includes(appid);
+/**
+ * Whether a client key's scopes cover an app, whatever its capabilities. Routes decide with keyAllows
+ * (core/key-scope.ts), which checks the capability too; this stays for callers that only need the scope.
+ */
+export function keyCovers(key: { readonly scopes: readonly string[] }, appid: string): boolean {
+  const resource = appResource(appid);
+  return key.scopes.some((scope) => scopeCovers(scope, resource));
 }
+
+export type { ClientIdentity, KeyAction, Resource } from './key-scope.js';
 
 /** Official Account / Mini Program appid: `wx` + 16 hex digits. */
 export const APPID_PATTERN = /^wx[0-9a-f]{16}$/;

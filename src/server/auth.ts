@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TokenService } from '../core/token-service.js';
-import { keyCovers } from '../core/token-service.js';
+import { appResource, keyAllows, type ClientIdentity, type KeyAction } from '../core/key-scope.js';
 import { ForbiddenError, UnauthorizedError } from '../errors/index.js';
 import { assertAppid } from './appid.js';
 import type { AuthGuard, AuthSurface } from './auth-guard.js';
@@ -15,16 +15,22 @@ export function bearerKey(header: string | undefined): string | null {
   return key.length === 0 ? null : key;
 }
 
-/** A client key's identity once authenticated. */
-export type ClientIdentity = NonNullable<ReturnType<TokenService['authenticate']>>;
+export type { ClientIdentity } from '../core/key-scope.js';
 
 /**
- * Authenticates a client key, checks the appid's format, then checks the key's scope covers it, synchronously
- * (the hot path). Throws UnauthorizedError (no or unknown key), AuthThrottledError (the address failed too often),
- * InvalidRequestError (malformed appid) or ForbiddenError (key not scoped to the app). Authentication comes first
- * so strangers learn nothing.
+ * Authenticates a client key, checks the appid's format, then checks the key may perform `action` (default
+ * `read-token`: every token and ticket route) on the app, synchronously (the hot path). Throws UnauthorizedError
+ * (no, unknown or expired key), AuthThrottledError (the address failed too often), InvalidRequestError (malformed
+ * appid) or ForbiddenError (key not scoped to the app, or without the capability, e.g. a sign-only key asking for
+ * a token). Authentication comes first so strangers learn nothing.
  */
-export function authorizeClient(service: TokenService, request: FastifyRequest, appid: string, guard: AuthGuard): ClientIdentity {
+export function authorizeClient(
+  service: TokenService,
+  request: FastifyRequest,
+  appid: string,
+  guard: AuthGuard,
+  action: KeyAction = 'read-token',
+): ClientIdentity {
   const key = bearerKey(request.headers.authorization);
   if (key === null) throw new UnauthorizedError('a client key is required: Authorization: Bearer <key>');
   guard.assertAllowed(request, 'client');
@@ -34,9 +40,22 @@ export function authorizeClient(service: TokenService, request: FastifyRequest, 
     throw new UnauthorizedError('the client key is not valid');
   }
   assertAppid(appid);
-  if (!keyCovers(identity, appid)) throw new ForbiddenError(`client key ${identity.name} is not scoped to app ${appid}`);
+  if (!keyAllows(identity, appResource(appid), action)) throw forbidden(identity, appid, action);
   return identity;
 }
+
+/** The 403 for a key that may not perform `action` on `appid`, saying which of scope and capability is missing. */
+export function forbidden(identity: ClientIdentity, appid: string, action: KeyAction): ForbiddenError {
+  if (!identity.capabilities.includes(action)) {
+    return new ForbiddenError(`client key ${identity.name} may not ${ACTION_TEXT[action]} (its capabilities: ${identity.capabilities.join(', ') || 'none'})`);
+  }
+  return new ForbiddenError(`client key ${identity.name} is not scoped to app ${appid}`);
+}
+
+const ACTION_TEXT: Record<KeyAction, string> = {
+  'read-token': 'receive tokens or tickets',
+  sign: 'ask for signatures',
+};
 
 /** Checks admin bearer keys in constant time: both sides are hashed to equal-length digests first. */
 export class AdminKeyCheck {

@@ -114,6 +114,20 @@ export function appsFrom(value: unknown, malformed: Malformed): ClientKeyRecord[
   return value;
 }
 
+/** A client key's stored capabilities: null or absent (0.1.0 records) is null, "every action". */
+export function capabilitiesFrom(value: unknown, malformed: Malformed): ClientKeyRecord['capabilities'] {
+  if (value === null || value === undefined) return null;
+  if (!Array.isArray(value) || !value.every((a): a is string => typeof a === 'string')) throw malformed();
+  return value;
+}
+
+/** An optional stored time (epoch ms): null or absent is null. */
+export function optionalTimeFrom(value: unknown, malformed: Malformed): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw malformed();
+  return value;
+}
+
 /** Orders list results by appid or name, by UTF-16 code unit (locale-independent, like a binary collation). */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -80,9 +80,18 @@ export interface ClientKeyRecord {
   readonly name: string;
   /** Lower-case hex SHA-256 of the key. */
   readonly hash: string;
-  /** Appids this key may read, or `['*']` for all. */
+  /**
+   * The key's scope entries (core/key-scope.ts): appids, `*`, `wecom:…`, `component:…`. The field keeps the name
+   * it had when scopes were only appids.
+   */
   readonly apps: readonly string[];
   readonly createdAt: number;
+  /** The actions the key may perform (core/key-scope.ts); null = every action (all keys written by 0.1.0). */
+  readonly capabilities: readonly string[] | null;
+  /** When the key stops being accepted (epoch ms); null = never. */
+  readonly expiresAt: number | null;
+  /** When the key was last presented, as last flushed by an instance (about a minute's resolution); null = never. */
+  readonly lastUsedAt: number | null;
 }
 
 /** A record that changed; subscribers re-read what they care about. */
@@ -113,6 +122,8 @@ export interface Store {
   deleteApp(appid: string): Promise<boolean>;
 
   getCredential(key: string): Promise<CredentialRecord | null>;
+  /** Every credential record's key, in key order (for maintenance such as `master-key rotate`; never on a hot path). */
+  listCredentialKeys(): Promise<string[]>;
   /**
    * Writes `record` with version `expectedVersion + 1` if the stored version is `expectedVersion` (0: absent).
    * Returns false, writing nothing, when another writer got there first. `record.version` is ignored.
@@ -124,6 +135,11 @@ export interface Store {
   addClientKey(key: ClientKeyRecord): Promise<boolean>;
   /** Returns whether a key of that name existed. */
   deleteClientKey(name: string): Promise<boolean>;
+  /**
+   * Records that the named key was used at `at`, keeping the later of `at` and the stored time; does nothing for an
+   * unknown name. Publishes no event: last-used times are read when listed, never pushed to instances.
+   */
+  touchClientKey(name: string, at: number): Promise<void>;
 
   /**
    * Takes the named lease for `owner` for `ttlMs` if it is free or expired (or already `owner`'s, which extends it).

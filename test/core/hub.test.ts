@@ -7,6 +7,7 @@ import type { Store, StoreListener } from '../../src/stores/store.js';
 import { createTestStore } from '../support/test-store.js';
 import { APP, hubHarness } from '../support/hub-harness.js';
 import { deferred, FakeFetcher } from '../support/fake-fetcher.js';
+import { eventually } from '../support/services.js';
 
 const APP2 = 'wx00000000000000aa';
 const MIN = 60_000;
@@ -557,11 +558,33 @@ describe('Hub: apps, secrets and keys', () => {
     const { hub, store } = await setup();
     const key = await hub.createClientKey('billing', [APP]);
     expect(key).toMatch(/^wxt_[A-Za-z0-9_-]{43}$/);
-    expect(hub.authenticate(key)).toMatchObject({ name: 'billing', apps: [APP] });
+    expect(hub.authenticate(key)).toEqual({ name: 'billing', scopes: [APP], capabilities: ['read-token', 'sign'] });
     expect(hub.authenticate(key + 'x')).toBeNull();
     expect(JSON.stringify(await store.listClientKeys())).not.toContain(key);
     await expect(hub.createClientKey('billing', ['*'])).rejects.toMatchObject({ code: 'conflict' });
     await expect(hub.createClientKey('bad name', ['*'])).rejects.toMatchObject({ code: 'invalid_request' });
-    expect(await hub.listClientKeys()).toEqual([{ name: 'billing', apps: [APP], createdAt: expect.any(Number) }]);
+    expect(await hub.listClientKeys()).toEqual([
+      { name: 'billing', apps: [APP], capabilities: ['read-token', 'sign'], createdAt: expect.any(Number), expiresAt: null, lastUsedAt: expect.any(Number) },
+    ]);
+  });
+});
+
+describe('Hub: client key last use', () => {
+  it('writes last-used times on its periodic tick, at most once a minute per key, and the rest when it stops', async () => {
+    const { hub, store, clock } = await setup({ healthCheckMs: 5_000 });
+    const key = await hub.createClientKey('svc', [APP]);
+    const t0 = clock.now();
+    for (let i = 0; i < 100; i++) hub.authenticate(key);
+    expect((await store.listClientKeys())[0]?.lastUsedAt).toBeNull(); // no write on the request path
+    // The tick times the uses it collects (the resolution documented in docs/keys.md) and writes them.
+    await clock.advance(5_000);
+    await eventually(async () => expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 5_000));
+    await clock.advance(10_000);
+    hub.authenticate(key);
+    await clock.advance(5_000);
+    expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 5_000); // within the minute: not written yet
+    expect((await hub.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 20_000); // but listed by this instance
+    await hub.stop();
+    expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(t0 + 20_000);
   });
 });

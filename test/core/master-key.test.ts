@@ -38,12 +38,29 @@ describe('loadMasterKey', () => {
     const storeUrl = `sqlite:${join(dir, 'data', 'wxtoken.db')}`;
     const path = join(dir, 'data', 'wxtoken.db.key');
     const created = await loadMasterKey({ env: {}, storeUrl, randomBytes: (n) => Buffer.alloc(n, 5) });
-    expect(created).toEqual({ key: Buffer.alloc(32, 5), source: 'created', path, warnings: [] });
+    expect(created).toEqual({ key: Buffer.alloc(32, 5), previous: [], source: 'created', path, warnings: [] });
     expect(readFileSync(path, 'utf8')).toBe(`${'05'.repeat(32)}\n`);
     if (process.platform !== 'win32') expect(statSync(path).mode & 0o777).toBe(0o600);
 
     const again = await loadMasterKey({ env: {}, storeUrl, randomBytes: () => Buffer.alloc(32, 6) });
-    expect(again).toEqual({ key: Buffer.alloc(32, 5), source: 'file', path, warnings: [] });
+    expect(again).toEqual({ key: Buffer.alloc(32, 5), previous: [], source: 'file', path, warnings: [] });
+  });
+
+  it('reads previous keys from the key file\'s further lines and from WXTOKEN_MASTER_KEY_PREVIOUS', async () => {
+    const storeUrl = `sqlite:${join(dir, 'wxtoken.db')}`;
+    writeFileSync(join(dir, 'wxtoken.db.key'), `${'07'.repeat(32)}\n${'08'.repeat(32)}\n\n`, { mode: 0o600 });
+    const fromFile = await loadMasterKey({ env: {}, storeUrl });
+    expect(fromFile.key).toEqual(Buffer.alloc(32, 7));
+    expect(fromFile.previous).toEqual([Buffer.alloc(32, 8)]);
+
+    const env = { WXTOKEN_MASTER_KEY: '01'.repeat(32), WXTOKEN_MASTER_KEY_PREVIOUS: `${'02'.repeat(32)}, ${Buffer.alloc(32, 3).toString('base64')}` };
+    const fromEnv = await loadMasterKey({ env, storeUrl });
+    expect(fromEnv.key).toEqual(Buffer.alloc(32, 1));
+    expect(fromEnv.previous).toEqual([Buffer.alloc(32, 2), Buffer.alloc(32, 3)]);
+
+    const both = await loadMasterKey({ env: { WXTOKEN_MASTER_KEY_PREVIOUS: '02'.repeat(32) }, storeUrl });
+    expect(both.previous).toEqual([Buffer.alloc(32, 8), Buffer.alloc(32, 2)]);
+    await expect(loadMasterKey({ env: { ...env, WXTOKEN_MASTER_KEY_PREVIOUS: 'nope' }, storeUrl })).rejects.toThrow(/WXTOKEN_MASTER_KEY_PREVIOUS \(entry 1\)/);
   });
 
   it('derives the key file from every sqlite URL form, defaulting to ./wxtoken.db.key', async () => {

@@ -177,13 +177,20 @@ describe('admin keys', () => {
     expect(res.statusCode).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
-    expect(body).toEqual({ name: 'billing', apps: [APPID], key: expect.stringMatching(/^wxt_/) });
+    expect(body).toEqual({ name: 'billing', apps: [APPID], capabilities: ['read-token', 'sign'], expires_at: null, key: expect.stringMatching(/^wxt_/) });
     const read = await h.app.inject({ url: `/v1/apps/${APPID}/access-token`, headers: bearer(body.key) });
     expect(read.statusCode).toBe(200);
 
     const list = await h.app.inject({ url: '/v1/keys', headers: admin });
     expect(list.statusCode).toBe(200);
-    expect(list.json().keys).toContainEqual({ name: 'billing', apps: [APPID], created_at: new Date(h.clock.now()).toISOString() });
+    expect(list.json().keys).toContainEqual({
+      name: 'billing',
+      apps: [APPID],
+      capabilities: ['read-token', 'sign'],
+      created_at: new Date(h.clock.now()).toISOString(),
+      expires_at: null,
+      last_used_at: null,
+    });
     expect(list.body).not.toContain(body.key);
     expect(list.body).not.toContain(h.allKey);
   });

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../src/core/clock.js';
-import type { AppStatus, CardSignature, ClientKeyInfo, IssuedTicket, IssuedToken, JsSdkConfig, TokenService } from '../../src/core/token-service.js';
+import type { AppStatus, CardSignature, ClientKeyInfo, IssuedTicket, IssuedToken, JsSdkConfig, NewClientKeyOptions, TokenService } from '../../src/core/token-service.js';
 import { APPID_PATTERN } from '../../src/core/token-service.js';
+import { capabilitiesFrom, parseScopes, SIGN_ONLY_CAPABILITIES, type ClientIdentity } from '../../src/core/key-scope.js';
 import { AppNotFoundError, ConflictError, InvalidRequestError, type WxTokenError } from '../../src/errors/index.js';
 import type { Grant } from '../../src/stores/store.js';
 import { cardSignature, jssdkSignature, type TicketType } from '../../src/wechat/index.js';
@@ -20,6 +21,8 @@ interface FakeKey {
   apps: string[];
   hash: string;
   createdAt: number;
+  capabilities: readonly string[] | null;
+  expiresAt: number | null;
 }
 
 /** Token lifetime the fake hands out, like WeChat's. */
@@ -169,23 +172,34 @@ export class FakeTokenService implements TokenService {
     return timingSafeEqual(sha256(secret), stored) && app !== undefined;
   }
 
-  authenticate(presentedKey: string): { readonly name: string; readonly apps: readonly string[] } | null {
+  authenticate(presentedKey: string): ClientIdentity | null {
     const key = this.#keys.get(sha256(presentedKey).toString('hex'));
-    return key === undefined ? null : { name: key.name, apps: key.apps };
+    if (key === undefined || (key.expiresAt !== null && this.#clock.now() >= key.expiresAt)) return null;
+    return { name: key.name, scopes: key.apps, capabilities: capabilitiesFrom(key.capabilities) };
   }
 
-  async createClientKey(name: string, apps: readonly string[]): Promise<string> {
+  async createClientKey(name: string, apps: readonly string[], options: NewClientKeyOptions = {}): Promise<string> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new InvalidRequestError('bad key name');
-    for (const a of apps) if (a !== '*' && !APPID_PATTERN.test(a)) throw new InvalidRequestError(`invalid appid in key scope`);
+    const scopes = parseScopes(apps);
+    const expiresAt = options.expiresAt ?? null;
+    if (expiresAt !== null && expiresAt <= this.#clock.now()) throw new InvalidRequestError('a key expiry must be a time in the future');
     if ([...this.#keys.values()].some((k) => k.name === name)) throw new ConflictError(`a client key named ${name} already exists`);
     const key = `wxt_${randomBytes(32).toString('base64url')}`;
     const hash = sha256(key).toString('hex');
-    this.#keys.set(hash, { name, apps: [...new Set(apps)], hash, createdAt: this.#clock.now() });
+    const capabilities = options.signOnly ? [...SIGN_ONLY_CAPABILITIES] : null;
+    this.#keys.set(hash, { name, apps: scopes, hash, createdAt: this.#clock.now(), capabilities, expiresAt });
     return key;
   }
 
   async listClientKeys(): Promise<ClientKeyInfo[]> {
-    return [...this.#keys.values()].map((k) => ({ name: k.name, apps: k.apps, createdAt: k.createdAt }));
+    return [...this.#keys.values()].map((k) => ({
+      name: k.name,
+      apps: k.apps,
+      capabilities: capabilitiesFrom(k.capabilities),
+      createdAt: k.createdAt,
+      expiresAt: k.expiresAt,
+      lastUsedAt: null,
+    }));
   }
 
   async revokeClientKey(name: string): Promise<boolean> {

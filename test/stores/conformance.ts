@@ -54,7 +54,7 @@ function credential(key: string, overrides: Partial<CredentialRecord> = {}): Cre
 }
 
 function clientKey(name: string, overrides: Partial<ClientKeyRecord> = {}): ClientKeyRecord {
-  return { name, hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, ...overrides };
+  return { name, hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, capabilities: null, expiresAt: null, lastUsedAt: null, ...overrides };
 }
 
 const byAppid = (a: AppRecord, b: AppRecord): number => a.appid.localeCompare(b.appid);
@@ -292,6 +292,24 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
       });
     });
 
+    describe('credential keys', () => {
+      it('lists every credential key in code-unit order, and forgets those of a deleted app', async () => {
+        expect(await store.listCredentialKeys()).toEqual([]);
+        for (const key of ['wx0000000000000002:access_token', 'wx0000000000000001:jsapi_ticket', 'wx0000000000000001:access_token', 'wx0000000000000001:Z']) {
+          expect(await store.putCredential(credential(key), 0)).toBe(true);
+        }
+        expect(await store.listCredentialKeys()).toEqual([
+          'wx0000000000000001:Z',
+          'wx0000000000000001:access_token',
+          'wx0000000000000001:jsapi_ticket',
+          'wx0000000000000002:access_token',
+        ]);
+        await store.putApp(app('wx0000000000000001'));
+        await store.deleteApp('wx0000000000000001');
+        expect(await store.listCredentialKeys()).toEqual(['wx0000000000000002:access_token']);
+      });
+    });
+
     describe('client keys', () => {
       it('adds, lists and deletes keys', async () => {
         expect(await store.listClientKeys()).toEqual([]);
@@ -317,6 +335,42 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         await store.addClientKey(clientKey('svc', { apps }));
         apps.push('wx0000000000000002');
         expect((await store.listClientKeys())[0]?.apps).toEqual(['wx0000000000000001']);
+      });
+
+      it('keeps resource scopes, capabilities and expiry as given', async () => {
+        const key = clientKey('signer', {
+          apps: ['wecom:ww0123456789abcdef/1000002', 'component:wx00000000000000aa/*', 'wx0000000000000001'],
+          capabilities: ['sign'],
+          expiresAt: T0 + 90 * 86_400_000,
+        });
+        expect(await store.addClientKey(key)).toBe(true);
+        expect(await store.listClientKeys()).toEqual([key]);
+      });
+
+      it('records the later last-used time, without a change event, and nothing for an unknown key', async () => {
+        await store.addClientKey(clientKey('svc'));
+        const events: StoreEvent[] = [];
+        const unsubscribe = await store.subscribe((event) => events.push(event));
+        try {
+          await store.touchClientKey('svc', T0 + 60_000);
+          await store.touchClientKey('svc', T0 + 1_000); // an older flush from another instance loses
+          await store.touchClientKey('nobody', T0 + 60_000);
+          expect(await store.listClientKeys()).toEqual([clientKey('svc', { lastUsedAt: T0 + 60_000 })]);
+          await store.touchClientKey('svc', T0 + 120_000);
+          expect((await store.listClientKeys())[0]?.lastUsedAt).toBe(T0 + 120_000);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          expect(events.filter((e) => e.type === 'client-key')).toEqual([]);
+        } finally {
+          await unsubscribe();
+        }
+      });
+
+      it('forgets the last use of a deleted key when its name is reused', async () => {
+        await store.addClientKey(clientKey('svc'));
+        await store.touchClientKey('svc', T0 + 60_000);
+        await store.deleteClientKey('svc');
+        await store.addClientKey(clientKey('svc', { hash: 'cd'.repeat(32) }));
+        expect((await store.listClientKeys())[0]?.lastUsedAt).toBeNull();
       });
     });
 

@@ -12,7 +12,7 @@ describeStoreConformance('memory', async () => {
 describe('MemoryStore', () => {
   it('hands out frozen records', async () => {
     const store = createMemoryStore();
-    await store.addClientKey({ name: 'svc', hash: 'ab', apps: ['wx1'], createdAt: 1 });
+    await store.addClientKey({ name: 'svc', hash: 'ab', apps: ['wx1'], createdAt: 1, capabilities: null, expiresAt: null, lastUsedAt: null });
     const [key] = await store.listClientKeys();
     expect(Object.isFrozen(key)).toBe(true);
     expect(Object.isFrozen(key?.apps)).toBe(true);

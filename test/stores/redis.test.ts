@@ -66,7 +66,7 @@ describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
       const store = await open({ keyPrefix });
       await store.putApp(app('wx1'));
       await store.putCredential(credential('wx1:access_token'), 0);
-      await store.addClientKey({ name: 'svc', hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0 });
+      await store.addClientKey({ name: 'svc', hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, capabilities: null, expiresAt: null, lastUsedAt: null });
       expect(await store.acquireLease('refresh:wx1', 'a', 10_000)).toBe(true);
       const keys = (await raw.keys(`${keyPrefix}*`)).sort();
       expect(keys).toEqual(

@@ -98,7 +98,7 @@ describe('SqliteStore', () => {
     const first = await open({ clock });
     await first.putApp(app('wx0000000000000001'));
     await first.putCredential(credential('wx0000000000000001:access_token'), 0);
-    await first.addClientKey({ name: 'svc', hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0 });
+    await first.addClientKey({ name: 'svc', hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, capabilities: null, expiresAt: null, lastUsedAt: null });
     await first.acquireLease('refresh', 'hub-1', 60_000);
     await first.close();
 
@@ -108,7 +108,7 @@ describe('SqliteStore', () => {
       ...credential('wx0000000000000001:access_token'),
       version: 1,
     });
-    expect(await second.listClientKeys()).toEqual([{ name: 'svc', hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0 }]);
+    expect(await second.listClientKeys()).toEqual([{ name: 'svc', hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, capabilities: null, expiresAt: null, lastUsedAt: null }]);
     expect(await second.acquireLease('refresh', 'hub-2', 60_000)).toBe(false);
   });
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppStatus, ClientKeyInfo } from '../../core/token-service.js';
-import { AppNotFoundError, NotFoundError } from '../../errors/index.js';
+import { KEY_ACTIONS, SIGN_ONLY_CAPABILITIES } from '../../core/key-scope.js';
+import { AppNotFoundError, InvalidRequestError, NotFoundError } from '../../errors/index.js';
 import { assertAppid } from '../appid.js';
 import type { AdminKeyCheck } from '../auth.js';
 import type { RouteContext } from '../context.js';
@@ -70,23 +71,57 @@ const createKeyBodySchema = {
   required: ['name', 'apps'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 64 },
-    apps: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 64 } },
+    apps: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 80 } },
+    sign_only: { type: 'boolean' },
+    // Absolute (ISO-8601 with a zone) or relative (whole seconds); at most one.
+    expires_at: { type: 'string', minLength: 1, maxLength: 40 },
+    expires_in: { type: 'integer', minimum: 1, maximum: 3_153_600_000 },
   },
 } as const;
+
+const stringList = { type: 'array', items: { type: 'string' } } as const;
 
 const keyInfoSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'apps', 'created_at'],
-  properties: { name: { type: 'string' }, apps: { type: 'array', items: { type: 'string' } }, created_at: { type: 'string' } },
+  required: ['name', 'apps', 'capabilities', 'created_at', 'expires_at', 'last_used_at'],
+  properties: {
+    name: { type: 'string' },
+    apps: stringList,
+    capabilities: stringList,
+    created_at: { type: 'string' },
+    expires_at: isoOrNull,
+    last_used_at: isoOrNull,
+  },
 } as const;
 
 const createdKeySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'apps', 'key'],
-  properties: { name: { type: 'string' }, apps: { type: 'array', items: { type: 'string' } }, key: { type: 'string' } },
+  required: ['name', 'apps', 'capabilities', 'expires_at', 'key'],
+  properties: { name: { type: 'string' }, apps: stringList, capabilities: stringList, expires_at: isoOrNull, key: { type: 'string' } },
 } as const;
+
+/** POST /v1/keys's body. */
+interface CreateKeyBody {
+  name: string;
+  apps: string[];
+  sign_only?: boolean;
+  expires_at?: string;
+  expires_in?: number;
+}
+
+/** A new key's absolute expiry from `expires_at` or `expires_in` (seconds from `now`); null when neither. */
+export function requestedExpiry(body: Pick<CreateKeyBody, 'expires_at' | 'expires_in'>, now: number): number | null {
+  if (body.expires_at !== undefined && body.expires_in !== undefined) {
+    throw new InvalidRequestError('give expires_at or expires_in, not both');
+  }
+  if (body.expires_in !== undefined) return now + body.expires_in * 1000;
+  if (body.expires_at === undefined) return null;
+  const at = /(Z|[+-]\d{2}:\d{2})$/.test(body.expires_at) ? Date.parse(body.expires_at) : Number.NaN;
+  if (!Number.isFinite(at)) throw new InvalidRequestError('expires_at must be an ISO-8601 time with a zone, e.g. 2027-03-01T00:00:00Z');
+  return at;
+}
 
 /** The default grant for apps created without one: stable tokens survive other fetchers (see docs/api.md). */
 export const DEFAULT_GRANT = 'stable';
@@ -118,8 +153,15 @@ export function toAppStatusBody(s: AppStatus): AppStatusBody {
   };
 }
 
-function toKeyInfoBody(k: ClientKeyInfo): { name: string; apps: string[]; created_at: string } {
-  return { name: k.name, apps: [...k.apps], created_at: new Date(k.createdAt).toISOString() };
+function toKeyInfoBody(k: ClientKeyInfo): Record<string, unknown> {
+  return {
+    name: k.name,
+    apps: [...k.apps],
+    capabilities: [...k.capabilities],
+    created_at: new Date(k.createdAt).toISOString(),
+    expires_at: iso(k.expiresAt),
+    last_used_at: iso(k.lastUsedAt),
+  };
 }
 
 /**
@@ -174,14 +216,17 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adm
     },
   );
 
-  app.post<{ Body: { name: string; apps: string[] } }>(
+  app.post<{ Body: CreateKeyBody }>(
     '/v1/keys',
     { schema: { body: createKeyBodySchema, response: { 201: createdKeySchema } } },
     async (request, reply) => {
       const { name, apps } = request.body;
-      const key = await service.createClientKey(name, apps);
+      const signOnly = request.body.sign_only === true;
+      const expiresAt = requestedExpiry(request.body, clock.now());
+      const key = await service.createClientKey(name, apps, { signOnly, expiresAt });
       reply.header('cache-control', 'no-store');
-      return reply.code(201).send({ name, apps: [...new Set(apps)], key });
+      const capabilities = signOnly ? [...SIGN_ONLY_CAPABILITIES] : [...KEY_ACTIONS];
+      return reply.code(201).send({ name, apps: [...new Set(apps)], capabilities, expires_at: iso(expiresAt), key });
     },
   );
 

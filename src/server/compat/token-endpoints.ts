@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { APPID_PATTERN, keyCovers } from '../../core/token-service.js';
+import { appResource, keyAllows } from '../../core/key-scope.js';
+import { APPID_PATTERN } from '../../core/token-service.js';
 import type { RouteContext } from '../context.js';
 import { logFailure, toHttpFailure } from '../error-handler.js';
 import { AuthThrottledError } from '../../errors/index.js';
 import { secondsLeft } from '../token-body.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
+import { registerCompatKeyCheck, signOnlyRefusal } from './key-capability.js';
 
 /** WeChat's token success body. */
 export interface WeChatTokenBody {
@@ -48,6 +50,8 @@ interface TokenParams {
  */
 export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContext, replies: WeChatReplies): CompatTokenHandler {
   const { service, clock, metrics, guard } = ctx;
+  // Before any route of the scope: a sign-only key is refused here and by the passthrough alike.
+  registerCompatKeyCheck(app, service, replies);
 
   async function issue(request: FastifyRequest, reply: FastifyReply, params: TokenParams): Promise<WeChatTokenBody | WeChatErrorBody> {
     const { grant_type: grantType, appid, secret } = params;
@@ -57,6 +61,9 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
     if (secret === undefined || secret === '') return replies.error(COMPAT_ERRORS.appsecretMissing);
     try {
       guard.assertAllowed(request, 'compat');
+      const key = typeof secret === 'string' ? service.authenticate(secret) : null;
+      // A key without the capability (sign-only) is refused outright (403), not taken for a wrong secret.
+      if (key !== null && !keyAllows(key, null, 'read-token')) return signOnlyRefusal(replies);
       if (typeof secret !== 'string' || !(await secretAccepted(appid, secret))) {
         guard.failed(request, 'compat');
         // Distinguish an unknown app from a wrong secret, as WeChat does (appids are not secret).
@@ -79,12 +86,14 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
 
   async function secretAccepted(appid: string, secret: string): Promise<boolean> {
     const key = service.authenticate(secret);
-    if (key !== null) return keyCovers(key, appid);
+    if (key !== null) return keyAllows(key, appResource(appid), 'read-token');
     return service.verifySecret(appid, secret);
   }
 
   function send(reply: FastifyReply, body: WeChatTokenBody | WeChatErrorBody): WeChatTokenBody | WeChatErrorBody {
     if ('access_token' in body) reply.header('cache-control', 'no-store');
+    // The one compat refusal with its own status: a key without the capability (see key-capability.ts).
+    else if (body.errcode === COMPAT_ERRORS.apiUnauthorized.errcode) reply.code(403);
     return body;
   }
 

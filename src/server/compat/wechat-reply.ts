@@ -23,6 +23,7 @@ export const COMPAT_ERRORS = {
   dailyQuota: { errcode: 45009, errmsg: 'reach max api daily quota limit' },
   minuteQuota: { errcode: 45011, errmsg: 'api minute-quota reach limit mustslower retry next minute' },
   dataFormatError: { errcode: 47001, errmsg: 'data format error' },
+  apiUnauthorized: { errcode: 48001, errmsg: 'api unauthorized' },
 } as const satisfies Record<string, WeChatErrorBody>;
 
 /** Builds WeChat-shaped error bodies, ending like WeChat's with ` rid: <hex unix time>-<8 hex>-<8 hex>`. */

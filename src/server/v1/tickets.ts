@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TICKET_TYPES, type TicketType } from '../../wechat/index.js';
+import type { KeyAction } from '../../core/key-scope.js';
 import { authorizeClient } from '../auth.js';
 import type { RouteContext } from '../context.js';
 import { secondsLeft } from '../token-body.js';
@@ -61,24 +62,28 @@ const cardSignatureSchema = {
 
 /**
  * Tickets and signing: read an app's JS-SDK or card ticket, or (so pages and business services never hold a
- * ticket) have the hub sign a `wx.config` or a card signature. Every route needs a client key scoped to the app.
+ * ticket) have the hub sign a `wx.config` or a card signature. Every route needs a client key scoped to the app:
+ * reading a ticket needs its `read-token` capability, signing its `sign` capability (a sign-only key signs, but
+ * never sees a ticket).
  */
 export function registerTicketRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { service, clock, expiry, guard } = ctx;
   // Authenticate before the body is read or validated: strangers get 401, not hints about the body.
-  const authorize = (request: FastifyRequest<{ Params: AppParams }>, _reply: FastifyReply, done: (err?: Error) => void): void => {
-    try {
-      authorizeClient(service, request, request.params.appid, guard);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  };
+  const authorize =
+    (action: KeyAction) =>
+    (request: FastifyRequest<{ Params: AppParams }>, _reply: FastifyReply, done: (err?: Error) => void): void => {
+      try {
+        authorizeClient(service, request, request.params.appid, guard, action);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    };
 
   app.get<{ Params: AppParams & { type: string } }>(
     '/v1/apps/:appid/tickets/:type',
     {
-      onRequest: authorize,
+      onRequest: authorize('read-token'),
       schema: {
         params: { type: 'object', properties: { appid: { type: 'string' }, type: { type: 'string', enum: [...TICKET_TYPES] } } },
         response: { 200: ticketBodySchema },
@@ -93,7 +98,7 @@ export function registerTicketRoutes(app: FastifyInstance, ctx: RouteContext): v
 
   app.post<{ Params: AppParams; Body: { url: string; jsApiList?: string[] } }>(
     '/v1/apps/:appid/jssdk-config',
-    { onRequest: authorize, schema: { body: jssdkConfigRequestSchema, response: { 200: jssdkConfigSchema } } },
+    { onRequest: authorize('sign'), schema: { body: jssdkConfigRequestSchema, response: { 200: jssdkConfigSchema } } },
     async (request, reply) => {
       const config = await service.signJsSdkConfig(request.params.appid, request.body.url);
       reply.header('cache-control', 'no-store');
@@ -103,7 +108,7 @@ export function registerTicketRoutes(app: FastifyInstance, ctx: RouteContext): v
 
   app.post<{ Params: AppParams; Body: Partial<Record<(typeof CARD_FIELDS)[number], string>> }>(
     '/v1/apps/:appid/card-signature',
-    { onRequest: authorize, schema: { body: cardRequestSchema, response: { 200: cardSignatureSchema } } },
+    { onRequest: authorize('sign'), schema: { body: cardRequestSchema, response: { 200: cardSignatureSchema } } },
     async (request, reply) => {
       const values = CARD_FIELDS.flatMap((field) => (request.body[field] === undefined ? [] : [request.body[field]]));
       const signed = await service.signCard(request.params.appid, values);

@@ -64,6 +64,11 @@ export class MemoryStore implements Store {
     return this.#credentials.get(key) ?? null;
   }
 
+  async listCredentialKeys(): Promise<string[]> {
+    this.#assertOpen();
+    return [...this.#credentials.keys()].sort(compareText);
+  }
+
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     this.#assertOpen();
     // No await between the check and the write, so concurrent callers cannot interleave here.
@@ -93,6 +98,13 @@ export class MemoryStore implements Store {
     if (!this.#clientKeys.delete(name)) return false;
     this.#emit({ type: 'client-key', name });
     return true;
+  }
+
+  async touchClientKey(name: string, at: number): Promise<void> {
+    this.#assertOpen();
+    const key = this.#clientKeys.get(name);
+    if (!key || (key.lastUsedAt !== null && key.lastUsedAt >= at)) return;
+    this.#clientKeys.set(name, frozenCopy({ ...key, lastUsedAt: at }));
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {

@@ -59,6 +59,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE ${s}.wxtoken_credentials DROP COLUMN force_log`,
     ],
   },
+  {
+    version: 3,
+    name: 'key management: capabilities, expiry, last use',
+    // NULL capabilities = every action, as for every key written before; NULL times = none.
+    sql: (s) => [
+      `ALTER TABLE ${s}.wxtoken_client_keys
+         ADD COLUMN capabilities jsonb,
+         ADD COLUMN expires_at bigint,
+         ADD COLUMN last_used_at bigint`,
+    ],
+  },
 ];
 
 /** The version a fully migrated schema is at. */

@@ -81,6 +81,11 @@ export class PostgresStore implements Store {
     return row ? credentialFromRow(row) : null;
   }
 
+  async listCredentialKeys(): Promise<string[]> {
+    const rows = await this.#query<{ key: string }>('list credentials', this.#sql.listCredentialKeys, []);
+    return rows.map((row) => row.key);
+  }
+
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     assertExpectedVersion(expectedVersion);
     const version = expectedVersion + 1;
@@ -98,12 +103,25 @@ export class PostgresStore implements Store {
   }
 
   async addClientKey(key: ClientKeyRecord): Promise<boolean> {
-    const values = [key.name, key.hash, JSON.stringify([...key.apps]), key.createdAt];
+    const values = [
+      key.name,
+      key.hash,
+      JSON.stringify([...key.apps]),
+      key.createdAt,
+      key.capabilities === null ? null : JSON.stringify([...key.capabilities]),
+      key.expiresAt,
+      key.lastUsedAt,
+    ];
     return this.#write('add client key', this.#sql.addClientKey, values, { type: 'client-key', name: key.name });
   }
 
   async deleteClientKey(name: string): Promise<boolean> {
     return this.#write('delete client key', this.#sql.deleteClientKey, [name], { type: 'client-key', name });
+  }
+
+  async touchClientKey(name: string, at: number): Promise<void> {
+    // No NOTIFY: a last-used time is read when listed, never pushed to instances.
+    await this.#query('record client key use', this.#sql.touchClientKey, [name, at]);
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -237,6 +255,8 @@ function statements(s: string) {
         orphans AS (DELETE FROM ${s}.wxtoken_credentials WHERE starts_with(key, $2) RETURNING 1)
       ${notify(3)}`,
     getCredential: `SELECT ${credentialColumns} FROM ${s}.wxtoken_credentials WHERE key = $1`,
+    // COLLATE "C": the same order as the other stores (by code unit), whatever the database's locale.
+    listCredentialKeys: `SELECT key FROM ${s}.wxtoken_credentials ORDER BY key COLLATE "C"`,
     insertCredential: `WITH written AS (
         INSERT INTO ${s}.wxtoken_credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -252,10 +272,13 @@ function statements(s: string) {
       ${notify(11)}`,
     listClientKeys: `SELECT * FROM ${s}.wxtoken_client_keys ORDER BY name`,
     addClientKey: `WITH written AS (
-        INSERT INTO ${s}.wxtoken_client_keys (name, hash, apps, created_at) VALUES ($1, $2, $3, $4)
+        INSERT INTO ${s}.wxtoken_client_keys (name, hash, apps, created_at, capabilities, expires_at, last_used_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (name) DO NOTHING
         RETURNING 1)
-      ${notify(5)}`,
+      ${notify(8)}`,
+    touchClientKey: `UPDATE ${s}.wxtoken_client_keys SET last_used_at = $2
+      WHERE name = $1 AND (last_used_at IS NULL OR last_used_at < $2)`,
     deleteClientKey: `WITH written AS (DELETE FROM ${s}.wxtoken_client_keys WHERE name = $1 RETURNING 1)
       ${notify(2)}`,
     acquireLease: `INSERT INTO ${s}.wxtoken_leases AS held (name, owner, expires_at)

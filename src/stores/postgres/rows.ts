@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '../../errors/index.js';
-import { appsFrom, failureFrom, invalidationsFrom, isGrant, pendingFrom, stateFrom, type Malformed } from '../records.js';
+import { appsFrom, capabilitiesFrom, failureFrom, invalidationsFrom, isGrant, pendingFrom, stateFrom, type Malformed } from '../records.js';
 import type { AppRecord, ClientKeyRecord, CredentialRecord } from '../store.js';
 
 /**
@@ -35,6 +35,9 @@ export interface ClientKeyRow {
   hash: string;
   apps: unknown;
   created_at: string;
+  capabilities: unknown;
+  expires_at: string | null;
+  last_used_at: string | null;
 }
 
 /** Maps an apps row to its record. */
@@ -74,6 +77,9 @@ export function clientKeyFromRow(row: ClientKeyRow): ClientKeyRecord {
     hash: row.hash,
     apps: appsFrom(row.apps, malformed(t, row.name, 'apps')),
     createdAt: int(t, row.name, 'created_at', row.created_at),
+    capabilities: capabilitiesFrom(row.capabilities, malformed(t, row.name, 'capabilities')),
+    expiresAt: row.expires_at === null ? null : int(t, row.name, 'expires_at', row.expires_at),
+    lastUsedAt: row.last_used_at === null ? null : int(t, row.name, 'last_used_at', row.last_used_at),
   };
 }
 

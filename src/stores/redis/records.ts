@@ -1,11 +1,13 @@
 import { StoreUnavailableError } from '../../errors/index.js';
 import {
   appsFrom,
+  capabilitiesFrom,
   failureFields,
   failureFrom,
   invalidationsFrom,
   isGrant,
   isObject,
+  optionalTimeFrom,
   parseJson,
   pendingFields,
   pendingFrom,
@@ -95,17 +97,37 @@ export function decodeCredential(text: string, id: string): CredentialRecord {
   };
 }
 
-/** A ClientKeyRecord as stored. */
+/** A ClientKeyRecord as stored; its last-used time lives in a hash of its own (see redis-store.ts). */
 export function encodeClientKey(key: ClientKeyRecord): string {
-  return JSON.stringify({ name: key.name, hash: key.hash, apps: [...key.apps], createdAt: key.createdAt });
+  return JSON.stringify({
+    name: key.name,
+    hash: key.hash,
+    apps: [...key.apps],
+    createdAt: key.createdAt,
+    capabilities: key.capabilities === null ? null : [...key.capabilities],
+    expiresAt: key.expiresAt,
+  });
 }
 
-/** Parses a stored ClientKeyRecord. */
-export function decodeClientKey(text: string, id: string): ClientKeyRecord {
+/**
+ * Parses a stored ClientKeyRecord and its last-used time (`used`, the decimal text of its field, if any). A
+ * record written by wxtoken 0.1.0 (no capabilities, no expiry) reads as an unrestricted key that never expires.
+ */
+export function decodeClientKey(text: string, id: string, used?: string): ClientKeyRecord {
   const bad = malformed('client key', id);
   const v = parse(text, bad);
   if (typeof v.name !== 'string' || typeof v.hash !== 'string' || typeof v.createdAt !== 'number') throw bad();
-  return { name: v.name, hash: v.hash, apps: appsFrom(v.apps, bad), createdAt: v.createdAt };
+  const lastUsedAt = used === undefined ? null : Number(used);
+  if (lastUsedAt !== null && !Number.isFinite(lastUsedAt)) throw bad();
+  return {
+    name: v.name,
+    hash: v.hash,
+    apps: appsFrom(v.apps, bad),
+    createdAt: v.createdAt,
+    capabilities: capabilitiesFrom(v.capabilities, bad),
+    expiresAt: optionalTimeFrom(v.expiresAt, bad),
+    lastUsedAt,
+  };
 }
 
 function parse(text: string, bad: Malformed): Record<string, unknown> {

@@ -8,6 +8,7 @@
  *   P{wxtoken}:apps            hash   appid → AppRecord JSON (sealed secret, opaque here)
  *   P{wxtoken}:credentials     hash   "<appid>:<kind>" → CredentialRecord JSON, with its `version`
  *   P{wxtoken}:client-keys     hash   name → ClientKeyRecord JSON (a SHA-256 of the key, never the key)
+ *   P{wxtoken}:client-key-uses hash   name → the key's last-used time (epoch ms, decimal)
  *   P{wxtoken}:lease:<name>    string the owner; expires by Redis's clock (SET PX)
  *   Pevents                    pub/sub channel of {"origin": <instance id>, "event": RecordEvent}
  *
@@ -42,6 +43,7 @@ interface Keys {
   readonly apps: string;
   readonly credentials: string;
   readonly clientKeys: string;
+  readonly clientKeyUses: string;
   readonly channel: string;
   lease(name: string): string;
 }
@@ -52,6 +54,7 @@ function keysFor(prefix: string): Keys {
     apps: `${base}apps`,
     credentials: `${base}credentials`,
     clientKeys: `${base}client-keys`,
+    clientKeyUses: `${base}client-key-uses`,
     channel: `${prefix}events`,
     lease: (name) => `${base}lease:${name}`,
   };
@@ -111,9 +114,18 @@ export class RedisStore implements Store {
     return true;
   }
 
+  async touchClientKey(name: string, at: number): Promise<void> {
+    await this.#run('record client key use', () => this.#scripts.touchClientKey(this.#keys.clientKeys, this.#keys.clientKeyUses, name, at));
+  }
+
   async getCredential(key: string): Promise<CredentialRecord | null> {
     const value = await this.#run('read credential', () => this.#redis.hget(this.#keys.credentials, key));
     return value === null ? null : decodeCredential(value, key);
+  }
+
+  async listCredentialKeys(): Promise<string[]> {
+    const keys = await this.#run('list credentials', () => this.#redis.hkeys(this.#keys.credentials));
+    return keys.sort(compareText);
   }
 
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
@@ -136,16 +148,18 @@ export class RedisStore implements Store {
   }
 
   async listClientKeys(): Promise<ClientKeyRecord[]> {
-    const fields = await this.#run('list client keys', () => this.#redis.hgetall(this.#keys.clientKeys));
+    const [fields, uses] = await this.#run('list client keys', () =>
+      Promise.all([this.#redis.hgetall(this.#keys.clientKeys), this.#redis.hgetall(this.#keys.clientKeyUses)]),
+    );
     return Object.entries(fields)
-      .map(([name, v]) => decodeClientKey(v, name))
+      .map(([name, v]) => decodeClientKey(v, name, uses[name]))
       .sort((a, b) => compareText(a.name, b.name));
   }
 
   async addClientKey(key: ClientKeyRecord): Promise<boolean> {
     const event: RecordEvent = { type: 'client-key', name: key.name };
     const added = await this.#run('add client key', () =>
-      this.#scripts.addClientKey(this.#keys.clientKeys, key.name, encodeClientKey(key), this.#keys.channel, this.#listeners.message(event)),
+      this.#scripts.addClientKey(this.#keys.clientKeys, this.#keys.clientKeyUses, key.name, encodeClientKey(key), this.#keys.channel, this.#listeners.message(event)),
     );
     if (added !== 1) return false;
     this.#listeners.emit(event);
@@ -155,7 +169,7 @@ export class RedisStore implements Store {
   async deleteClientKey(name: string): Promise<boolean> {
     const event: RecordEvent = { type: 'client-key', name };
     const existed = await this.#run('delete client key', () =>
-      this.#scripts.deleteClientKey(this.#keys.clientKeys, name, this.#keys.channel, this.#listeners.message(event)),
+      this.#scripts.deleteClientKey(this.#keys.clientKeys, this.#keys.clientKeyUses, name, this.#keys.channel, this.#listeners.message(event)),
     );
     if (existed !== 1) return false;
     this.#listeners.emit(event);

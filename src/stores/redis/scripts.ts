@@ -70,28 +70,48 @@ return 1
 `;
 
 /**
- * addClientKey — adds a client key unless the name is taken.
- * KEYS[1] client-keys hash. ARGV[1] name, ARGV[2] the ClientKeyRecord as JSON, ARGV[3] channel, ARGV[4] message.
+ * addClientKey — adds a client key unless the name is taken, with no last-used time.
+ * KEYS[1] client-keys hash, KEYS[2] client-key-uses hash. ARGV[1] name, ARGV[2] the ClientKeyRecord as JSON,
+ * ARGV[3] channel, ARGV[4] message.
  * Returns 1 when added, 0 when the name was taken (nothing written, nothing published).
  */
 const ADD_CLIENT_KEY = `
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
   return 0
 end
+redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `;
 
 /**
- * deleteClientKey — removes a client key.
- * KEYS[1] client-keys hash. ARGV[1] name, ARGV[2] channel, ARGV[3] event message.
+ * deleteClientKey — removes a client key and its last-used time.
+ * KEYS[1] client-keys hash, KEYS[2] client-key-uses hash. ARGV[1] name, ARGV[2] channel, ARGV[3] event message.
  * Returns 1 when it existed, else 0 (and publishes nothing).
  */
 const DELETE_CLIENT_KEY = `
+redis.call('HDEL', KEYS[2], ARGV[1])
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then
   return 0
 end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+`;
+
+/**
+ * touchClientKey — records a key's last use, keeping the later time; nothing for an unknown key, no event.
+ * Kept beside the record rather than in its JSON so the record is never re-encoded by Lua (cjson would round
+ * large numbers). KEYS[1] client-keys hash, KEYS[2] client-key-uses hash. ARGV[1] name, ARGV[2] epoch ms.
+ */
+const TOUCH_CLIENT_KEY = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  return 0
+end
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+if current and tonumber(current) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `;
 
@@ -136,8 +156,9 @@ export interface RedisScripts {
     channel: string,
     message: string,
   ): Promise<number>;
-  addClientKey(clientKeys: string, name: string, json: string, channel: string, message: string): Promise<number>;
-  deleteClientKey(clientKeys: string, name: string, channel: string, message: string): Promise<number>;
+  addClientKey(clientKeys: string, uses: string, name: string, json: string, channel: string, message: string): Promise<number>;
+  deleteClientKey(clientKeys: string, uses: string, name: string, channel: string, message: string): Promise<number>;
+  touchClientKey(clientKeys: string, uses: string, name: string, at: number): Promise<number>;
   acquireLease(lease: string, owner: string, ttlMs: number): Promise<number>;
   releaseLease(lease: string, owner: string): Promise<number>;
 }
@@ -146,8 +167,9 @@ const DEFINITIONS: Record<keyof RedisScripts, { numberOfKeys: number; lua: strin
   putApp: { numberOfKeys: 1, lua: PUT_APP },
   deleteApp: { numberOfKeys: 2, lua: DELETE_APP },
   casCredential: { numberOfKeys: 1, lua: CAS_CREDENTIAL },
-  addClientKey: { numberOfKeys: 1, lua: ADD_CLIENT_KEY },
-  deleteClientKey: { numberOfKeys: 1, lua: DELETE_CLIENT_KEY },
+  addClientKey: { numberOfKeys: 2, lua: ADD_CLIENT_KEY },
+  deleteClientKey: { numberOfKeys: 2, lua: DELETE_CLIENT_KEY },
+  touchClientKey: { numberOfKeys: 2, lua: TOUCH_CLIENT_KEY },
   acquireLease: { numberOfKeys: 1, lua: ACQUIRE_LEASE },
   releaseLease: { numberOfKeys: 1, lua: RELEASE_LEASE },
 };

@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '../../errors/index.js';
-import { appsFrom, credentialDocuments, failureFrom, invalidationsFrom, isGrant, parseJson, pendingFrom, stateFrom, type Malformed } from '../records.js';
+import { appsFrom, capabilitiesFrom, credentialDocuments, failureFrom, invalidationsFrom, isGrant, parseJson, pendingFrom, stateFrom, type Malformed } from '../records.js';
 import type { AppRecord, ClientKeyRecord, CredentialRecord } from '../store.js';
 
 /** A row of `apps` as better-sqlite3 returns it. */
@@ -30,6 +30,9 @@ export interface ClientKeyRow {
   hash: string;
   apps: string;
   created_at: number;
+  capabilities: string | null;
+  expires_at: number | null;
+  last_used_at: number | null;
 }
 
 /** Maps an `apps` row to its record. */
@@ -78,7 +81,16 @@ export function credentialParams(record: CredentialRecord, version: number): Rec
 /** Maps a `client_keys` row to its record. */
 export function clientKeyFromRow(row: ClientKeyRow): ClientKeyRecord {
   const bad = corrupt('client_keys', row.name, 'apps');
-  return { name: row.name, hash: row.hash, apps: appsFrom(parseJson(row.apps, bad), bad), createdAt: row.created_at };
+  const badCapabilities = corrupt('client_keys', row.name, 'capabilities');
+  return {
+    name: row.name,
+    hash: row.hash,
+    apps: appsFrom(parseJson(row.apps, bad), bad),
+    createdAt: row.created_at,
+    capabilities: capabilitiesFrom(json('client_keys', row.name, 'capabilities', row.capabilities), badCapabilities),
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+  };
 }
 
 /** A JSON column's value; SQL NULL stays null. */

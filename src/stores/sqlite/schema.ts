@@ -55,6 +55,13 @@ const MIGRATIONS: readonly string[] = [
   UPDATE credentials SET state = json_object('forceLog', json(force_log)) WHERE force_log IS NOT NULL;
   ALTER TABLE credentials DROP COLUMN force_log;
   `,
+  // 3 (key management): a key's capabilities (NULL = every action, as for every 0.1.0 key), its expiry and its
+  // last-used time (both NULL = none).
+  `
+  ALTER TABLE client_keys ADD COLUMN capabilities TEXT;
+  ALTER TABLE client_keys ADD COLUMN expires_at INTEGER;
+  ALTER TABLE client_keys ADD COLUMN last_used_at INTEGER;
+  `,
 ];
 
 /** The schema version this build writes (`PRAGMA user_version`). */

@@ -157,6 +157,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  async listCredentialKeys(): Promise<string[]> {
+    return this.#read('list credentials', () => (this.#sql.listCredentialKeys.all() as { key: string }[]).map((row) => row.key));
+  }
+
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {
     return this.#write('write credential', (change) => {
       const version = expectedVersion + 1;
@@ -183,6 +187,9 @@ export class SqliteStore implements Store {
         hash: key.hash,
         apps: JSON.stringify(key.apps),
         created_at: key.createdAt,
+        capabilities: key.capabilities === null ? null : JSON.stringify(key.capabilities),
+        expires_at: key.expiresAt,
+        last_used_at: key.lastUsedAt,
       });
       if (info.changes === 0) return false;
       change({ type: 'client-key', name: key.name });
@@ -195,6 +202,13 @@ export class SqliteStore implements Store {
       if (this.#sql.deleteClientKey.run(name).changes === 0) return false;
       change({ type: 'client-key', name });
       return true;
+    });
+  }
+
+  async touchClientKey(name: string, at: number): Promise<void> {
+    // No change row: a last-used time is read when listed, never pushed to other processes.
+    await this.#write('record client key use', () => {
+      this.#sql.touchClientKey.run({ name, at });
     });
   }
 
@@ -361,6 +375,7 @@ function prepare(db: Database.Database) {
     deleteApp: db.prepare('DELETE FROM apps WHERE appid = ?'),
     deleteCredentialsOf: db.prepare('DELETE FROM credentials WHERE key >= ? AND key < ?'),
     getCredential: db.prepare('SELECT * FROM credentials WHERE key = ?'),
+    listCredentialKeys: db.prepare('SELECT key FROM credentials ORDER BY key'),
     insertCredential: db.prepare(
       `INSERT INTO credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
        VALUES (@key, @version, @token, @expires_at, @obtained_at, @failure, @state, @pending, @invalidations)
@@ -374,8 +389,12 @@ function prepare(db: Database.Database) {
     ),
     listClientKeys: db.prepare('SELECT * FROM client_keys ORDER BY name'),
     addClientKey: db.prepare(
-      `INSERT INTO client_keys (name, hash, apps, created_at) VALUES (@name, @hash, @apps, @created_at)
+      `INSERT INTO client_keys (name, hash, apps, created_at, capabilities, expires_at, last_used_at)
+       VALUES (@name, @hash, @apps, @created_at, @capabilities, @expires_at, @last_used_at)
        ON CONFLICT (name) DO NOTHING`,
+    ),
+    touchClientKey: db.prepare(
+      'UPDATE client_keys SET last_used_at = @at WHERE name = @name AND (last_used_at IS NULL OR last_used_at < @at)',
     ),
     deleteClientKey: db.prepare('DELETE FROM client_keys WHERE name = ?'),
     getLease: db.prepare('SELECT owner, expires_at FROM leases WHERE name = ?'),

@@ -1,0 +1,88 @@
+import type { Store } from '../stores/store.js';
+import { credentialContext } from '../stores/sealing-store.js';
+import type { Sealer } from './sealer.js';
+
+/**
+ * Re-sealing everything a store holds under the current master key (`wxtoken master-key rotate`): app secrets and
+ * credential values. Works on the undecorated store, since it must see values as stored.
+ *
+ * Safe while instances run: a credential is rewritten with the store's compare-and-set on its version, so a
+ * refresh that lands meanwhile wins and the value is looked at again; the rewrite publishes a change event, and
+ * instances re-read a value that has not changed. App secrets have no version: the app is re-read just before it
+ * is written and skipped when it changed meanwhile (it was written by an instance, under its current key).
+ */
+
+/** Progress of a re-seal, reported after each record. */
+export interface ResealProgress {
+  readonly phase: 'secrets' | 'credentials';
+  readonly done: number;
+  readonly total: number;
+}
+
+/** What a re-seal did. */
+export interface ResealReport {
+  /** Values rewritten under the current key. */
+  readonly resealed: { readonly secrets: number; readonly credentials: number };
+  /** Values already under the current key (or without a value). */
+  readonly current: { readonly secrets: number; readonly credentials: number };
+  /** Values still not under the current key when the pass ended (changed concurrently too often); re-run. */
+  readonly remaining: number;
+}
+
+/** Options of reseal. */
+export interface ResealOptions {
+  /** Count only, write nothing (`--dry-run`). Default false. */
+  readonly dryRun?: boolean;
+  /** Called after each record. */
+  readonly onProgress?: (progress: ResealProgress) => void;
+}
+
+/** Attempts per credential when concurrent refreshes keep winning the compare-and-set. */
+const CAS_ATTEMPTS = 5;
+
+/** Re-seals every app secret and credential value in `store` under `sealer`'s current key. */
+export async function reseal(store: Store, sealer: Sealer, options: ResealOptions = {}): Promise<ResealReport> {
+  const dryRun = options.dryRun ?? false;
+  const resealed = { secrets: 0, credentials: 0 };
+  const current = { secrets: 0, credentials: 0 };
+  let remaining = 0;
+
+  const apps = await store.listApps();
+  for (const [i, app] of apps.entries()) {
+    if (sealer.isCurrent(app.sealedSecret)) current.secrets++;
+    else if (dryRun) remaining++;
+    else {
+      const plain = sealer.open(app.sealedSecret, app.appid);
+      const latest = await store.getApp(app.appid);
+      if (latest !== null && latest.sealedSecret === app.sealedSecret) {
+        await store.putApp({ ...latest, sealedSecret: sealer.seal(plain, app.appid) });
+        resealed.secrets++;
+      } else if (latest !== null && !sealer.isCurrent(latest.sealedSecret)) remaining++;
+    }
+    options.onProgress?.({ phase: 'secrets', done: i + 1, total: apps.length });
+  }
+
+  const keys = await store.listCredentialKeys();
+  for (const [i, key] of keys.entries()) {
+    let outcome: 'current' | 'resealed' | 'remaining' = 'remaining';
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const record = await store.getCredential(key);
+      if (record === null || record.token === null || sealer.isCurrent(record.token)) {
+        outcome = 'current';
+        break;
+      }
+      if (dryRun) break;
+      // A plaintext value (written by 0.1.0) is sealed for the first time.
+      const plain = sealer.isSealed(record.token) ? sealer.open(record.token, credentialContext(key)) : record.token;
+      if (await store.putCredential({ ...record, token: sealer.seal(plain, credentialContext(key)) }, record.version)) {
+        outcome = 'resealed';
+        break;
+      }
+    }
+    if (outcome === 'current') current.credentials++;
+    else if (outcome === 'resealed') resealed.credentials++;
+    else remaining++;
+    options.onProgress?.({ phase: 'credentials', done: i + 1, total: keys.length });
+  }
+  return { resealed, current, remaining };
+}
