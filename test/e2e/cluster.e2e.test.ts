@@ -116,8 +116,10 @@ describe.each(distributedStores())('three instances on $name', (store) => {
     // Callers of B and C behave as the SDK does: a token WeChat rejects is reported, and the replacement used.
     const callers = startCallers({ hubs: [b, c], appid: APPID, key, simUrl, perHub: 2, reportAndRetry: true });
 
-    // A takes the lease and calls WeChat, which answers only after 2.5 s: A is killed while it waits.
-    sim.state.injectFault({ path: '/cgi-bin/token', mode: 'delay', delayMs: 2_500, count: 1 });
+    // A takes the lease and calls WeChat, which answers only after 1.5 s: A is killed while it waits. (WeChat still
+    // answers the dead process's call; the lease, 3 s from A's last renewal, outlasts it with room for the marking
+    // write A makes between taking the lease and calling, even on a loaded machine.)
+    sim.state.injectFault({ path: '/cgi-bin/token', mode: 'delay', delayMs: 1_500, count: 1 });
     const orphan = reportInvalid(a.url, APPID, key, old).catch((err: unknown) => ({ status: 0, token: null, err }));
     await waitFor(() => sim.state.counters(APPID).inFlightTokenFetches === 1, 5_000, () => 'A never called WeChat');
     const killedAt = Date.now();

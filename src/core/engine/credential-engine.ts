@@ -469,7 +469,7 @@ export class CredentialEngine {
       intent.mode === 'invalidate' && cred?.token != null && !reportIsStale(cred.token, intent.badToken) && (!entry.kind.canReplace || entry.kind.canReplace(entry.app, cred, now));
     if (issued && now < issued.expiresAt && !invalidated) return issued;
     if (cred?.failure) throw failureError(describe(entry), cred.failure, now);
-    throw new UpstreamUnavailableError(`no valid ${describe(entry)} yet`);
+    throw new UpstreamUnavailableError(`there is no valid ${entry.kind.name} of app ${entry.app.appid} yet`);
   }
 
   async #refreshUnderLease(entry: Entry, record: CredentialRecord | null, intent: Intent): Promise<IssuedToken | { waitUntil: number }> {
@@ -479,29 +479,9 @@ export class CredentialEngine {
     // with its lease lapsed refreshes at once instead of serving a superseded value until its expiry.
     const base = await this.#write(entry, record, { ...(record ?? emptyRecord(entry.key)), pending: { owner: this.#leases.owner, since: startedAt } });
     if (!base) return { waitUntil: this.#clock.now() };
+    let obtained: ObtainedValue | { waitUntil: number };
     try {
-      const obtained = await this.#obtainWithParent(entry, base, intent, startedAt);
-      if ('waitUntil' in obtained) {
-        await this.#write(entry, base, { ...base, pending: null });
-        return obtained;
-      }
-      const next: CredentialRecord = {
-        key: entry.key,
-        version: 0,
-        token: obtained.token,
-        expiresAt: obtained.expiresAt,
-        obtainedAt: obtained.obtainedAt,
-        failure: null,
-        state: obtained.state,
-        pending: null,
-        invalidations: intent.mode === 'invalidate' && obtained.token !== record?.token ? (record?.invalidations ?? 0) + 1 : 0,
-      };
-      await this.#write(entry, base, next);
-      const { appid } = entry.app;
-      this.events.emit('refreshed', { appid, kind: entry.kind.name, expiresAt: obtained.expiresAt, durationMs: this.#clock.now() - startedAt, reason });
-      this.#log.info({ appid, kind: entry.kind.name, reason, expiresAt: new Date(obtained.expiresAt).toISOString() }, `${entry.kind.name} refreshed`);
-      if (intent.mode === 'invalidate') this.#emitInvalidated(entry, 'refreshed');
-      return this.#serve(entry, { mode: 'ensure', reason });
+      obtained = await this.#obtainWithParent(entry, base, intent, startedAt);
     } catch (thrown) {
       const err = thrown instanceof StateChange ? thrown.error : thrown;
       const state = thrown instanceof StateChange ? thrown.state : base.state;
@@ -514,6 +494,30 @@ export class CredentialEngine {
       if (intent.mode === 'force') throw this.#failureFor(entry, err);
       return this.#serve(entry, intent);
     }
+    if ('waitUntil' in obtained) {
+      await this.#write(entry, base, { ...base, pending: null });
+      return obtained;
+    }
+    const next: CredentialRecord = {
+      key: entry.key,
+      version: 0,
+      token: obtained.token,
+      expiresAt: obtained.expiresAt,
+      obtainedAt: obtained.obtainedAt,
+      failure: null,
+      state: obtained.state,
+      pending: null,
+      invalidations: intent.mode === 'invalidate' && obtained.token !== record?.token ? (record?.invalidations ?? 0) + 1 : 0,
+    };
+    if (await this.#write(entry, base, next)) {
+      const { appid } = entry.app;
+      this.events.emit('refreshed', { appid, kind: entry.kind.name, expiresAt: obtained.expiresAt, durationMs: this.#clock.now() - startedAt, reason });
+      this.#log.info({ appid, kind: entry.kind.name, reason, expiresAt: new Date(obtained.expiresAt).toISOString() }, `${entry.kind.name} refreshed`);
+      if (intent.mode === 'invalidate') this.#emitInvalidated(entry, 'refreshed');
+    }
+    // Outside the failure handling on purpose: a value obtained and stored is a success even when it cannot be
+    // served (say, a ticket confirmed for less time than the call took); the caller hears why, nothing is recorded.
+    return this.#serve(entry, { mode: 'ensure', reason });
   }
 
   /**

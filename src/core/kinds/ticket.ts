@@ -14,6 +14,8 @@ export const TICKET_PROBE_FRACTION = 1 / 8;
  * getticket per lifetime, made when the ticket has surely expired.
  */
 export const TICKET_FINE_PROBE_FRACTION = 1 / 240;
+/** A fine probe interval is never shorter than this many getticket calls (compressed lifetimes in tests). */
+const CALLS_PER_FINE_PROBE = 4;
 /** Call latency tolerated on top of the fine probe when judging whether an issue time is known closely. */
 const ISSUE_TIME_SLACK_MS = 1_000;
 
@@ -69,13 +71,15 @@ export function nextTicketRecord(
     state: { checkedAt: startedAt, seenAt: previous && record?.token === value ? previous.seenAt : returnedAt, ageKnown: false },
   });
   const probeMs = lifetimeMs * TICKET_PROBE_FRACTION;
+  // Confirming more often than a call takes would vouch for nothing: a window shorter than the call ends on arrival.
+  const fineMs = Math.max(lifetimeMs * TICKET_FINE_PROBE_FRACTION, CALLS_PER_FINE_PROBE * (returnedAt - startedAt));
   if (!record || !previous) return unknownAge(probeMs);
   if (record.token === value) {
     if (previous.ageKnown && startedAt < record.expiresAt) {
       return { token: value, obtainedAt: record.obtainedAt, expiresAt: record.expiresAt, state: { ...previous, checkedAt: startedAt } };
     }
     // Alive past the earliest moment it could have died: confirm it closely until it is replaced.
-    if (previous.ageKnown) return unknownAge(lifetimeMs * TICKET_FINE_PROBE_FRACTION);
+    if (previous.ageKnown) return unknownAge(fineMs);
     return unknownAge(record.expiresAt - record.obtainedAt);
   }
   // A new value: issued after the old one was last confirmed, and, when the old one's known life has run out,
