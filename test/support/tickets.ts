@@ -82,6 +82,8 @@ export interface SignerTally {
   invalid: Record<string, number>;
   /** Hub answers other than 200, by status (or `unreachable`). */
   hubErrors: Record<string, number>;
+  /** The same one by one: when, from which hub, what status. */
+  errors: Array<{ at: number; hub: string; status: string }>;
   /** The longest a signing request took, and when it ended (ms since epoch). */
   maxWaitMs: number;
   maxWaitAt: number;
@@ -103,7 +105,7 @@ export function startSigners(options: { hubs: readonly Pick<HubProcess, 'url' | 
   readonly tally: SignerTally;
   stop(): Promise<SignerTally>;
 } {
-  const tally: SignerTally = { signed: 0, valid: 0, invalid: {}, hubErrors: {}, maxWaitMs: 0, maxWaitAt: 0, waits: [], rejected: [], used: [], samples: [] };
+  const tally: SignerTally = { signed: 0, valid: 0, invalid: {}, hubErrors: {}, errors: [], maxWaitMs: 0, maxWaitAt: 0, waits: [], rejected: [], used: [], samples: [] };
   const perHub = options.perHub ?? 2;
   const pauseMs = options.pauseMs ?? 20;
   let stopped = false;
@@ -126,6 +128,7 @@ export function startSigners(options: { hubs: readonly Pick<HubProcess, 'url' | 
         }
         if (signed.status !== 200) {
           tally.hubErrors[String(signed.status)] = (tally.hubErrors[String(signed.status)] ?? 0) + 1;
+          tally.errors.push({ at: ended, hub: hub.name, status: String(signed.status) });
           sample(`hub ${hub.name} answered ${signed.status} ${JSON.stringify(signed.body)}`);
         } else {
           const verdict = await verifyConfig(options.simUrl, options.appid, url, signed.body);
@@ -144,6 +147,7 @@ export function startSigners(options: { hubs: readonly Pick<HubProcess, 'url' | 
       } catch (err) {
         if (!stopped) {
           tally.hubErrors['unreachable'] = (tally.hubErrors['unreachable'] ?? 0) + 1;
+          tally.errors.push({ at: Date.now(), hub: hub.name, status: 'unreachable' });
           sample(`hub ${hub.name}: ${String(err)}`);
         }
       }
