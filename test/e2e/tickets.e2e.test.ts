@@ -260,6 +260,15 @@ describe('tickets end to end: one hub', () => {
   }, 60_000);
 });
 
+/**
+ * Known to fail intermittently (3 of 8 store runs on 2026-11-29, shared 2-core machine) on the current src: each
+ * lifetime adds a getticket call's latency and timer delay to the uncertainty of the ticket's issue time (its
+ * lower bound is the previous bound + the lifetime, while the call comes after the previous call + the lifetime),
+ * so after a few compressed lifetimes it exceeds 1/240 of the life + 1 s and the fine-probe phase starts again.
+ * Compressed, that phase probes every 17 ms, less than a call, and each confirmed ticket arrives outside its
+ * serving window; CredentialEngine.#refreshUnderLease then treats #serve's "no valid … yet" as a failed refresh
+ * and callers get 503. Seen as: 10 getticket calls for 5 new tickets, 503s in the steady state.
+ */
 describe.each(distributedStores())('tickets end to end: three hubs on $name', (store) => {
   it('make one getticket per ticket lifetime fleet-wide, hand out the same ticket, and sign only valid configs', async (ctx) => {
     await requireStore(store, ctx.skip);
