@@ -261,7 +261,7 @@ describe('tickets end to end: one hub', () => {
 });
 
 /**
- * Known to fail intermittently (3 of 8 store runs on 2026-11-29, shared 2-core machine) on the current src: each
+ * Known to fail intermittently (2 of 8 store runs on 2026-11-29, shared 2-core machine) on the current src: each
  * lifetime adds a getticket call's latency and timer delay to the uncertainty of the ticket's issue time (its
  * lower bound is the previous bound + the lifetime, while the call comes after the previous call + the lifetime),
  * so after a few compressed lifetimes it exceeds 1/240 of the life + 1 s and the fine-probe phase starts again.
