@@ -43,6 +43,13 @@ afterEach(async () => {
 });
 afterAll(() => fleet.dispose());
 
+/** WeChat's verdict on a token: `ok` or its errcode. */
+async function business(simUrl: string, token: string): Promise<'ok' | number> {
+  const res = await fetch(`${simUrl}/cgi-bin/getcallbackip?access_token=${encodeURIComponent(token)}`);
+  const body = (await res.json()) as { errcode?: number };
+  return body.errcode ? body.errcode : 'ok';
+}
+
 async function simulator(options: object): Promise<{ sim: Simulator; simUrl: string }> {
   const sim = createSimulator({ apps: [{ appid: APPID, secret: SECRET }], ...options });
   const simUrl = await sim.listen({ host: '127.0.0.1', port: 0 });
@@ -147,4 +154,65 @@ describe.each(distributedStores())('three instances on $name', (store) => {
     // The token B replaced is served by nobody any more.
     expect((await readToken(c.url, APPID, key)).token).toBe(retried.token);
   }, 30_000);
+
+  it('with default lease settings, a survivor serves a working token within 5 s of the holder\'s kill -9 mid-fetch', async (ctx) => {
+    await requireStore(store, ctx.skip);
+    // Default lease TTL and renewal: no --lease-ttl. Lead and margin stay compressed as in the other tests.
+    const { leaseTtl: _default, ...defaults } = FLAGS;
+    const { sim, simUrl } = await simulator({ ...SIM, tokenTtlSeconds: LONG_TTL_S });
+    const { url: storeUrl, cleanup } = await store.isolatedUrl();
+    cleanups.push(cleanup);
+    const key = await seedStore(storeUrl, { appid: APPID, secret: SECRET, grant: 'classic' });
+    const hubs = await fleet.start(3, { storeUrl, upstream: simUrl, ...defaults });
+    const [a, b, c] = hubs as [HubProcess, HubProcess, HubProcess];
+    const old = await sameTokenEverywhere(hubs, APPID, key);
+
+    // Another system fetches twice with the secret: the fleet's token is dead at once (40001), as after a leak.
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${simUrl}/__sim/apps/${APPID}/rotate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant: 'classic' }) });
+      expect(res.status).toBe(200);
+    }
+    // A takes the lease on the report and calls WeChat, which never answers; A is killed while it waits.
+    sim.state.injectFault({ path: '/cgi-bin/token', mode: 'hang', count: 1 });
+    const orphan = reportInvalid(a.url, APPID, key, old).catch((err: unknown) => ({ status: 0, token: null, err }));
+    await waitFor(() => sim.state.counters(APPID).inFlightTokenFetches === 1, 5_000, () => 'A never called WeChat');
+    const before = tokenFetches(sim, APPID);
+    const killedAt = Date.now();
+    await a.kill();
+
+    // Callers of B and C act as the SDK does: use the token, report it when WeChat rejects it, use the replacement.
+    // The takeover time is from the kill until the first business call WeChat accepts.
+    let servedAt = 0;
+    const outcomes: string[] = [];
+    const caller = async (hub: HubProcess): Promise<void> => {
+      while (!servedAt && Date.now() - killedAt < 20_000) {
+        let read = await readToken(hub.url, APPID, key);
+        if (read.status === 200 && read.token) {
+          let answer = await business(simUrl, read.token);
+          if (answer === 40001 || answer === 42001) {
+            read = await reportInvalid(hub.url, APPID, key, read.token);
+            answer = read.status === 200 && read.token ? await business(simUrl, read.token) : read.status;
+          }
+          outcomes.push(`${hub.name} +${Date.now() - killedAt} ms ${String(answer)}`);
+          if (answer === 'ok' && !servedAt) servedAt = Date.now();
+        } else {
+          outcomes.push(`${hub.name} +${Date.now() - killedAt} ms hub ${read.status}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await Promise.all([caller(b), caller(b), caller(c), caller(c)]);
+    expect((await orphan).status, 'the caller of A loses its connection').toBe(0);
+    const takeoverMs = servedAt - killedAt;
+    console.log(`kill -9 takeover on ${store.name} with default lease settings: ${takeoverMs} ms from the kill to a token WeChat accepts`);
+
+    const why = `${JSON.stringify({ takeoverMs, outcomes: outcomes.slice(0, 20), counters: sim.state.counters(APPID) }, null, 1)}\n${fleet.describe()}`;
+    expect(servedAt, why).toBeGreaterThan(0);
+    expect(takeoverMs, why).toBeLessThan(5_000);
+    // A's call never ended (hang) and issued nothing; the survivors made one fetch between them.
+    expect(tokenFetches(sim, APPID) - before, why).toBe(1);
+    const replacement = await sameTokenEverywhere([b, c], APPID, key, 2_000);
+    expect(await business(simUrl, replacement), why).toBe('ok');
+    expect(b.alive && c.alive, why).toBe(true);
+  }, 40_000);
 });
