@@ -2,7 +2,7 @@
 export * from './errors/index.js';
 export * from './wechat/index.js';
 export { Hub, type HubOptions, type SecretSealer } from './core/hub.js';
-export { ManualClock, systemClock, type Clock } from './core/clock.js';
+export { ManualClock, systemClock, type Clock } from './util/clock.js';
 export { createWeChatFetcher, type CredentialFetcher } from './core/token-fetcher.js';
 export type { AppStatus, IssuedToken, TokenService, HubEvents } from './core/token-service.js';
 export type { Store, AppRecord, CredentialRecord, ClientKeyRecord, Grant } from './stores/store.js';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Hub, type HubOptions } from '../core/hub.js';
-import type { Logger } from '../core/logger.js';
-import { silentLogger } from '../core/logger.js';
+import type { Logger } from '../util/logger.js';
+import { silentLogger } from '../util/logger.js';
 import { StoreClock } from '../core/store-clock.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { createWeChatFetcher } from '../core/token-fetcher.js';
 import { createSealer } from '../core/sealer.js';
 import { loadMasterKey } from '../core/master-key.js';

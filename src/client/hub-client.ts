@@ -1,5 +1,5 @@
-import type { Clock } from '../core/clock.js';
-import { systemClock } from '../core/clock.js';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
 import { isTokenInvalid } from '../wechat/errcodes.js';
 
 /** Options of a HubClient. */

@@ -3,15 +3,15 @@ import { AppNotFoundError, InvalidRequestError, StoreUnavailableError } from '..
 import type { AppRecord, CredentialRecord, Grant, Store, StoreEvent } from '../stores/store.js';
 import { cardSignature, jssdkSignature, newNonceStr, TICKET_TYPES, type TicketType } from '../wechat/index.js';
 import { KeyRing } from './client-keys.js';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
 import { CredentialEngine, type EngineTuning } from './engine/credential-engine.js';
 import { accessTokenKind } from './kinds/access-token.js';
 import { DEFAULT_FORCE_DAILY_LIMIT, DEFAULT_FORCE_SPACING_MS } from './kinds/force-gate.js';
 import { credentialKey, type CredentialKind } from './kinds/kind.js';
 import { ticketAgeKnown, ticketKind } from './kinds/ticket.js';
-import type { Logger } from './logger.js';
-import { silentLogger } from './logger.js';
+import type { Logger } from '../util/logger.js';
+import { silentLogger } from '../util/logger.js';
 import type { CredentialFetcher } from './token-fetcher.js';
 import type { ClientIdentity } from './key-scope.js';
 import type {

@@ -1,4 +1,4 @@
-import type { Clock, CancelTimer } from './clock.js';
+import type { Clock, CancelTimer } from '../util/clock.js';
 
 /** How often a StoreClock re-measures its offset; clocks drift slowly, a minute is plenty. */
 export const DEFAULT_CLOCK_SYNC_INTERVAL_MS = 60_000;

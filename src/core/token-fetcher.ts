@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../util/clock.js';
 import type { Grant } from '../stores/store.js';
 import { getAccessToken, getStableAccessToken, getTicket, type AccessToken, type Ticket, type TicketType } from '../wechat/index.js';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../util/clock.js';
 import type { TokenService } from '../core/token-service.js';
 import type { AuthGuard } from './auth-guard.js';
 import type { ServerMetrics } from './metrics.js';

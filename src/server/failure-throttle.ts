@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../util/clock.js';
 
 /** Options of a FailureThrottle. */
 export interface FailureThrottleOptions {

@@ -1,6 +1,6 @@
 import type { DestinationStream, LoggerOptions } from 'pino';
-import type { Clock } from '../core/clock.js';
-import { systemClock } from '../core/clock.js';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
 import type { HubEvents, TokenService } from '../core/token-service.js';
 import { ConfigError } from '../errors/index.js';
 import { assertRandomKey, MIN_KEY_LENGTH } from './key-strength.js';

@@ -1,5 +1,5 @@
-import type { Clock } from '../core/clock.js';
-import { systemClock } from '../core/clock.js';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
 import { ConfigError } from '../errors/index.js';
 import { TICKET_ROTATIONS, type TicketRotation } from './ticket-policy.js';
 import type { CorpAppInput } from './wecom-corp.js';

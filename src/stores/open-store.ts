@@ -1,5 +1,5 @@
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import { ConfigError } from '../errors/index.js';
 import { parseUrl, redactUrl } from './config.js';
 import { createMemoryStore } from './memory/index.js';

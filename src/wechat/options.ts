@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { ConfigError } from '../errors/index.js';
 
 /** WeChat's nearest API host (§0 of docs/wechat-api.md); the DR and regional hosts are opt-in via `baseUrl`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KeyRing, keyLive } from '../../src/core/client-keys.js';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { KeyUsage, useDue } from '../../src/core/key-usage.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 import type { Store } from '../../src/stores/store.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, sleep } from '../../src/core/clock.js';
+import { ManualClock, sleep } from '../../src/util/clock.js';
 import { StoreClock } from '../../src/core/store-clock.js';
 
 describe('ManualClock', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { nextShanghaiMidnight } from '../../src/core/refresh-policy.js';
 import { StoreUnavailableError, UpstreamTransportError } from '../../src/errors/index.js';
 import { wechatError } from '../../src/wechat/errcodes.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { reseal, type ResealProgress } from '../../src/core/reseal.js';
 import { createSealer } from '../../src/core/sealer.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';

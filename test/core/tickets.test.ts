@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { verifyJssdkSignature } from '../../src/wechat/index.js';
 import { deferred, FakeFetcher } from '../support/fake-fetcher.js';
 import { APP, hubHarness } from '../support/hub-harness.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { createServer, DEFAULT_PASSTHROUGH_PREFIXES } from '../../src/server/index.js';
 import { FakeTokenService } from '../server/fake-token-service.js';
 

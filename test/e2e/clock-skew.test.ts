@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../../src/core/clock.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
 import { Hub } from '../../src/core/hub.js';
 import { createSecretBox } from '../../src/core/secret-box.js';
 import { StoreClock } from '../../src/core/store-clock.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { createServer } from '../../src/server/index.js';
 import { FakeTokenService } from './fake-token-service.js';
 import { ADMIN_KEY, APPID, OTHER_APPID, SECRET, UNKNOWN_APPID, bearer, expectError, setup, type Harness } from './helpers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { addressKey, FailureThrottle } from '../../src/server/failure-throttle.js';
 
 const start = Date.UTC(2026, 0, 1);

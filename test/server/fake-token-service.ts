@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Clock } from '../../src/core/clock.js';
+import type { Clock } from '../../src/util/clock.js';
 import type { AppStatus, CardSignature, ClientKeyInfo, IssuedTicket, IssuedToken, JsSdkConfig, NewClientKeyOptions, TokenService } from '../../src/core/token-service.js';
 import { APPID_PATTERN } from '../../src/core/token-service.js';
 import { capabilitiesFrom, parseScopes, SIGN_ONLY_CAPABILITIES, type ClientIdentity } from '../../src/core/key-scope.js';

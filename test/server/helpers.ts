@@ -1,6 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { createServer, type ServerOptions } from '../../src/server/index.js';
 import { FakeTokenService } from './fake-token-service.js';
 

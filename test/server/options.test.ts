@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { ConfigError } from '../../src/errors/index.js';
 import {
   DEFAULT_BODY_LIMIT_BYTES,

@@ -4,7 +4,7 @@ import CoWechatApi from 'co-wechat-api';
 import WechatApi from 'wechat-api';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/core/clock.js';
+import { systemClock } from '../../src/util/clock.js';
 import { createServer } from '../../src/server/index.js';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import { FakeTokenService } from './fake-token-service.js';

@@ -11,7 +11,7 @@ import {
   resolveServerOptions,
 } from '../../src/server/index.js';
 import { FakeTokenService } from './fake-token-service.js';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { setup, type Harness } from './helpers.js';
 
 /** Opens a socket and resolves with it once connected. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { resolveSimulatorOptions } from '../../src/simulator/options.js';
 import { SimulatorState } from '../../src/simulator/state.js';
 import { APPID, CORPID, SECRET, START, seededRandom } from './helpers.js';

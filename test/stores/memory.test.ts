@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 import { describeStoreConformance } from './conformance.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from '../../src/core/clock.js';
+import { ManualClock, systemClock } from '../../src/util/clock.js';
 import { createSecretBox } from '../../src/core/secret-box.js';
 import { ConfigError, StoreUnavailableError } from '../../src/errors/index.js';
 import { SCHEMA_VERSION, createSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/stores/sqlite/index.js';

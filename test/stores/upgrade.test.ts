@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { Hub } from '../../src/core/hub.js';
 import { hashClientKey } from '../../src/core/client-keys.js';
 import { createSecretBox } from '../../src/core/secret-box.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/core/clock.js';
+import type { Clock } from '../../src/util/clock.js';
 import type { CredentialFetcher } from '../../src/core/token-fetcher.js';
 import { wechatError } from '../../src/wechat/errcodes.js';
 import type { Grant } from '../../src/stores/store.js';

@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { Hub, type HubOptions, type SecretSealer } from '../../src/core/hub.js';
 import type { Store } from '../../src/stores/store.js';
 import { FakeFetcher } from './fake-fetcher.js';

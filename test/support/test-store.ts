@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/core/clock.js';
+import type { Clock } from '../../src/util/clock.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 import type { Store } from '../../src/stores/store.js';
 

@@ -4,7 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { UpstreamTransportError, WeChatError } from '../../src/errors/index.js';
 import { createSimulator, RID_PATTERN, type FaultMode, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { InvalidRequestError } from '../../src/errors/index.js';
 import { getTicket, type TicketType } from '../../src/wechat/index.js';
 import { ACCESS_TOKEN, rejectionOf } from './endpoints.js';

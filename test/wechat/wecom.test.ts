@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { getWeComAgentConfigTicket, getWeComJsapiTicket, getWeComToken } from '../../src/wechat/index.js';
 import { ACCESS_TOKEN, SECRET } from './endpoints.js';
 import { fakeFetch, jsonResponse } from './fake-fetch.js';

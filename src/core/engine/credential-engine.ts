@@ -8,10 +8,10 @@ import {
   WxTokenError,
 } from '../../errors/index.js';
 import type { AppRecord, CredentialRecord, Store } from '../../stores/store.js';
-import type { Clock } from '../clock.js';
-import { sleep } from '../clock.js';
+import type { Clock } from '../../util/clock.js';
+import { sleep } from '../../util/clock.js';
 import { credentialKey, StateChange, type CredentialKind, type ObtainedValue } from '../kinds/kind.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../util/logger.js';
 import { WECHAT_TOKEN_LIFETIME_MS, scaleForLifetime } from '../refresh-policy.js';
 import { SingleFlight } from '../single-flight.js';
 import type { CredentialState, HubEventMap, IssuedToken } from '../token-service.js';

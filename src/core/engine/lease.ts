@@ -1,6 +1,6 @@
 import type { Store } from '../../stores/store.js';
-import type { CancelTimer, Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
+import type { CancelTimer, Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/logger.js';
 
 /**
  * A refresh lease short enough that a holder which dies mid-fetch (kill -9) is replaced within seconds, kept

@@ -1,4 +1,4 @@
-import type { CancelTimer, Clock } from '../clock.js';
+import type { CancelTimer, Clock } from '../../util/clock.js';
 
 /**
  * One clock timer for many keys: each key has at most one due time, and the queue keeps a single timer armed for

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../util/logger.js';
 import type { AppRecord, CredentialRecord, KindState } from '../../stores/store.js';
 import type { Intent } from '../engine/intent.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../util/clock.js';
 import type { TokenService } from '../../core/token-service.js';
 import { InvalidRequestError, MethodNotAllowedError } from '../../errors/index.js';
 import { PASSTHROUGH_METHODS, resolvePassthroughTarget } from './passthrough-path.js';

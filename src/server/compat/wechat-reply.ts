@@ -1,4 +1,4 @@
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../util/clock.js';
 import { AppNotFoundError, CredentialsRejectedError, QuotaExhaustedError } from '../../errors/index.js';
 
 /** A WeChat error body: `{"errcode", "errmsg"}`, sent with HTTP 200 as WeChat does. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { sleep } from '../../core/clock.js';
+import { sleep } from '../../util/clock.js';
 import type { FetchKind } from '../counters.js';
 import type { Fault } from '../faults.js';
 import type { EndpointResult, WeChatRequest } from '../endpoints/request.js';

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../core/clock.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 import { StoreUnavailableError } from '../../errors/index.js';
 import { assertTtl } from '../arguments.js';
 import { ListenerSet } from '../events.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { systemClock, type CancelTimer } from '../../core/clock.js';
+import { systemClock, type CancelTimer } from '../../util/clock.js';
 import { reconnectDelayMs } from '../outage.js';
 import { quoteIdent } from './options.js';
 

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { systemClock, type CancelTimer, type Clock } from '../../core/clock.js';
+import { systemClock, type CancelTimer, type Clock } from '../../util/clock.js';
 import { StoreUnavailableError, type WxTokenError } from '../../errors/index.js';
 import { assertTtl } from '../arguments.js';
 import { positiveOption } from '../config.js';

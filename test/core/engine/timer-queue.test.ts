@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/core/clock.js';
+import { ManualClock } from '../../../src/util/clock.js';
 import { TimerQueue } from '../../../src/core/engine/timer-queue.js';
 
 function queue(clock = new ManualClock(0)) {
