@@ -9,8 +9,9 @@ const HELD = Symbol.for('wxtoken.sqliteNativeObjects');
  *
  * Why (found 2026-11-29): better-sqlite3 up to 12 derives its Database and Statement from `node::ObjectWrap`. From
  * Node 24.19 on (seen on 24.21; not on 22.23 or 20.20) that class's destructor removes an environment cleanup hook,
- * which asserts that a Node context is current, and none is inside a garbage collection. So when V8 collects such
- * an object (a statement made by `pragma()`, or a closed store's database and statements), the process aborts with
+ * which asserts that a Node context is current, and none is in a collection V8 starts on its own (when an
+ * allocation needs room; an explicit `gc()` did not abort). So when V8 collects such an object (a statement made
+ * by `pragma()`, or a closed store's database and statements), the process aborts with
  * `node::RemoveEnvironmentCleanupHook … Assertion failed: (env) != nullptr`: closing the database does not help,
  * since the JavaScript object outlives it. Objects still alive at exit are destroyed by those cleanup hooks instead,
  * where a context is current. better-sqlite3 13 no longer uses ObjectWrap but needs Node 22 or later.
