@@ -124,6 +124,11 @@ export class CredentialEngine {
   readonly #entries = new Map<string, Entry>();
   /** The current value of every tracked credential → its key, so a value presented back can be recognised. */
   readonly #byValue = new Map<string, string>();
+  /**
+   * Versions this instance is writing, by key: a store may deliver the event of our own write before the write
+   * call returns, and what we wrote must not count as adopted from another instance.
+   */
+  readonly #ownWrites = new Map<string, number>();
   readonly #flights = new SingleFlight<string, IssuedToken>();
   readonly #waiters = new Map<string, Set<() => void>>();
   #stopped = false;
@@ -279,6 +284,7 @@ export class CredentialEngine {
 
   /** Adopts a record read from the store or written by another instance, if it is newer than the one held. */
   adopt(record: CredentialRecord, own = false): void {
+    own ||= this.#ownWrites.get(record.key) === record.version;
     const entry = this.#entries.get(record.key);
     if (!entry || (entry.cred && entry.cred.version >= record.version)) return;
     const changed = entry.cred?.token !== record.token;
@@ -586,7 +592,14 @@ export class CredentialEngine {
    */
   async #write(entry: Entry, previous: CredentialRecord | null, next: CredentialRecord): Promise<CredentialRecord | null> {
     const expected = previous?.version ?? 0;
-    if (await this.#store.putCredential(next, expected)) {
+    this.#ownWrites.set(next.key, expected + 1);
+    let stored: boolean;
+    try {
+      stored = await this.#store.putCredential(next, expected);
+    } finally {
+      this.#ownWrites.delete(next.key);
+    }
+    if (stored) {
       const written = { ...next, version: expected + 1 };
       this.adopt(written, true);
       return written;

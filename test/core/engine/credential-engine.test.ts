@@ -178,3 +178,23 @@ describe('engine: the invalidation floor', () => {
     expect(fetcher.count(APP)).toBe(2);
   });
 });
+
+describe('engine: adoption', () => {
+  it('reports as adopted only what another instance refreshed, never its own refreshes', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 2, 0, 0));
+    const store = await createTestStore(clock);
+    const a = await setup({ clock, store });
+    await a.hub.putApp(APP, { secret: 's3cret', grant: 'classic' });
+    const b = await setup({ clock, store });
+    const adoptedBy = { a: 0, b: 0 };
+    a.hub.events.on('adopted', () => adoptedBy.a++);
+    b.hub.events.on('adopted', () => adoptedBy.b++);
+    const first = await a.hub.getAccessToken(APP);
+    await a.hub.invalidate(APP, first.token);
+    await clock.advance(10);
+    expect(a.fetcher.count(APP)).toBe(2);
+    expect(adoptedBy.a).toBe(0);
+    expect(adoptedBy.b).toBe(2);
+    expect((await b.hub.getAccessToken(APP)).token).toBe((await a.hub.getAccessToken(APP)).token);
+  });
+});
