@@ -232,8 +232,7 @@ export class CredentialEngine {
 
   /** Appids with a tracked credential of `kind`. */
   appids(kind: CredentialKind): string[] {
-    const suffix = `:${kind.name}`;
-    return [...this.#entries.values()].filter((e) => e.kind === kind).map((e) => e.key.slice(0, -suffix.length));
+    return [...this.#entries.values()].filter((e) => e.kind === kind).map((e) => e.app.appid);
   }
 
   /** The held value if it may be served now, else undefined. */
