@@ -261,13 +261,12 @@ describe('tickets end to end: one hub', () => {
 });
 
 /**
- * Known to fail intermittently (2 of 8 store runs on 2026-11-29, shared 2-core machine) on the current src: each
- * lifetime adds a getticket call's latency and timer delay to the uncertainty of the ticket's issue time (its
- * lower bound is the previous bound + the lifetime, while the call comes after the previous call + the lifetime),
- * so after a few compressed lifetimes it exceeds 1/240 of the life + 1 s and the fine-probe phase starts again.
- * Compressed, that phase probes every 17 ms, less than a call, and each confirmed ticket arrives outside its
- * serving window; CredentialEngine.#refreshUnderLease then treats #serve's "no valid … yet" as a failed refresh
- * and callers get 503. Seen as: 10 getticket calls for 5 new tickets, 503s in the steady state.
+ * Each compressed lifetime adds a getticket call's latency and timer delay to the uncertainty of the ticket's issue
+ * time, so now and then the hub confirms a ticket closely again before its successor appears (a few extra calls;
+ * in production with 7200 s tickets about once in dozens of lifetimes). Two src defects once turned that phase
+ * into 503s and doubled calls under compression, found by this test (2 of 8 runs on 2026-11-29) and fixed: a value
+ * obtained but not servable counted as a failed refresh, and the close-confirmation interval could be shorter than
+ * a call.
  */
 describe.each(distributedStores())('tickets end to end: three hubs on $name', (store) => {
   it('make one getticket per ticket lifetime fleet-wide, hand out the same ticket, and sign only valid configs', async (ctx) => {
