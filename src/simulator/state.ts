@@ -131,14 +131,7 @@ export class SimulatorState {
     const appid = checkId('appid', input?.appid);
     const secret = checkSecret('secret', input?.secret);
     if (this.#corps.has(appid)) throw new ConflictError(`${appid} is already registered as a corp`);
-    let allowList: IpAllowList;
-    try {
-      const entries = input.ipAllowList ?? [];
-      if (!Array.isArray(entries)) throw new TypeError('ipAllowList must be an array of strings');
-      allowList = new IpAllowList(entries);
-    } catch (err) {
-      throw new InvalidRequestError((err as Error).message);
-    }
+    const allowList = parseAllowList(input.ipAllowList);
     const existing = this.#apps.get(appid);
     if (existing) {
       existing.secret = secret;
@@ -272,14 +265,7 @@ export class SimulatorState {
       if (input === null || typeof input !== 'object') throw new InvalidRequestError('each corp app must be an object');
       const id = corpAppKey(input);
       const secret = checkSecret('secret', input.secret);
-      let allowList: IpAllowList;
-      try {
-        const entries = input.ipAllowList ?? [];
-        if (!Array.isArray(entries)) throw new TypeError('ipAllowList must be an array of strings');
-        allowList = new IpAllowList(entries);
-      } catch (err) {
-        throw new InvalidRequestError((err as Error).message);
-      }
+      const allowList = parseAllowList(input.ipAllowList);
       return { id, secret, allowList };
     });
     const keys = prepared.map((p) => p.id.key);
@@ -599,4 +585,15 @@ function checkSecret(name: string, value: unknown): string {
     throw new InvalidRequestError(`${name} must be a non-empty string of at most 256 characters`);
   }
   return value;
+}
+
+/** A control-API `ipAllowList` (absent: allow every address), or InvalidRequestError naming what is wrong. */
+function parseAllowList(entries: unknown): IpAllowList {
+  try {
+    const list = entries ?? [];
+    if (!Array.isArray(list)) throw new TypeError('ipAllowList must be an array of strings');
+    return new IpAllowList(list);
+  } catch (err) {
+    throw new InvalidRequestError((err as Error).message);
+  }
 }
