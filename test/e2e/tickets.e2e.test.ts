@@ -110,7 +110,8 @@ function summary(tally: SignerTally): object {
  * later than a probe interval (plus call latency on a loaded machine) after that ticket's end.
  */
 function expectOnlyColdStartStaleness(tally: SignerTally, steadyFrom: number, why: string): void {
-  expect(tally.rejected.filter((r) => r.at >= steadyFrom), why).toEqual([]);
+  // By when the page asked to be signed: a request made in the cold start may be verified just after it ends.
+  expect(tally.rejected.filter((r) => r.requestedAt >= steadyFrom), why).toEqual([]);
   for (const r of tally.rejected) {
     expect(r.reason, why).toBe('expired-ticket');
     expect(r.at - r.ticketExpiresAt!, why).toBeLessThanOrEqual(PROBE_MS + 1_000);
@@ -170,8 +171,8 @@ describe('tickets end to end: one hub', () => {
       steadyNewTickets: steadyRotations,
       tokenFetches: tokenFetches(sim, APPID),
       signed: tally.signed,
-      invalidColdStart: tally.rejected.filter((r) => r.at < steadyFrom).length,
-      invalidSteady: tally.rejected.filter((r) => r.at >= steadyFrom).length,
+      invalidColdStart: tally.rejected.filter((r) => r.requestedAt < steadyFrom).length,
+      invalidSteady: tally.rejected.filter((r) => r.requestedAt >= steadyFrom).length,
       longestSigningWaitMs: tally.maxWaitMs,
       longestSteadySigningWaitMs: steadyMaxWait,
     };
@@ -313,8 +314,8 @@ describe.each(distributedStores())('tickets end to end: three hubs on $name', (s
       tokenFetches: tokenFetches(sim, APPID),
       signed: tally.signed,
       hubErrorsColdStart: tally.errors.filter((e) => e.at < steadyFrom).length,
-      invalidColdStart: tally.rejected.filter((r) => r.at < steadyFrom).length,
-      invalidSteady: tally.rejected.filter((r) => r.at >= steadyFrom).length,
+      invalidColdStart: tally.rejected.filter((r) => r.requestedAt < steadyFrom).length,
+      invalidSteady: tally.rejected.filter((r) => r.requestedAt >= steadyFrom).length,
       longestSigningWaitMs: tally.maxWaitMs,
       longestSteadySigningWaitMs: steadyMaxWait,
       agreements,

@@ -89,8 +89,11 @@ export interface SignerTally {
   maxWaitAt: number;
   /** Every signing request's duration and end time, for per-phase figures. */
   waits: Array<{ at: number; ms: number }>;
-  /** Every rejected signature: when it was verified, by which hub, why, and (expired-ticket) when its ticket expired. */
-  rejected: Array<{ at: number; hub: string; reason: string; ticketExpiresAt?: number }>;
+  /**
+   * Every rejected signature: when it was verified, when the signing request was made, by which hub, why, and
+   * (expired-ticket) when its ticket expired.
+   */
+  rejected: Array<{ at: number; requestedAt: number; hub: string; reason: string; ticketExpiresAt?: number }>;
   /** Every accepted signature: when it was verified, by which hub, and the ticket the simulator matched it with. */
   used: Array<{ at: number; hub: string; ticket: string }>;
   /** The first few failures, for assertion messages. */
@@ -140,7 +143,7 @@ export function startSigners(options: { hubs: readonly Pick<HubProcess, 'url' | 
           else {
             const reason = verdict.reason ?? 'unknown';
             tally.invalid[reason] = (tally.invalid[reason] ?? 0) + 1;
-            tally.rejected.push({ at: Date.now(), hub: hub.name, reason, ...(verdict.ticketExpiresAt !== undefined && { ticketExpiresAt: verdict.ticketExpiresAt }) });
+            tally.rejected.push({ at: Date.now(), requestedAt: started, hub: hub.name, reason, ...(verdict.ticketExpiresAt !== undefined && { ticketExpiresAt: verdict.ticketExpiresAt }) });
             sample(`hub ${hub.name} signature rejected (${reason}): ${JSON.stringify(signed.body)}`);
           }
         }
