@@ -36,7 +36,7 @@ async function seed(file, n) {
   try {
     for (let i = 0; i < n; i++) {
       const appid = appidOf(i);
-      await store.putApp({ appid, grant: 'classic', sealedSecret: box.seal(SECRET, appid), createdAt: now, updatedAt: now });
+      await store.putPrincipal({ id: appid, type: 'app', attributes: { grant: 'classic' }, secrets: { secret: box.seal(SECRET, appid) }, createdAt: now, updatedAt: now });
       const token = `86_${randomBytes(72).toString('base64url')}`;
       const ok = await store.putCredential(
         { key: `${appid}:access_token`, version: 1, token, expiresAt: now + 7_200_000, obtainedAt: now, failure: null, state: null, pending: null, invalidations: 0 },

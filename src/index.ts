@@ -5,7 +5,7 @@ export { Hub, type HubOptions, type SecretSealer } from './core/hub.js';
 export { ManualClock, systemClock, type Clock } from './util/clock.js';
 export { createWeChatFetcher, type CredentialFetcher } from './core/token-fetcher.js';
 export type { AppStatus, IssuedToken, TokenService, HubEvents } from './core/token-service.js';
-export type { Store, AppRecord, CredentialRecord, ClientKeyRecord, Grant } from './stores/store.js';
+export type { Store, PrincipalRecord, PrincipalType, CredentialRecord, ClientKeyRecord, Grant } from './stores/store.js';
 export { openStore } from './stores/open-store.js';
 export { createServer } from './server/index.js';
 export { createSimulator, type Simulator, type SimulatorOptions } from './simulator/index.js';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppNotFoundError, InvalidRequestError, StoreUnavailableError } from '../errors/index.js';
-import type { AppRecord, CredentialRecord, Grant, Store, StoreEvent } from '../stores/store.js';
+import type { CredentialRecord, Grant, PrincipalRecord, Store, StoreEvent } from '../stores/store.js';
 import { cardSignature, jssdkSignature, newNonceStr, TICKET_TYPES, type TicketType } from '../wechat/index.js';
 import { KeyRing } from './client-keys.js';
 import type { Clock } from '../util/clock.js';
@@ -10,6 +10,7 @@ import { accessTokenKind } from './kinds/access-token.js';
 import { DEFAULT_FORCE_DAILY_LIMIT, DEFAULT_FORCE_SPACING_MS } from './kinds/force-gate.js';
 import { credentialKey, type CredentialKind } from './kinds/kind.js';
 import { ticketAgeKnown, ticketKind } from './kinds/ticket.js';
+import { appPrincipal, grantOf, PRIMARY_SECRET, secretContext } from './principals.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import type { CredentialFetcher } from './token-fetcher.js';
@@ -82,6 +83,7 @@ export class Hub implements TokenService {
   readonly #engine: CredentialEngine;
   readonly #accessToken: CredentialKind;
   readonly #tickets: ReadonlyMap<TicketType, CredentialKind>;
+  readonly #kinds: readonly CredentialKind[];
   readonly #keys: KeyRing;
   readonly #randomBytes: (size: number) => Buffer;
   readonly #healthCheckMs: number;
@@ -121,11 +123,12 @@ export class Hub implements TokenService {
       dailyLimit: forceDailyLimit ?? DEFAULT_FORCE_DAILY_LIMIT,
     });
     this.#tickets = new Map(TICKET_TYPES.map((type) => [type, ticketKind(type, this.#accessToken, fetcher)]));
+    this.#kinds = [this.#accessToken, ...this.#tickets.values()];
     this.#engine = new CredentialEngine({
       ...tuning,
       store: this.#store,
-      kinds: [this.#accessToken, ...this.#tickets.values()],
-      openSecret: (app) => this.#secrets.open(app.sealedSecret, app.appid),
+      kinds: this.#kinds,
+      openSecret: (principal, name) => this.#openSecret(principal, name),
       clock: this.#clock,
       random: random ?? Math.random,
       logger: this.#log,
@@ -145,7 +148,7 @@ export class Hub implements TokenService {
     // Subscribe first so nothing written between the load and the subscription is missed.
     this.#unsubscribe = await this.#store.subscribe((event) => this.#onEvent(event));
     await this.#keys.reload();
-    await this.#reloadApps();
+    await this.#reloadPrincipals();
     this.#lastResync = this.#clock.now();
     if (this.#background) this.#scheduleHealthCheck();
   }
@@ -178,7 +181,7 @@ export class Hub implements TokenService {
     if (!this.#engine.has(key)) {
       const tokenKey = this.#tokenKey(appid);
       if (!this.#engine.has(tokenKey)) await this.#discover(appid);
-      const app = this.#engine.app(tokenKey);
+      const app = this.#engine.principal(tokenKey);
       if (!app) throw new AppNotFoundError(appid);
       this.#engine.track(kind, app, await this.#store.getCredential(key));
     }
@@ -216,17 +219,17 @@ export class Hub implements TokenService {
 
   async listApps(): Promise<AppStatus[]> {
     return this.#engine.states([this.#accessToken]).flatMap((state) => {
-      const app = this.#engine.app(state.key);
+      const app = this.#engine.principal(state.key);
       if (!app) return [];
       const { key: _key, kind: _kind, ...rest } = state;
-      return [{ ...rest, grant: app.grant, createdAt: app.createdAt, updatedAt: app.updatedAt }];
+      return [{ ...rest, grant: grantOf(app), createdAt: app.createdAt, updatedAt: app.updatedAt }];
     });
   }
 
   appOfToken(token: string): string | undefined {
     const key = this.#engine.keyOfValue(token);
-    const app = key === undefined ? undefined : this.#engine.app(key);
-    return app && key === this.#tokenKey(app.appid) ? app.appid : undefined;
+    const app = key === undefined ? undefined : this.#engine.principal(key);
+    return app && key === this.#tokenKey(app.id) ? app.id : undefined;
   }
 
   /** Where every tracked credential of every kind stands. */
@@ -240,18 +243,18 @@ export class Hub implements TokenService {
     if (typeof input.secret !== 'string' || !/^[\x21-\x7e]+$/.test(input.secret) || input.secret.length > MAX_SECRET_LENGTH) {
       throw new InvalidRequestError(`secret must be 1-${MAX_SECRET_LENGTH} printable ASCII characters without spaces`);
     }
-    const existing = await this.#store.getApp(appid);
+    const existing = await this.#storedApp(appid);
     const now = this.#clock.now();
-    const changed = !existing || existing.grant !== input.grant || this.#secrets.open(existing.sealedSecret, appid) !== input.secret;
+    const changed = !existing || grantOf(existing) !== input.grant || this.#openSecret(existing, PRIMARY_SECRET) !== input.secret;
     if (existing && !changed) return { created: false };
-    const record: AppRecord = {
+    const record = appPrincipal({
       appid,
       grant: input.grant,
-      sealedSecret: this.#secrets.seal(input.secret, appid),
+      sealedSecret: this.#secrets.seal(input.secret, secretContext(appid, PRIMARY_SECRET)),
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
-    };
-    await this.#store.putApp(record);
+    });
+    await this.#store.putPrincipal(record);
     if (existing) for (const key of this.#engine.keysOf(appid)) await this.#clearFailure(key);
     await this.#track(record);
     this.#log.info({ appid, grant: input.grant, created: !existing }, existing ? 'app updated' : 'app added');
@@ -260,20 +263,20 @@ export class Hub implements TokenService {
 
   async removeApp(appid: string): Promise<boolean> {
     validateAppid(appid);
-    const existed = await this.#store.deleteApp(appid);
-    this.#engine.dropApp(appid);
+    const existed = await this.#store.deletePrincipal(appid);
+    this.#engine.dropPrincipal(appid);
     if (existed) this.#log.info({ appid }, 'app removed');
     return existed;
   }
 
   async hasApp(appid: string): Promise<boolean> {
-    return this.#engine.has(this.#tokenKey(appid)) || (APPID_PATTERN.test(appid) && (await this.#store.getApp(appid)) !== null);
+    return this.#engine.has(this.#tokenKey(appid)) || (await this.#storedApp(appid)) !== null;
   }
 
   async verifySecret(appid: string, secret: string): Promise<boolean> {
-    const app = this.#engine.app(this.#tokenKey(appid)) ?? (APPID_PATTERN.test(appid) ? await this.#store.getApp(appid) : null);
+    const app = this.#engine.principal(this.#tokenKey(appid)) ?? (await this.#storedApp(appid));
     if (!app) return false;
-    return digestEquals(this.#secrets.open(app.sealedSecret, appid), secret);
+    return digestEquals(this.#openSecret(app, PRIMARY_SECRET), secret);
   }
 
   authenticate(presentedKey: string): ClientIdentity | null {
@@ -312,6 +315,19 @@ export class Hub implements TokenService {
     return credentialKey(appid, this.#accessToken);
   }
 
+  /** The stored app of that appid; null for an id that is not an appid, or a principal that is not an app. */
+  async #storedApp(appid: string): Promise<PrincipalRecord | null> {
+    if (!APPID_PATTERN.test(appid)) return null;
+    const principal = await this.#store.getPrincipal(appid);
+    return principal?.type === 'app' ? principal : null;
+  }
+
+  #openSecret(principal: PrincipalRecord, name: string): string {
+    const sealed = principal.secrets[name];
+    if (sealed === undefined) throw new StoreUnavailableError(`${principal.type} ${principal.id} has no secret named ${JSON.stringify(name)}`);
+    return this.#secrets.open(sealed, secretContext(principal.id, name));
+  }
+
   #scheduleHealthCheck(): void {
     this.#cancelHealth = this.#clock.setTimer(() => {
       void this.isReady().then(async (ready) => {
@@ -323,10 +339,10 @@ export class Hub implements TokenService {
     }, this.#healthCheckMs);
   }
 
-  /** Re-reads every app, credential and key; rejects (StoreUnavailableError) when the store cannot answer. */
+  /** Re-reads every principal, credential and key; rejects (StoreUnavailableError) when the store cannot answer. */
   async #reloadAll(): Promise<void> {
     this.#lastResync = this.#clock.now();
-    await Promise.all([this.#keys.reload(), this.#reloadApps()]);
+    await Promise.all([this.#keys.reload(), this.#reloadPrincipals()]);
   }
 
   async #resync(): Promise<void> {
@@ -338,30 +354,39 @@ export class Hub implements TokenService {
   /** An app registered by another process whose event has not arrived yet is picked up on first use. */
   async #discover(appid: string): Promise<void> {
     if (!APPID_PATTERN.test(appid)) throw new InvalidRequestError(`invalid appid ${JSON.stringify(appid)}: expected "wx" and 16 hex digits`);
-    const app = await this.#store.getApp(appid);
+    const app = await this.#storedApp(appid);
     if (!app) throw new AppNotFoundError(appid);
     await this.#track(app);
   }
 
-  /** Hands the engine an app with the stored records of its access token and of every credential it tracks. */
-  async #track(app: AppRecord): Promise<void> {
-    const keys = new Set([this.#tokenKey(app.appid), ...this.#engine.keysOf(app.appid)]);
+  /** Hands the engine a principal with the stored records of its eager credentials and of every one it tracks. */
+  async #track(principal: PrincipalRecord): Promise<void> {
+    const keys = new Set([...this.#eagerKeys(principal), ...this.#engine.keysOf(principal.id)]);
     const records = new Map<string, CredentialRecord>();
     for (const key of keys) {
       const record = await this.#store.getCredential(key);
       if (record) records.set(key, record);
     }
-    this.#engine.upsertApp(app, records);
+    this.#engine.upsertPrincipal(principal, records);
   }
 
-  async #reloadApps(): Promise<void> {
-    const apps = await this.#store.listApps();
+  #eagerKeys(principal: PrincipalRecord): string[] {
+    return this.#kinds.filter((kind) => kind.eager && kind.principalType === principal.type).map((kind) => credentialKey(principal.id, kind));
+  }
+
+  /**
+   * Re-reads every principal and credential in two store reads (not one per credential: with thousands of them,
+   * the periodic resync would otherwise cost thousands of round trips a minute) and hands them to the engine.
+   */
+  async #reloadPrincipals(): Promise<void> {
+    const [principals, credentials] = await Promise.all([this.#store.listPrincipals(), this.#store.listCredentials()]);
+    const records = new Map(credentials.map((record) => [record.key, record]));
     const seen = new Set<string>();
-    for (const app of apps) {
-      seen.add(app.appid);
-      await this.#track(app);
+    for (const principal of principals) {
+      seen.add(principal.id);
+      this.#engine.upsertPrincipal(principal, records);
     }
-    for (const appid of this.#engine.appids(this.#accessToken)) if (!seen.has(appid)) this.#engine.dropApp(appid);
+    for (const id of this.#engine.principalIds()) if (!seen.has(id)) this.#engine.dropPrincipal(id);
   }
 
   async #clearFailure(key: string): Promise<void> {
@@ -379,10 +404,10 @@ export class Hub implements TokenService {
           return this.#engine.onCredentialEvent(event.key, event.version);
         case 'client-key':
           return this.#keys.reload();
-        case 'app': {
-          const app = await this.#store.getApp(event.appid);
-          if (!app) return this.#engine.dropApp(event.appid);
-          return this.#track(app);
+        case 'principal': {
+          const principal = await this.#store.getPrincipal(event.id);
+          if (!principal) return this.#engine.dropPrincipal(event.id);
+          return this.#track(principal);
         }
         case 'resync':
           // Not #resync: a failure must reach the health handling below rather than read as success.

@@ -1,15 +1,16 @@
 import type { Store } from '../stores/store.js';
 import { credentialContext } from '../stores/sealing-store.js';
+import { secretContext } from './principals.js';
 import type { Sealer } from './sealer.js';
 
 /**
- * Re-sealing everything a store holds under the current master key (`wxtoken master-key rotate`): app secrets and
- * credential values. Works on the undecorated store, since it must see values as stored.
+ * Re-sealing everything a store holds under the current master key (`wxtoken master-key rotate`): principals'
+ * secrets and credential values. Works on the undecorated store, since it must see values as stored.
  *
  * Safe while instances run: a credential is rewritten with the store's compare-and-set on its version, so a
  * refresh that lands meanwhile wins and the value is looked at again; the rewrite publishes a change event, and
- * instances re-read a value that has not changed. App secrets have no version: the app is re-read just before it
- * is written and skipped when it changed meanwhile (it was written by an instance, under its current key).
+ * instances re-read a value that has not changed. Principals have no version: a principal is re-read just before
+ * it is written and skipped when the secret changed meanwhile (it was written by an instance, under its current key).
  */
 
 /** Progress of a re-seal, reported after each record. */
@@ -40,26 +41,30 @@ export interface ResealOptions {
 /** Attempts per credential when concurrent refreshes keep winning the compare-and-set. */
 const CAS_ATTEMPTS = 5;
 
-/** Re-seals every app secret and credential value in `store` under `sealer`'s current key. */
+/** Re-seals every principal's secrets and every credential value in `store` under `sealer`'s current key. */
 export async function reseal(store: Store, sealer: Sealer, options: ResealOptions = {}): Promise<ResealReport> {
   const dryRun = options.dryRun ?? false;
   const resealed = { secrets: 0, credentials: 0 };
   const current = { secrets: 0, credentials: 0 };
   let remaining = 0;
 
-  const apps = await store.listApps();
-  for (const [i, app] of apps.entries()) {
-    if (sealer.isCurrent(app.sealedSecret)) current.secrets++;
-    else if (dryRun) remaining++;
-    else {
-      const plain = sealer.open(app.sealedSecret, app.appid);
-      const latest = await store.getApp(app.appid);
-      if (latest !== null && latest.sealedSecret === app.sealedSecret) {
-        await store.putApp({ ...latest, sealedSecret: sealer.seal(plain, app.appid) });
-        resealed.secrets++;
-      } else if (latest !== null && !sealer.isCurrent(latest.sealedSecret)) remaining++;
+  const principals = await store.listPrincipals();
+  for (const [i, principal] of principals.entries()) {
+    for (const [name, sealed] of Object.entries(principal.secrets)) {
+      if (sealer.isCurrent(sealed)) current.secrets++;
+      else if (dryRun) remaining++;
+      else {
+        const context = secretContext(principal.id, name);
+        const plain = sealer.open(sealed, context);
+        const latest = await store.getPrincipal(principal.id);
+        const latestSealed = latest?.secrets[name];
+        if (latest !== null && latestSealed === sealed) {
+          await store.putPrincipal({ ...latest, secrets: { ...latest.secrets, [name]: sealer.seal(plain, context) } });
+          resealed.secrets++;
+        } else if (latestSealed !== undefined && !sealer.isCurrent(latestSealed)) remaining++;
+      }
     }
-    options.onProgress?.({ phase: 'secrets', done: i + 1, total: apps.length });
+    options.onProgress?.({ phase: 'secrets', done: i + 1, total: principals.length });
   }
 
   const keys = await store.listCredentialKeys();

@@ -70,7 +70,7 @@ function decodeMessage(text: string | undefined): { origin: string; event: Recor
   }
   if (!isObject(value) || typeof value.origin !== 'string' || !isObject(value.event)) return null;
   const e = value.event;
-  if (e.type === 'app' && typeof e.appid === 'string') return { origin: value.origin, event: { type: 'app', appid: e.appid } };
+  if (e.type === 'principal' && typeof e.id === 'string') return { origin: value.origin, event: { type: 'principal', id: e.id } };
   if (e.type === 'client-key' && typeof e.name === 'string') {
     return { origin: value.origin, event: { type: 'client-key', name: e.name } };
   }

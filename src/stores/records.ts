@@ -1,9 +1,8 @@
-import type { ClientKeyRecord, CredentialRecord, Grant, KindState, PendingRefresh, RefreshFailure } from './store.js';
+import type { ClientKeyRecord, CredentialRecord, Grant, KindState, PendingRefresh, PrincipalAttributes, PrincipalRecord, PrincipalType, RefreshFailure, SealedSecrets } from './store.js';
 
 /**
- * The pieces of records every backend stores as JSON (a credential's failure, kind state and pending refresh, a
- * client key's apps;
- * the whole record in Redis), with the type guards that turn what a backend returns back into records.
+ * The pieces of records every backend stores as JSON (a principal's attributes and secrets, a credential's failure,
+ * kind state and pending refresh, a client key's apps; the whole record in Redis), with the type guards that turn what a backend returns back into records.
  *
  * A value that does not fit is reported through the caller's `malformed`, which names the record (and, where the
  * backend has columns, the column) but never the value: it may hold a token or a sealed secret.
@@ -20,6 +19,47 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 /** Whether `value` is a Grant. */
 export function isGrant(value: unknown): value is Grant {
   return value === 'stable' || value === 'classic';
+}
+
+const PRINCIPAL_TYPES: ReadonlySet<string> = new Set<PrincipalType>(['app', 'wecom_agent', 'component', 'authorizer']);
+
+/** Whether `value` is a PrincipalType. */
+export function isPrincipalType(value: unknown): value is PrincipalType {
+  return typeof value === 'string' && PRINCIPAL_TYPES.has(value);
+}
+
+/** A principal's stored attributes: a flat object of strings, numbers and booleans. */
+export function attributesFrom(value: unknown, malformed: Malformed): PrincipalAttributes {
+  if (!isObject(value)) throw malformed();
+  for (const v of Object.values(value)) {
+    if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) throw malformed();
+  }
+  return value as PrincipalAttributes;
+}
+
+/** A principal's stored sealed secrets: a flat object of strings. */
+export function secretsFrom(value: unknown, malformed: Malformed): SealedSecrets {
+  if (!isObject(value) || !Object.values(value).every((v) => typeof v === 'string')) throw malformed();
+  return value as SealedSecrets;
+}
+
+/** A whole stored principal (Redis keeps each as one JSON document) back as a PrincipalRecord. */
+export function principalFrom(value: unknown, malformed: Malformed): PrincipalRecord {
+  if (!isObject(value) || typeof value.id !== 'string' || !isPrincipalType(value.type)) throw malformed();
+  if (typeof value.createdAt !== 'number' || typeof value.updatedAt !== 'number') throw malformed();
+  return {
+    id: value.id,
+    type: value.type,
+    attributes: attributesFrom(value.attributes, malformed),
+    secrets: secretsFrom(value.secrets, malformed),
+    createdAt: value.createdAt,
+    updatedAt: value.updatedAt,
+  };
+}
+
+/** A PrincipalRecord with exactly its own fields, as stored. */
+export function principalFields(p: PrincipalRecord): PrincipalRecord {
+  return { id: p.id, type: p.type, attributes: { ...p.attributes }, secrets: { ...p.secrets }, createdAt: p.createdAt, updatedAt: p.updatedAt };
 }
 
 /** Parses stored JSON text. */
@@ -128,7 +168,7 @@ export function optionalTimeFrom(value: unknown, malformed: Malformed): number |
   return value;
 }
 
-/** Orders list results by appid or name, by UTF-16 code unit (locale-independent, like a binary collation). */
+/** Orders list results by id or name, by UTF-16 code unit (locale-independent, like a binary collation). */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

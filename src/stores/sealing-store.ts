@@ -1,4 +1,4 @@
-import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreListener } from './store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, Store, StoreListener } from './store.js';
 
 /** What the sealing store needs of core/sealer.ts (kept as an interface so stores/ does not depend on core/). */
 export interface ValueSealer {
@@ -16,7 +16,7 @@ export function credentialContext(key: string): string {
 /**
  * A Store decorator that keeps credential values (tokens, tickets) sealed at rest: `putCredential` seals `token`
  * bound to the record's key, `getCredential` opens it. A plaintext value (written by wxtoken 0.1.0, which stored
- * tokens in the clear) reads as it is and is sealed by the next write. Everything else passes through; apps'
+ * tokens in the clear) reads as it is and is sealed by the next write. Everything else passes through; principals'
  * secrets arrive sealed already.
  *
  * Sealing happens here rather than in the engine so every backend gets it alike and the engine, which compares
@@ -43,23 +43,26 @@ export class SealingStore implements Store {
     return this.#inner;
   }
 
-  listApps(): Promise<AppRecord[]> {
-    return this.#inner.listApps();
+  listPrincipals(): Promise<PrincipalRecord[]> {
+    return this.#inner.listPrincipals();
   }
-  getApp(appid: string): Promise<AppRecord | null> {
-    return this.#inner.getApp(appid);
+  getPrincipal(id: string): Promise<PrincipalRecord | null> {
+    return this.#inner.getPrincipal(id);
   }
-  putApp(app: AppRecord): Promise<void> {
-    return this.#inner.putApp(app);
+  putPrincipal(principal: PrincipalRecord): Promise<void> {
+    return this.#inner.putPrincipal(principal);
   }
-  deleteApp(appid: string): Promise<boolean> {
-    return this.#inner.deleteApp(appid);
+  deletePrincipal(id: string): Promise<boolean> {
+    return this.#inner.deletePrincipal(id);
   }
 
   async getCredential(key: string): Promise<CredentialRecord | null> {
     const record = await this.#inner.getCredential(key);
-    if (record === null || record.token === null || !this.#sealer.isSealed(record.token)) return record;
-    return { ...record, token: this.#sealer.open(record.token, credentialContext(record.key)) };
+    return record === null ? null : this.#opened(record);
+  }
+
+  async listCredentials(): Promise<CredentialRecord[]> {
+    return (await this.#inner.listCredentials()).map((record) => this.#opened(record));
   }
 
   listCredentialKeys(): Promise<string[]> {
@@ -98,5 +101,10 @@ export class SealingStore implements Store {
   }
   close(): Promise<void> {
     return this.#inner.close();
+  }
+
+  #opened(record: CredentialRecord): CredentialRecord {
+    if (record.token === null || !this.#sealer.isSealed(record.token)) return record;
+    return { ...record, token: this.#sealer.open(record.token, credentialContext(record.key)) };
   }
 }

@@ -16,12 +16,28 @@
 /** How an Official Account / Mini Program token is obtained. */
 export type Grant = 'stable' | 'classic';
 
-/** A registered app (appid `wx` + 16 hex) or WeCom corp app. */
-export interface AppRecord {
-  readonly appid: string;
-  readonly grant: Grant;
-  /** The AppSecret sealed with the hub's master key; opaque to the store. */
-  readonly sealedSecret: string;
+/**
+ * The sorts of principal credentials belong to: an Official Account / Mini Program app; a WeCom app of a corp
+ * (an agent, or a named secret such as contacts); an Open Platform component; an authorizer managed by one.
+ */
+export type PrincipalType = 'app' | 'wecom_agent' | 'component' | 'authorizer';
+
+/** A principal's non-secret settings (an app's grant, a WeCom agent's agentid): a flat JSON object. */
+export type PrincipalAttributes = { readonly [name: string]: string | number | boolean };
+
+/** A principal's secrets by name (`secret` for an AppSecret), each sealed with the hub's master key. */
+export type SealedSecrets = { readonly [name: string]: string };
+
+/**
+ * Whoever credentials belong to. Its credentials' keys start with `<id>:`. The id is unique across types; its
+ * form is the type's (core/principals.ts): `wx…` for an app, `wecom:<corpid>/<agent>` for a WeCom app.
+ */
+export interface PrincipalRecord {
+  readonly id: string;
+  readonly type: PrincipalType;
+  readonly attributes: PrincipalAttributes;
+  /** Opaque to the store. */
+  readonly secrets: SealedSecrets;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -57,7 +73,7 @@ export interface PendingRefresh {
 
 /** The state of one credential (an app's access token, a ticket...): its current value and refresh state. */
 export interface CredentialRecord {
-  /** `<principal>:<kind>`, e.g. `wx0123456789abcdef:access_token` or `wx0123456789abcdef:jsapi_ticket`. */
+  /** `<principal id>:<kind>`, e.g. `wx0123456789abcdef:access_token` or `wx0123456789abcdef:jsapi_ticket`. */
   readonly key: string;
   /** Starts at 1 on first write, +1 on every successful putCredential. 0 means "absent" in putCredential. */
   readonly version: number;
@@ -97,7 +113,7 @@ export interface ClientKeyRecord {
 /** A record that changed; subscribers re-read what they care about. */
 export type RecordEvent =
   | { readonly type: 'credential'; readonly key: string; readonly version: number }
-  | { readonly type: 'app'; readonly appid: string }
+  | { readonly type: 'principal'; readonly id: string }
   | { readonly type: 'client-key'; readonly name: string };
 
 /**
@@ -114,16 +130,19 @@ export interface Store {
   /** Human-readable description without credentials, e.g. `sqlite:./wxtoken.db` or `redis://127.0.0.1:6379/0`. */
   readonly description: string;
 
-  listApps(): Promise<AppRecord[]>;
-  getApp(appid: string): Promise<AppRecord | null>;
-  /** Creates or replaces the app (and publishes an `app` event). */
-  putApp(app: AppRecord): Promise<void>;
-  /** Removes the app and every credential whose key starts with `<appid>:`. Returns whether it existed. */
-  deleteApp(appid: string): Promise<boolean>;
+  /** Every principal, in id order. */
+  listPrincipals(): Promise<PrincipalRecord[]>;
+  getPrincipal(id: string): Promise<PrincipalRecord | null>;
+  /** Creates or replaces the principal (and publishes a `principal` event). */
+  putPrincipal(principal: PrincipalRecord): Promise<void>;
+  /** Removes the principal and every credential whose key starts with `<id>:`. Returns whether it existed. */
+  deletePrincipal(id: string): Promise<boolean>;
 
   getCredential(key: string): Promise<CredentialRecord | null>;
   /** Every credential record's key, in key order (for maintenance such as `master-key rotate`; never on a hot path). */
   listCredentialKeys(): Promise<string[]>;
+  /** Every credential record, in key order, in one read (an instance's periodic resync). */
+  listCredentials(): Promise<CredentialRecord[]>;
   /**
    * Writes `record` with version `expectedVersion + 1` if the stored version is `expectedVersion` (0: absent).
    * Returns false, writing nothing, when another writer got there first. `record.version` is ignored.

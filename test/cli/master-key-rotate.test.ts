@@ -34,7 +34,7 @@ afterAll(async () => {
 async function storedValues(storeUrl: string): Promise<string[]> {
   const store = await openStore(storeUrl);
   try {
-    const secrets = (await store.listApps()).map((a) => a.sealedSecret);
+    const secrets = (await store.listPrincipals()).flatMap((p) => Object.values(p.secrets));
     const tokens: string[] = [];
     for (const key of await store.listCredentialKeys()) {
       const token = (await store.getCredential(key))?.token;

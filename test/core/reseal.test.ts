@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
+import { appPrincipal } from '../../src/core/principals.js';
 import { reseal, type ResealProgress } from '../../src/core/reseal.js';
 import { createSealer } from '../../src/core/sealer.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
@@ -25,7 +26,7 @@ const record = (token: string | null): CredentialRecord => ({
 
 async function seeded(): Promise<Store> {
   const store = createMemoryStore({ clock: new ManualClock() });
-  await store.putApp({ appid: APP, grant: 'stable', sealedSecret: OLD.seal('s3cret', APP), createdAt: 1, updatedAt: 1 });
+  await store.putPrincipal(appPrincipal({ appid: APP, grant: 'stable', sealedSecret: OLD.seal('s3cret', APP), createdAt: 1, updatedAt: 1 }));
   await store.putCredential(record(OLD.seal('74_tok', credentialContext(KEY))), 0);
   await store.putCredential({ ...record('PLAINTEXT_TICKET'), key: `${APP}:jsapi_ticket` }, 0);
   await store.putCredential({ ...record(null), key: `${APP}:wx_card_ticket` }, 0);
@@ -40,8 +41,8 @@ describe('reseal', () => {
     expect(report).toEqual({ resealed: { secrets: 1, credentials: 2 }, current: { secrets: 0, credentials: 1 }, remaining: 0 });
     expect(progress.at(0)).toEqual({ phase: 'secrets', done: 1, total: 1 });
     expect(progress.at(-1)).toEqual({ phase: 'credentials', done: 3, total: 3 });
-    const app = await store.getApp(APP);
-    expect(NEW.isCurrent(app!.sealedSecret) && NEW.open(app!.sealedSecret, APP)).toBe('s3cret');
+    const app = await store.getPrincipal(APP);
+    expect(NEW.isCurrent(app!.secrets.secret!) && NEW.open(app!.secrets.secret!, APP)).toBe('s3cret');
     const token = (await store.getCredential(KEY))!.token!;
     expect(NEW.isCurrent(token) && NEW.open(token, credentialContext(KEY))).toBe('74_tok');
     const ticket = (await store.getCredential(`${APP}:jsapi_ticket`))!.token!;
@@ -53,7 +54,7 @@ describe('reseal', () => {
   it('a dry run counts and writes nothing', async () => {
     const store = await seeded();
     expect(await reseal(store, NEW, { dryRun: true })).toEqual({ resealed: { secrets: 0, credentials: 0 }, current: { secrets: 0, credentials: 1 }, remaining: 3 });
-    expect(OLD.isCurrent((await store.getApp(APP))!.sealedSecret)).toBe(true);
+    expect(OLD.isCurrent((await store.getPrincipal(APP))!.secrets.secret!)).toBe(true);
   });
 
   it('a refresh landing between the read and the write wins, and its value is looked at again', async () => {

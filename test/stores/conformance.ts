@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors/index.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent } from '../../src/stores/store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, Store, StoreEvent } from '../../src/stores/store.js';
 
 /** What a backend's test file hands the suite for one test. */
 export interface StoreHarness {
@@ -34,8 +34,8 @@ const LEASE_TTL_MS = 400;
 
 const T0 = Date.UTC(2026, 0, 1);
 
-function app(appid: string, overrides: Partial<AppRecord> = {}): AppRecord {
-  return { appid, grant: 'stable', sealedSecret: `v1.sealed-${appid}`, createdAt: T0, updatedAt: T0, ...overrides };
+function app(appid: string, overrides: Partial<PrincipalRecord> = {}): PrincipalRecord {
+  return { id: appid, type: 'app', attributes: { grant: 'stable' }, secrets: { secret: `v1.sealed-${appid}` }, createdAt: T0, updatedAt: T0, ...overrides };
 }
 
 function credential(key: string, overrides: Partial<CredentialRecord> = {}): CredentialRecord {
@@ -57,7 +57,6 @@ function clientKey(name: string, overrides: Partial<ClientKeyRecord> = {}): Clie
   return { name, hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, capabilities: null, expiresAt: null, lastUsedAt: null, ...overrides };
 }
 
-const byAppid = (a: AppRecord, b: AppRecord): number => a.appid.localeCompare(b.appid);
 const byName = (a: ClientKeyRecord, b: ClientKeyRecord): number => a.name.localeCompare(b.name);
 
 /** Registers the shared Store conformance tests under `describe(name)`. */
@@ -101,75 +100,99 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
 
-    describe('apps', () => {
+    describe('principals', () => {
       it('starts empty', async () => {
-        expect(await store.listApps()).toEqual([]);
-        expect(await store.getApp('wx0000000000000000')).toBeNull();
+        expect(await store.listPrincipals()).toEqual([]);
+        expect(await store.getPrincipal('wx0000000000000000')).toBeNull();
       });
 
-      it('puts, gets and lists apps with every field intact', async () => {
-        const a = app('wx0000000000000001', { grant: 'classic', createdAt: T0 + 1, updatedAt: T0 + 2 });
-        const b = app('wx0000000000000002');
-        await store.putApp(a);
-        await store.putApp(b);
-        expect(await store.getApp(a.appid)).toEqual(a);
-        expect((await store.listApps()).sort(byAppid)).toEqual([a, b]);
+      it('puts, gets and lists principals of every type with every field intact, in id order', async () => {
+        const a = app('wx0000000000000001', { attributes: { grant: 'classic' }, createdAt: T0 + 1, updatedAt: T0 + 2 });
+        const wecom: PrincipalRecord = {
+          id: 'wecom:ww0123456789abcdef/1000002',
+          type: 'wecom_agent',
+          attributes: { corpid: 'ww0123456789abcdef', agentid: 1000002, contacts: false },
+          secrets: { secret: 'v1.sealed-agent' },
+          createdAt: T0 + 3,
+          updatedAt: T0 + 4,
+        };
+        const component: PrincipalRecord = {
+          id: 'component:wx00000000000000aa',
+          type: 'component',
+          attributes: {},
+          secrets: { secret: 'v1.s', token: 'v1.t', aes_key: 'v1.k' },
+          createdAt: T0,
+          updatedAt: T0,
+        };
+        for (const p of [wecom, a, component]) await store.putPrincipal(p);
+        expect(await store.getPrincipal(a.id)).toEqual(a);
+        expect(await store.getPrincipal(wecom.id)).toEqual(wecom);
+        expect(await store.listPrincipals()).toEqual([component, wecom, a]);
       });
 
-      it('replaces an app with the same appid', async () => {
-        await store.putApp(app('wx0000000000000001'));
-        const replaced = app('wx0000000000000001', { grant: 'classic', sealedSecret: 'v1.other', updatedAt: T0 + 5 });
-        await store.putApp(replaced);
-        expect(await store.getApp(replaced.appid)).toEqual(replaced);
-        expect(await store.listApps()).toHaveLength(1);
+      it('replaces a principal with the same id', async () => {
+        await store.putPrincipal(app('wx0000000000000001'));
+        const replaced = app('wx0000000000000001', { attributes: { grant: 'classic' }, secrets: { secret: 'v1.other' }, updatedAt: T0 + 5 });
+        await store.putPrincipal(replaced);
+        expect(await store.getPrincipal(replaced.id)).toEqual(replaced);
+        expect(await store.listPrincipals()).toHaveLength(1);
       });
 
-      it('deletes an app, reporting whether it existed', async () => {
-        await store.putApp(app('wx0000000000000001'));
-        expect(await store.deleteApp('wx0000000000000001')).toBe(true);
-        expect(await store.getApp('wx0000000000000001')).toBeNull();
-        expect(await store.listApps()).toEqual([]);
-        expect(await store.deleteApp('wx0000000000000001')).toBe(false);
+      it('deletes a principal, reporting whether it existed', async () => {
+        await store.putPrincipal(app('wx0000000000000001'));
+        expect(await store.deletePrincipal('wx0000000000000001')).toBe(true);
+        expect(await store.getPrincipal('wx0000000000000001')).toBeNull();
+        expect(await store.listPrincipals()).toEqual([]);
+        expect(await store.deletePrincipal('wx0000000000000001')).toBe(false);
       });
 
-      it("deleting an app removes its credentials and only that app's credentials", async () => {
+      it("deleting a principal removes its credentials and only that principal's credentials", async () => {
         // `_` and `%` are LIKE wildcards, `*` a glob: a store that matches keys by pattern would delete wxX1Y's too.
         const victim = 'wx_1%*';
-        await store.putApp(app(victim));
-        await store.putApp(app('wxX1Y'));
+        await store.putPrincipal(app(victim));
+        await store.putPrincipal(app('wxX1Y'));
         expect(await store.putCredential(credential(`${victim}:access_token`), 0)).toBe(true);
         expect(await store.putCredential(credential(`${victim}:jsapi_ticket`), 0)).toBe(true);
         expect(await store.putCredential(credential('wxX1Y:access_token'), 0)).toBe(true);
         expect(await store.putCredential(credential('wxX1Yz%*:access_token'), 0)).toBe(true);
         expect(await store.putCredential(credential(`${victim}x:access_token`), 0)).toBe(true);
 
-        expect(await store.deleteApp(victim)).toBe(true);
+        expect(await store.deletePrincipal(victim)).toBe(true);
         expect(await store.getCredential(`${victim}:access_token`)).toBeNull();
         expect(await store.getCredential(`${victim}:jsapi_ticket`)).toBeNull();
         expect(await store.getCredential('wxX1Y:access_token')).not.toBeNull();
         expect(await store.getCredential('wxX1Yz%*:access_token')).not.toBeNull();
         expect(await store.getCredential(`${victim}x:access_token`)).not.toBeNull();
-        expect(await store.getApp('wxX1Y')).not.toBeNull();
+        expect(await store.getPrincipal('wxX1Y')).not.toBeNull();
       });
 
-      it('round-trips appids and values with quotes and non-ASCII text', async () => {
-        const odd = app("wx'; DROP TABLE apps; --", { sealedSecret: 'v1."quoted"\'é中文' });
-        await store.putApp(odd);
-        expect(await store.getApp(odd.appid)).toEqual(odd);
-        expect(await store.listApps()).toEqual([odd]);
+      it('deletes the credentials of a principal whose id holds colons and slashes, and no other', async () => {
+        const agent = app('wecom:ww01/1000002', { type: 'wecom_agent', attributes: { agentid: 1000002 } });
+        await store.putPrincipal(agent);
+        expect(await store.putCredential(credential('wecom:ww01/1000002:access_token'), 0)).toBe(true);
+        expect(await store.putCredential(credential('wecom:ww01/10000021:access_token'), 0)).toBe(true);
+        expect(await store.deletePrincipal(agent.id)).toBe(true);
+        expect(await store.listCredentialKeys()).toEqual(['wecom:ww01/10000021:access_token']);
+      });
+
+      it('round-trips ids and values with quotes and non-ASCII text', async () => {
+        const odd = app("wx'; DROP TABLE principals; --", { secrets: { 'name "x"': 'v1."quoted"\'é中文' }, attributes: { note: '中文 "q"' } });
+        await store.putPrincipal(odd);
+        expect(await store.getPrincipal(odd.id)).toEqual(odd);
+        expect(await store.listPrincipals()).toEqual([odd]);
       });
 
       it('keeps its own copy: mutating what was passed in or handed out changes nothing stored', async () => {
-        const input = { ...app('wx0000000000000001') };
-        await store.putApp(input);
-        (input as { sealedSecret: string }).sealedSecret = 'mutated';
-        const got = await store.getApp(input.appid);
+        const input = { ...app('wx0000000000000001'), secrets: { secret: 'v1.sealed-wx0000000000000001' } };
+        await store.putPrincipal(input);
+        (input.secrets as { secret: string }).secret = 'mutated';
+        const got = await store.getPrincipal(input.id);
         try {
-          (got as { sealedSecret: string }).sealedSecret = 'mutated';
+          (got!.secrets as { secret: string }).secret = 'mutated';
         } catch {
           // A frozen record is a fine way to refuse the mutation.
         }
-        expect((await store.getApp(input.appid))?.sealedSecret).toBe('v1.sealed-wx0000000000000001');
+        expect((await store.getPrincipal(input.id))?.secrets.secret).toBe('v1.sealed-wx0000000000000001');
       });
     });
 
@@ -304,9 +327,28 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           'wx0000000000000001:jsapi_ticket',
           'wx0000000000000002:access_token',
         ]);
-        await store.putApp(app('wx0000000000000001'));
-        await store.deleteApp('wx0000000000000001');
+        await store.putPrincipal(app('wx0000000000000001'));
+        await store.deletePrincipal('wx0000000000000001');
         expect(await store.listCredentialKeys()).toEqual(['wx0000000000000002:access_token']);
+      });
+
+      it('lists every credential record in one read, in code-unit order, with every field intact', async () => {
+        expect(await store.listCredentials()).toEqual([]);
+        const failed = credential('wx0000000000000002:access_token', {
+          token: null,
+          failure: { code: 'credentials_rejected', message: 'no', errcode: 40125, category: 'bad-credentials', at: T0, attempts: 2, retryAt: T0 + 1 },
+          state: { forceLog: { day: '2026-01-01', count: 1, lastAt: T0 } },
+          pending: { owner: 'instance-a', since: T0 },
+          invalidations: 3,
+        });
+        const plain = credential('wx0000000000000001:jsapi_ticket');
+        expect(await store.putCredential(failed, 0)).toBe(true);
+        expect(await store.putCredential(plain, 0)).toBe(true);
+        expect(await store.putCredential({ ...plain, token: 'second' }, 1)).toBe(true);
+        expect(await store.listCredentials()).toEqual([
+          { ...plain, token: 'second', version: 2 },
+          { ...failed, version: 1 },
+        ]);
       });
     });
 
@@ -425,25 +467,25 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
     });
 
     describe('events', () => {
-      it('delivers app, credential and client-key events for its own writes, exactly once each', async () => {
+      it('delivers principal, credential and client-key events for its own writes, exactly once each', async () => {
         const { events, stop } = await record(store);
-        await store.putApp(app('wx0000000000000001'));
+        await store.putPrincipal(app('wx0000000000000001'));
         await store.putCredential(credential('wx0000000000000001:access_token'), 0);
         await store.putCredential(credential('wx0000000000000001:access_token'), 1);
         await store.addClientKey(clientKey('svc'));
         await store.deleteClientKey('svc');
-        await store.deleteApp('wx0000000000000001');
+        await store.deletePrincipal('wx0000000000000001');
         const expected: StoreEvent[] = [
-          { type: 'app', appid: 'wx0000000000000001' },
+          { type: 'principal', id: 'wx0000000000000001' },
           { type: 'credential', key: 'wx0000000000000001:access_token', version: 1 },
           { type: 'credential', key: 'wx0000000000000001:access_token', version: 2 },
           { type: 'client-key', name: 'svc' },
           { type: 'client-key', name: 'svc' },
-          { type: 'app', appid: 'wx0000000000000001' },
+          { type: 'principal', id: 'wx0000000000000001' },
         ];
         await waitFor(() => expected.every((e) => events.some((got) => sameEvent(got, e))), 'own events');
         await settle();
-        // Each write once: the app and the client key were each written twice (put/add, then delete).
+        // Each write once: the principal and the client key were each written twice (put/add, then delete).
         const count = (e: StoreEvent): number => events.filter((got) => sameEvent(got, e)).length;
         expect(expected.map(count)).toEqual([2, 1, 1, 2, 2, 2]);
         expect(events).toHaveLength(6);
@@ -457,7 +499,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         await store.putCredential(credential('wx1:access_token'), 0); // stale
         await store.addClientKey(clientKey('svc')); // duplicate
         await store.deleteClientKey('nobody');
-        await store.deleteApp('wx-none');
+        await store.deletePrincipal('wx-none');
         await settle();
         expect(events).toEqual([]);
         await stop();
@@ -466,8 +508,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
       it('delivers events to every subscriber', async () => {
         const first = await record(store);
         const second = await record(store);
-        await store.putApp(app('wx0000000000000001'));
-        const e: StoreEvent = { type: 'app', appid: 'wx0000000000000001' };
+        await store.putPrincipal(app('wx0000000000000001'));
+        const e: StoreEvent = { type: 'principal', id: 'wx0000000000000001' };
         await waitFor(() => first.events.some((g) => sameEvent(g, e)) && second.events.some((g) => sameEvent(g, e)), 'both');
         await first.stop();
         await second.stop();
@@ -477,11 +519,11 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         if (!h.peer) return ctx.skip();
         const peer = await h.peer();
         const { events, stop } = await record(store);
-        await peer.putApp(app('wx0000000000000001'));
+        await peer.putPrincipal(app('wx0000000000000001'));
         await peer.putCredential(credential('wx0000000000000001:access_token'), 0);
         await peer.addClientKey(clientKey('svc'));
         const expected: StoreEvent[] = [
-          { type: 'app', appid: 'wx0000000000000001' },
+          { type: 'principal', id: 'wx0000000000000001' },
           { type: 'credential', key: 'wx0000000000000001:access_token', version: 1 },
           { type: 'client-key', name: 'svc' },
         ];
@@ -494,8 +536,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         const other = await record(store);
         await stop();
         await stop();
-        await store.putApp(app('wx0000000000000001'));
-        if (h.peer) await (await h.peer()).putApp(app('wx0000000000000002'));
+        await store.putPrincipal(app('wx0000000000000001'));
+        if (h.peer) await (await h.peer()).putPrincipal(app('wx0000000000000002'));
         await waitFor(() => other.events.length >= (h.peer ? 2 : 1), 'the remaining subscriber');
         await settle();
         expect(events).toEqual([]);
@@ -506,18 +548,18 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
     describe('persistence and lifecycle', () => {
       it('what one instance writes another reads', async (ctx) => {
         if (!h.peer) return ctx.skip();
-        await store.putApp(app('wx0000000000000001'));
+        await store.putPrincipal(app('wx0000000000000001'));
         await store.putCredential(credential('wx0000000000000001:access_token'), 0);
         await store.addClientKey(clientKey('svc'));
         const peer = await h.peer();
-        expect(await peer.getApp('wx0000000000000001')).toEqual(app('wx0000000000000001'));
-        expect(await peer.listApps()).toEqual([app('wx0000000000000001')]);
+        expect(await peer.getPrincipal('wx0000000000000001')).toEqual(app('wx0000000000000001'));
+        expect(await peer.listPrincipals()).toEqual([app('wx0000000000000001')]);
         expect(await peer.getCredential('wx0000000000000001:access_token')).toEqual(
           credential('wx0000000000000001:access_token', { version: 1 }),
         );
         expect(await peer.listClientKeys()).toEqual([clientKey('svc')]);
-        expect(await peer.deleteApp('wx0000000000000001')).toBe(true);
-        expect(await store.getApp('wx0000000000000001')).toBeNull();
+        expect(await peer.deletePrincipal('wx0000000000000001')).toBe(true);
+        expect(await store.getPrincipal('wx0000000000000001')).toBeNull();
         expect(await store.getCredential('wx0000000000000001:access_token')).toBeNull();
       });
 
@@ -541,7 +583,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         await store.close();
         await store.close();
         await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-        await expect(store.getApp('wx0000000000000001')).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.getPrincipal('wx0000000000000001')).rejects.toBeInstanceOf(StoreUnavailableError);
       });
     });
   });

@@ -40,7 +40,7 @@ describe('MemoryStore', () => {
       throw new Error('bad listener');
     });
     await store.subscribe((e) => seen.push(e.type));
-    await store.putApp({ appid: 'wx1', grant: 'stable', sealedSecret: 's', createdAt: 1, updatedAt: 1 });
-    expect(seen).toEqual(['app']);
+    await store.putPrincipal({ id: 'wx1', type: 'app', attributes: { grant: 'stable' }, secrets: { secret: 's' }, createdAt: 1, updatedAt: 1 });
+    expect(seen).toEqual(['principal']);
   });
 });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors/index.js';
 import type { StoreLogger } from '../../src/stores/outage.js';
-import type { AppRecord, CredentialRecord, Store, StoreEvent } from '../../src/stores/store.js';
+import type { CredentialRecord, PrincipalRecord, Store, StoreEvent } from '../../src/stores/store.js';
 import type { ThrowawayServer } from '../support/server-process.js';
 import { eventually, type ServiceStatus } from '../support/services.js';
 
@@ -13,7 +13,7 @@ import { eventually, type ServiceStatus } from '../support/services.js';
 export const T0 = Date.UTC(2026, 0, 1);
 
 /** An app record for `appid`. */
-export const app = (appid: string): AppRecord => ({ appid, grant: 'stable', sealedSecret: `v1.sealed-${appid}`, createdAt: T0, updatedAt: T0 });
+export const app = (appid: string): PrincipalRecord => ({ id: appid, type: 'app', attributes: { grant: 'stable' }, secrets: { secret: `v1.sealed-${appid}` }, createdAt: T0, updatedAt: T0 });
 
 /** A fresh credential record under `key`. */
 export const credential = (key: string, token = 'TOKEN'): CredentialRecord => ({
@@ -73,10 +73,10 @@ export async function expectOutageRecovery(
   stores.push(store, peer);
   const events: StoreEvent[] = [];
   await store.subscribe((e) => events.push(e));
-  await store.putApp(app('wx-before'));
+  await store.putPrincipal(app('wx-before'));
 
   await server.stop();
-  for (const call of [() => store.getApp('wx-before'), () => store.putApp(app('wx-during')), () => store.ping()]) {
+  for (const call of [() => store.getPrincipal('wx-before'), () => store.putPrincipal(app('wx-during')), () => store.ping()]) {
     const started = performance.now();
     await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);
     // Refused connections fail at once, not after a command timeout (which bounds a server that hangs).
@@ -86,15 +86,15 @@ export async function expectOutageRecovery(
   expect(warnings).toEqual([expect.stringMatching(/unreachable/)]);
 
   await server.start();
-  await eventually(async () => expect(await store.getApp('wx-before')).toEqual(app('wx-before')));
+  await eventually(async () => expect(await store.getPrincipal('wx-before')).toEqual(app('wx-before')));
   expect(warnings).toEqual([expect.stringMatching(/unreachable/), expect.stringMatching(/reachable again/)]);
 
   // The event channel (Redis subscriber, PostgreSQL LISTEN connection) came back, and said so once: what was
   // published while it was down is lost, so subscribers are told to re-read everything.
   await eventually(async () => expect(events.filter((e) => e.type === 'resync')).toHaveLength(1));
   await eventually(async () => {
-    await peer.putApp(app('wx-after'));
-    expect(events).toContainEqual({ type: 'app', appid: 'wx-after' });
+    await peer.putPrincipal(app('wx-after'));
+    expect(events).toContainEqual({ type: 'principal', id: 'wx-after' });
   });
 }
 

@@ -68,8 +68,8 @@ describe.skipIf(shared.skip)('PostgresStore on the shared PostgreSQL', () => {
       expect(applied.rows.map((r: { version: number }) => r.version)).toEqual(
         Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
       );
-      await three[0]!.putApp(app('wx1'));
-      expect(await three[2]!.getApp('wx1')).toEqual(app('wx1'));
+      await three[0]!.putPrincipal(app('wx1'));
+      expect(await three[2]!.getPrincipal('wx1')).toEqual(app('wx1'));
       // And reopening an up-to-date schema changes nothing.
       await open({ schema });
       expect((await raw.query(`SELECT count(*)::int AS n FROM "${schema}".wxtoken_schema_migrations`)).rows[0].n).toBe(SCHEMA_VERSION);
@@ -136,13 +136,13 @@ describe.skipIf(shared.skip)('PostgresStore on the shared PostgreSQL', () => {
       expect(green.description).toBe(`${shared.url.replace('postgres@', '')}?schema=${greenSchema}`);
       const greenEvents: StoreEvent[] = [];
       await green.subscribe((e) => greenEvents.push(e));
-      await blue.putApp(app('wx-blue'));
-      await green.putApp(app('wx-green'));
-      expect((await blue.listApps()).map((a) => a.appid)).toEqual(['wx-blue']);
-      expect((await green.listApps()).map((a) => a.appid)).toEqual(['wx-green']);
-      expect((await raw.query(`SELECT appid FROM "${greenSchema}".wxtoken_apps`)).rows).toEqual([{ appid: 'wx-green' }]);
+      await blue.putPrincipal(app('wx-blue'));
+      await green.putPrincipal(app('wx-green'));
+      expect((await blue.listPrincipals()).map((a) => a.id)).toEqual(['wx-blue']);
+      expect((await green.listPrincipals()).map((a) => a.id)).toEqual(['wx-green']);
+      expect((await raw.query(`SELECT id FROM "${greenSchema}".wxtoken_principals`)).rows).toEqual([{ id: 'wx-green' }]);
       await wait(100);
-      expect(greenEvents).toEqual([{ type: 'app', appid: 'wx-green' }]);
+      expect(greenEvents).toEqual([{ type: 'principal', id: 'wx-green' }]);
     });
 
     it('is what openStore returns for a postgres:// URL', async () => {
@@ -151,8 +151,8 @@ describe.skipIf(shared.skip)('PostgresStore on the shared PostgreSQL', () => {
       const store = await openStore(`${shared.url}?schema=${schema}`);
       stores.push(store);
       expect(store).toBeInstanceOf(PostgresStore);
-      await store.putApp(app('wx1'));
-      expect((await raw.query(`SELECT appid FROM "${schema}".wxtoken_apps`)).rows).toEqual([{ appid: 'wx1' }]);
+      await store.putPrincipal(app('wx1'));
+      expect((await raw.query(`SELECT id FROM "${schema}".wxtoken_principals`)).rows).toEqual([{ id: 'wx1' }]);
     });
 
     it("reports the server's time in epoch ms", async () => {

@@ -64,13 +64,13 @@ describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
     it('keeps every key under the prefix and one cluster hash tag', async () => {
       const keyPrefix = randomRedisPrefix();
       const store = await open({ keyPrefix });
-      await store.putApp(app('wx1'));
+      await store.putPrincipal(app('wx1'));
       await store.putCredential(credential('wx1:access_token'), 0);
       await store.addClientKey({ name: 'svc', hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, capabilities: null, expiresAt: null, lastUsedAt: null });
       expect(await store.acquireLease('refresh:wx1', 'a', 10_000)).toBe(true);
       const keys = (await raw.keys(`${keyPrefix}*`)).sort();
       expect(keys).toEqual(
-        ['apps', 'client-keys', 'credentials', 'lease:refresh:wx1'].map((k) => `${keyPrefix}{wxtoken}:${k}`),
+        ['client-keys', 'credentials', 'lease:refresh:wx1', 'principals'].map((k) => `${keyPrefix}{wxtoken}:${k}`),
       );
       // The lease expires by Redis's clock.
       const ttl = await raw.pttl(`${keyPrefix}{wxtoken}:lease:refresh:wx1`);
@@ -112,14 +112,14 @@ describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
       stores.push(green);
       const greenEvents: StoreEvent[] = [];
       await green.subscribe((e) => greenEvents.push(e));
-      await blue.putApp(app('wx-blue'));
-      await green.putApp(app('wx-green'));
-      expect((await blue.listApps()).map((a) => a.appid)).toEqual(['wx-blue']);
-      expect((await green.listApps()).map((a) => a.appid)).toEqual(['wx-green']);
-      expect(await raw.hexists(`${greenPrefix}{wxtoken}:apps`, 'wx-green')).toBe(1);
+      await blue.putPrincipal(app('wx-blue'));
+      await green.putPrincipal(app('wx-green'));
+      expect((await blue.listPrincipals()).map((a) => a.id)).toEqual(['wx-blue']);
+      expect((await green.listPrincipals()).map((a) => a.id)).toEqual(['wx-green']);
+      expect(await raw.hexists(`${greenPrefix}{wxtoken}:principals`, 'wx-green')).toBe(1);
       expect(green.description).toBe(`${shared.url}?prefix=${encodeURIComponent(greenPrefix)}`);
       await wait(100);
-      expect(greenEvents).toEqual([{ type: 'app', appid: 'wx-green' }]);
+      expect(greenEvents).toEqual([{ type: 'principal', id: 'wx-green' }]);
     });
 
     it('is what openStore returns for a redis:// URL', async () => {
@@ -128,8 +128,8 @@ describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
       const store = await openStore(`${shared.url}?prefix=${keyPrefix}`);
       stores.push(store);
       expect(store).toBeInstanceOf(RedisStore);
-      await store.putApp(app('wx1'));
-      expect(await raw.hexists(`${keyPrefix}{wxtoken}:apps`, 'wx1')).toBe(1);
+      await store.putPrincipal(app('wx1'));
+      expect(await raw.hexists(`${keyPrefix}{wxtoken}:principals`, 'wx1')).toBe(1);
     });
 
     it('reports Redis TIME in epoch ms', async () => {
@@ -192,7 +192,7 @@ describe.skipIf(binary.skip)('RedisStore through a Redis outage', () => {
     server.pause();
     try {
       const started = performance.now();
-      await expect(store.getApp('wx1')).rejects.toThrow(StoreUnavailableError);
+      await expect(store.getPrincipal('wx1')).rejects.toThrow(StoreUnavailableError);
       const elapsed = performance.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(250);
       expect(elapsed).toBeLessThan(1_000);

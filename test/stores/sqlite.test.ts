@@ -8,7 +8,7 @@ import { createSecretBox } from '../../src/core/secret-box.js';
 import { ConfigError, StoreUnavailableError } from '../../src/errors/index.js';
 import { SCHEMA_VERSION, createSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/stores/sqlite/index.js';
 import { holdForProcessLifetime } from '../../src/stores/sqlite/process-lifetime.js';
-import type { AppRecord, CredentialRecord, StoreEvent } from '../../src/stores/store.js';
+import type { CredentialRecord, PrincipalRecord, StoreEvent } from '../../src/stores/store.js';
 import { describeStoreConformance } from './conformance.js';
 
 describeStoreConformance('sqlite', async () => {
@@ -41,10 +41,11 @@ describeStoreConformance('sqlite', async () => {
 });
 
 const T0 = Date.UTC(2026, 0, 1);
-const app = (appid: string, sealedSecret = 'v1.x.y.z'): AppRecord => ({
-  appid,
-  grant: 'stable',
-  sealedSecret,
+const app = (appid: string, sealedSecret = 'v1.x.y.z'): PrincipalRecord => ({
+  id: appid,
+  type: 'app',
+  attributes: { grant: 'stable' },
+  secrets: { secret: sealedSecret },
   createdAt: T0,
   updatedAt: T0,
 });
@@ -96,14 +97,14 @@ describe('SqliteStore', () => {
   it('keeps everything across a restart', async () => {
     const clock = new ManualClock();
     const first = await open({ clock });
-    await first.putApp(app('wx0000000000000001'));
+    await first.putPrincipal(app('wx0000000000000001'));
     await first.putCredential(credential('wx0000000000000001:access_token'), 0);
     await first.addClientKey({ name: 'svc', hash: 'ab'.repeat(32), apps: ['*'], createdAt: T0, capabilities: null, expiresAt: null, lastUsedAt: null });
     await first.acquireLease('refresh', 'hub-1', 60_000);
     await first.close();
 
     const second = await open({ clock });
-    expect(await second.listApps()).toEqual([app('wx0000000000000001')]);
+    expect(await second.listPrincipals()).toEqual([app('wx0000000000000001')]);
     expect(await second.getCredential('wx0000000000000001:access_token')).toEqual({
       ...credential('wx0000000000000001:access_token'),
       version: 1,
@@ -123,7 +124,7 @@ describe('SqliteStore', () => {
 
   it('reopens an existing database without migrating it again', async () => {
     const first = await open();
-    await first.putApp(app('wx1'));
+    await first.putPrincipal(app('wx1'));
     await first.close();
     await expect(open()).resolves.toBeDefined();
     expect(pragma(raw({ readonly: true }), 'user_version')).toBe(SCHEMA_VERSION);
@@ -140,8 +141,8 @@ describe('SqliteStore', () => {
     const plaintext = 'f3c1d2e4a5b6978800112233445566ff';
     const sealed = createSecretBox(Buffer.alloc(32, 9)).seal(plaintext, 'wx0000000000000001');
     const store = await open();
-    await store.putApp(app('wx0000000000000001', sealed));
-    expect((await store.getApp('wx0000000000000001'))?.sealedSecret).toBe(sealed);
+    await store.putPrincipal(app('wx0000000000000001', sealed));
+    expect((await store.getPrincipal('wx0000000000000001'))?.secrets.secret).toBe(sealed);
     const bytes = Buffer.concat([path, `${path}-wal`].filter(existsSync).map((f) => readFileSync(f)));
     expect(bytes.includes(sealed)).toBe(true);
     expect(bytes.includes(plaintext)).toBe(false);
@@ -149,15 +150,15 @@ describe('SqliteStore', () => {
 
   it('binds parameters: quotes in keys and values round-trip and inject nothing', async () => {
     const store = await open();
-    const appid = "wx'); DELETE FROM apps; --";
-    await store.putApp(app('wx0000000000000001'));
-    await store.putApp(app(appid, "it's"));
+    const appid = "wx'); DELETE FROM principals; --";
+    await store.putPrincipal(app('wx0000000000000001'));
+    await store.putPrincipal(app(appid, "it's"));
     await store.putCredential(credential(`${appid}:access_token`), 0);
-    expect(await store.getApp(appid)).toEqual(app(appid, "it's"));
+    expect(await store.getPrincipal(appid)).toEqual(app(appid, "it's"));
     expect((await store.getCredential(`${appid}:access_token`))?.version).toBe(1);
-    expect(await store.listApps()).toHaveLength(2);
-    expect(await store.deleteApp(appid)).toBe(true);
-    expect(await store.listApps()).toEqual([app('wx0000000000000001')]);
+    expect(await store.listPrincipals()).toHaveLength(2);
+    expect(await store.deletePrincipal(appid)).toBe(true);
+    expect(await store.listPrincipals()).toEqual([app('wx0000000000000001')]);
   });
 
   it('picks up another instance writes on the real clock by polling', async () => {
@@ -165,10 +166,10 @@ describe('SqliteStore', () => {
     const cli = await open({ clock: systemClock, pollIntervalMs: 20 });
     const events: StoreEvent[] = [];
     const stop = await hub.subscribe((e) => events.push(e));
-    await cli.putApp(app('wx0000000000000001'));
+    await cli.putPrincipal(app('wx0000000000000001'));
     const started = performance.now();
     while (events.length === 0 && performance.now() - started < 2_000) await new Promise((r) => setTimeout(r, 10));
-    expect(events).toEqual([{ type: 'app', appid: 'wx0000000000000001' }]);
+    expect(events).toEqual([{ type: 'principal', id: 'wx0000000000000001' }]);
     await stop();
   });
 
@@ -192,26 +193,26 @@ describe('SqliteStore', () => {
     const clock = new ManualClock();
     const writer = await open({ clock });
     const reader = await open({ clock, pollIntervalMs: 10 });
-    await writer.putApp(app('wx-old'));
+    await writer.putPrincipal(app('wx-old'));
     const events: StoreEvent[] = [];
     await reader.subscribe((e) => events.push(e));
-    await writer.putApp(app('wx-new'));
+    await writer.putPrincipal(app('wx-new'));
     await clock.advance(50);
-    expect(events).toEqual([{ type: 'app', appid: 'wx-new' }]);
+    expect(events).toEqual([{ type: 'principal', id: 'wx-new' }]);
   });
 
   it('prunes change-feed rows older than the retention', async () => {
     const clock = new ManualClock();
     const store = await open({ clock, changeRetentionMs: 60_000 });
-    await store.putApp(app('wx1'));
-    await store.putApp(app('wx2'));
+    await store.putPrincipal(app('wx1'));
+    await store.putPrincipal(app('wx2'));
     await clock.advance(30_000);
-    await store.putApp(app('wx3'));
+    await store.putPrincipal(app('wx3'));
     const count = (): number =>
       (holdForProcessLifetime(raw({ readonly: true }).prepare('SELECT COUNT(*) AS n FROM changes')).get() as { n: number }).n;
     expect(count()).toBe(3);
     await clock.advance(30_001);
-    await store.putApp(app('wx4'));
+    await store.putPrincipal(app('wx4'));
     expect(count()).toBe(2);
   });
 
@@ -219,11 +220,11 @@ describe('SqliteStore', () => {
     const store = await open({ busyTimeoutMs: 50 });
     const other = raw();
     other.exec('BEGIN IMMEDIATE');
-    await expect(store.putApp(app('wx1'))).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(await store.getApp('wx1')).toBeNull(); // WAL: reads still work while another process writes
+    await expect(store.putPrincipal(app('wx1'))).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(await store.getPrincipal('wx1')).toBeNull(); // WAL: reads still work while another process writes
     other.exec('ROLLBACK');
-    await store.putApp(app('wx1'));
-    expect(await store.getApp('wx1')).not.toBeNull();
+    await store.putPrincipal(app('wx1'));
+    expect(await store.getPrincipal('wx1')).not.toBeNull();
   });
 
   it('judges lease expiry by the injected clock, shared through the file', async () => {

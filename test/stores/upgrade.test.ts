@@ -26,13 +26,13 @@ const T = Date.UTC(2026, 10, 1);
 
 /** Everything the fixtures hold must still be there, in today's record shapes. */
 async function expectFixtureContents(store: Store): Promise<void> {
-  expect((await store.listApps()).map((a) => [a.appid, a.grant])).toEqual([
-    [CLASSIC, 'classic'],
-    [STABLE, 'stable'],
+  expect((await store.listPrincipals()).map((a) => [a.id, a.type, a.attributes.grant])).toEqual([
+    [CLASSIC, 'app', 'classic'],
+    [STABLE, 'app', 'stable'],
   ]);
   const box = createSecretBox(MASTER_KEY);
-  expect(box.open((await store.getApp(STABLE))!.sealedSecret, STABLE)).toBe('fixture-secret-stable');
-  expect(box.open((await store.getApp(CLASSIC))!.sealedSecret, CLASSIC)).toBe('fixture-secret-classic');
+  expect(box.open((await store.getPrincipal(STABLE))!.secrets.secret!, STABLE)).toBe('fixture-secret-stable');
+  expect(box.open((await store.getPrincipal(CLASSIC))!.secrets.secret!, CLASSIC)).toBe('fixture-secret-classic');
 
   const stable = await store.getCredential(`${STABLE}:access_token`);
   expect(stable).toMatchObject({ version: 1, token: 'FIXTURE_TOKEN_STABLE', expiresAt: Date.UTC(2100, 0, 1), obtainedAt: T, failure: null, pending: null, invalidations: 0 });

@@ -7,10 +7,11 @@ import {
   WeChatError,
   WxTokenError,
 } from '../../errors/index.js';
-import type { AppRecord, CredentialRecord, Store } from '../../stores/store.js';
+import type { CredentialRecord, PrincipalRecord, Store } from '../../stores/store.js';
 import type { Clock } from '../../util/clock.js';
 import { sleep } from '../../util/clock.js';
 import { credentialKey, StateChange, type CredentialKind, type ObtainedValue } from '../kinds/kind.js';
+import { PRIMARY_SECRET, principalLabel } from '../principals.js';
 import type { Logger } from '../../util/logger.js';
 import { WECHAT_TOKEN_LIFETIME_MS, scaleForLifetime } from '../refresh-policy.js';
 import { SingleFlight } from '../single-flight.js';
@@ -69,7 +70,7 @@ export interface EngineTuning {
   storeRetryMs?: number;
   invalidationFloorMs?: number;
   invalidationFloorMaxMs?: number;
-  /** Fetch eager kinds (access tokens) for every app without one as soon as it is known (default true). */
+  /** Fetch eager kinds (access tokens) for every principal without one as soon as it is known (default true). */
   prefetch?: boolean;
   /**
    * Refresh proactively on timers (default true). A short-lived process (a CLI command) sets false: it must
@@ -81,10 +82,10 @@ export interface EngineTuning {
 /** Options of the credential engine. */
 export interface CredentialEngineOptions extends EngineTuning {
   store: Store;
-  /** Every kind the engine runs; eager ones are tracked for every app, the others once asked for. */
+  /** Every kind the engine runs; eager ones are tracked for every principal of their type, the others once asked for. */
   kinds: readonly CredentialKind[];
-  /** Returns the plaintext secret of an app (decrypted on demand, never cached). */
-  openSecret: (app: AppRecord) => string;
+  /** Returns a principal's plaintext secret of that name (decrypted on demand, never cached). */
+  openSecret: (principal: PrincipalRecord, name: string) => string;
   clock: Clock;
   random: () => number;
   logger: Logger;
@@ -96,7 +97,7 @@ export interface CredentialEngineOptions extends EngineTuning {
 interface Entry {
   readonly key: string;
   readonly kind: CredentialKind;
-  app: AppRecord;
+  principal: PrincipalRecord;
   cred: CredentialRecord | null;
   window: ServingWindow;
 }
@@ -115,7 +116,7 @@ export class CredentialEngine {
   readonly #o: Required<EngineTuning>;
   readonly #store: Store;
   readonly #kinds: readonly CredentialKind[];
-  readonly #openSecret: (app: AppRecord) => string;
+  readonly #openSecret: (principal: PrincipalRecord, name: string) => string;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #log: Logger;
@@ -170,37 +171,38 @@ export class CredentialEngine {
   }
 
   /**
-   * Starts managing an app's eager credentials (with their stored records, looked up by key), or updates the app
-   * record of every credential of it already tracked (its secret or grant changed).
+   * Starts managing a principal's eager credentials (with their stored records, looked up by key), or updates the
+   * principal record of every credential of it already tracked (its secret or settings changed).
    */
-  upsertApp(app: AppRecord, records: ReadonlyMap<string, CredentialRecord>): void {
+  upsertPrincipal(principal: PrincipalRecord, records: ReadonlyMap<string, CredentialRecord>): void {
     for (const kind of this.#kinds) {
-      const key = credentialKey(app.appid, kind);
+      if (kind.principalType !== principal.type) continue;
+      const key = credentialKey(principal.id, kind);
       const entry = this.#entries.get(key);
       if (entry) {
-        entry.app = app;
+        entry.principal = principal;
         const record = records.get(key);
         if (record && (!entry.cred || record.version > entry.cred.version)) this.#setCred(entry, record);
         this.#schedule(entry);
       } else if (kind.eager) {
-        this.track(kind, app, records.get(key) ?? null);
+        this.track(kind, principal, records.get(key) ?? null);
       }
     }
   }
 
   /** Starts managing one credential (a lazy kind once a caller asks for it) with its stored record. */
-  track(kind: CredentialKind, app: AppRecord, record: CredentialRecord | null): void {
-    const key = credentialKey(app.appid, kind);
+  track(kind: CredentialKind, principal: PrincipalRecord, record: CredentialRecord | null): void {
+    const key = credentialKey(principal.id, kind);
     if (this.#entries.has(key)) return;
-    const entry: Entry = { key, kind, app, cred: null, window: NO_WINDOW };
+    const entry: Entry = { key, kind, principal, cred: null, window: NO_WINDOW };
     this.#entries.set(key, entry);
     if (record) this.#setCred(entry, record);
     this.#schedule(entry);
   }
 
-  /** Keys of the credentials tracked for an app (to re-read them from the store). */
-  keysOf(appid: string): string[] {
-    return this.#kinds.map((kind) => credentialKey(appid, kind)).filter((key) => this.#entries.has(key));
+  /** Keys of the credentials tracked for a principal (to re-read them from the store). */
+  keysOf(id: string): string[] {
+    return this.#kinds.map((kind) => credentialKey(id, kind)).filter((key) => this.#entries.has(key));
   }
 
   /** The key of the tracked credential whose current value is `value`, if any. */
@@ -208,10 +210,10 @@ export class CredentialEngine {
     return this.#byValue.get(value);
   }
 
-  /** Stops managing every credential of an app (deleted). */
-  dropApp(appid: string): void {
+  /** Stops managing every credential of a principal (deleted). */
+  dropPrincipal(id: string): void {
     for (const kind of this.#kinds) {
-      const key = credentialKey(appid, kind);
+      const key = credentialKey(id, kind);
       const token = this.#entries.get(key)?.cred?.token;
       if (token && this.#byValue.get(token) === key) this.#byValue.delete(token);
       this.#timers.cancel(key);
@@ -225,14 +227,16 @@ export class CredentialEngine {
     return this.#entries.has(key);
   }
 
-  /** The app record of a tracked credential's principal, as last seen. */
-  app(key: string): AppRecord | undefined {
-    return this.#entries.get(key)?.app;
+  /** The principal of a tracked credential, as last seen. */
+  principal(key: string): PrincipalRecord | undefined {
+    return this.#entries.get(key)?.principal;
   }
 
-  /** Appids with a tracked credential of `kind`. */
-  appids(kind: CredentialKind): string[] {
-    return [...this.#entries.values()].filter((e) => e.kind === kind).map((e) => e.app.appid);
+  /** Ids of the principals with a tracked credential (of `kind`, when given). */
+  principalIds(kind?: CredentialKind): string[] {
+    const ids = new Set<string>();
+    for (const e of this.#entries.values()) if (kind === undefined || e.kind === kind) ids.add(e.principal.id);
+    return [...ids];
   }
 
   /** The held value if it may be served now, else undefined. */
@@ -289,7 +293,7 @@ export class CredentialEngine {
     const changed = entry.cred?.token !== record.token;
     this.#setCred(entry, record);
     this.#schedule(entry);
-    if (changed && record.token && !own) this.events.emit('adopted', { appid: entry.app.appid, kind: entry.kind.name, expiresAt: record.expiresAt });
+    if (changed && record.token && !own) this.events.emit('adopted', { appid: entry.principal.id, kind: entry.kind.name, expiresAt: record.expiresAt });
   }
 
   /** Reacts to a store event about a credential: re-reads it when it is newer than what is held. */
@@ -321,7 +325,7 @@ export class CredentialEngine {
   }
 
   #state(entry: Entry, now: number): CredentialState {
-    const { app, cred } = entry;
+    const { principal, cred } = entry;
     const failure = cred?.failure ?? null;
     const issued = entry.window.issued;
     const valid = Boolean(issued && now < issued.expiresAt);
@@ -332,7 +336,7 @@ export class CredentialEngine {
     return {
       key: entry.key,
       kind: entry.kind.name,
-      appid: app.appid,
+      appid: principal.id,
       state,
       tokenExpiresAt: cred?.token ? cred.expiresAt : null,
       lastRefreshAt: cred?.obtainedAt || null,
@@ -448,7 +452,7 @@ export class CredentialEngine {
       refreshAt: entry.window.refreshAt,
       failure: record?.failure ?? null,
       pendingSince: record?.pending && record.pending.owner !== this.#leases.owner ? record.pending.since : null,
-      canReplace: !record || !entry.kind.canReplace || entry.kind.canReplace(entry.app, record, now),
+      canReplace: !record || !entry.kind.canReplace || entry.kind.canReplace(entry.principal, record, now),
       stickyUntil: record?.token ? entry.kind.stickyUntil?.(record) : undefined,
       reportsRefreshFrom: (record?.obtainedAt ?? 0) + floor,
     };
@@ -471,10 +475,10 @@ export class CredentialEngine {
     const issued = entry.window.issued;
     // A reported value is still handed back when only a force could replace it and none is left today.
     const invalidated =
-      intent.mode === 'invalidate' && cred?.token != null && !reportIsStale(cred.token, intent.badToken) && (!entry.kind.canReplace || entry.kind.canReplace(entry.app, cred, now));
+      intent.mode === 'invalidate' && cred?.token != null && !reportIsStale(cred.token, intent.badToken) && (!entry.kind.canReplace || entry.kind.canReplace(entry.principal, cred, now));
     if (issued && now < issued.expiresAt && !invalidated) return issued;
     if (cred?.failure) throw failureError(describe(entry), cred.failure, now);
-    throw new UpstreamUnavailableError(`there is no valid ${entry.kind.name} of app ${entry.app.appid} yet`);
+    throw new UpstreamUnavailableError(`there is no valid ${entry.kind.name} of ${principalLabel(entry.principal)} yet`);
   }
 
   async #refreshUnderLease(entry: Entry, record: CredentialRecord | null, intent: Intent): Promise<IssuedToken | { waitUntil: number }> {
@@ -515,7 +519,7 @@ export class CredentialEngine {
       invalidations: intent.mode === 'invalidate' && obtained.token !== record?.token ? (record?.invalidations ?? 0) + 1 : 0,
     };
     if (await this.#write(entry, base, next)) {
-      const { appid } = entry.app;
+      const appid = entry.principal.id;
       this.events.emit('refreshed', { appid, kind: entry.kind.name, expiresAt: obtained.expiresAt, durationMs: this.#clock.now() - startedAt, reason });
       this.#log.info({ appid, kind: entry.kind.name, reason, expiresAt: new Date(obtained.expiresAt).toISOString() }, `${entry.kind.name} refreshed`);
       if (intent.mode === 'invalidate') this.#emitInvalidated(entry, 'refreshed');
@@ -531,11 +535,11 @@ export class CredentialEngine {
    */
   async #obtainWithParent(entry: Entry, record: CredentialRecord, intent: Intent, startedAt: number): Promise<ObtainedValue | { waitUntil: number }> {
     const parent = entry.kind.parent;
-    const parentKey = parent ? credentialKey(entry.app.appid, parent) : undefined;
+    const parentKey = parent ? credentialKey(entry.principal.id, parent) : undefined;
     const run = (parentToken: string | undefined): ReturnType<CredentialKind['obtain']> =>
       entry.kind.obtain({
-        app: entry.app,
-        secret: () => this.#openSecret(entry.app),
+        principal: entry.principal,
+        secret: (name = PRIMARY_SECRET) => this.#openSecret(entry.principal, name),
         parentToken,
         record,
         intent,
@@ -549,7 +553,7 @@ export class CredentialEngine {
       return await run(parentToken);
     } catch (err) {
       if (!(err instanceof WeChatError && err.category === 'token-invalid')) throw err;
-      this.#log.warn({ appid: entry.app.appid, kind: entry.kind.name, errcode: err.errcode }, 'upstream rejected the parent credential; invalidating it and retrying once');
+      this.#log.warn({ appid: entry.principal.id, kind: entry.kind.name, errcode: err.errcode }, 'upstream rejected the parent credential; invalidating it and retrying once');
       return run((await this.invalidate(parentKey, parentToken)).token);
     }
   }
@@ -565,10 +569,10 @@ export class CredentialEngine {
     try {
       await this.#write(entry, record, { ...record, failure, state, pending: null });
     } catch (writeErr) {
-      this.#log.warn({ appid: entry.app.appid, kind: entry.kind.name, err: String(writeErr) }, 'could not record refresh failure');
+      this.#log.warn({ appid: entry.principal.id, kind: entry.kind.name, err: String(writeErr) }, 'could not record refresh failure');
     }
     const event = {
-      appid: entry.app.appid,
+      appid: entry.principal.id,
       kind: entry.kind.name,
       code: failure.code,
       category: failure.category,
@@ -603,14 +607,14 @@ export class CredentialEngine {
       this.adopt(written, true);
       return written;
     }
-    this.#log.warn({ appid: entry.app.appid, kind: entry.kind.name }, 'another writer updated the credential first; adopting its version');
+    this.#log.warn({ appid: entry.principal.id, kind: entry.kind.name }, 'another writer updated the credential first; adopting its version');
     const current = await this.#store.getCredential(next.key);
     if (current) this.adopt(current);
     return null;
   }
 
   #emitInvalidated(entry: Entry, result: 'refreshed' | 'stale' | 'throttled'): void {
-    this.events.emit('invalidated', { appid: entry.app.appid, kind: entry.kind.name, result });
+    this.events.emit('invalidated', { appid: entry.principal.id, kind: entry.kind.name, result });
   }
 
   #requireEntry(key: string): Entry {
@@ -663,5 +667,6 @@ function emptyRecord(key: string): CredentialRecord {
 
 /** How errors name a credential: "app wx…" for access tokens, "the jsapi_ticket of app wx…" otherwise. */
 function describe(entry: Entry): string {
-  return entry.kind.name === 'access_token' ? `app ${entry.app.appid}` : `the ${entry.kind.name} of app ${entry.app.appid}`;
+  const owner = principalLabel(entry.principal);
+  return entry.kind.name === 'access_token' ? owner : `the ${entry.kind.name} of ${owner}`;
 }

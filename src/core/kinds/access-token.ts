@@ -2,6 +2,7 @@ import { QuotaExhaustedError, UpstreamUnavailableError, WeChatError } from '../.
 import type { AccessToken } from '../../wechat/index.js';
 import type { CredentialFetcher } from '../token-fetcher.js';
 import { forceGate, forceLogOf, logForce, type ForceLimits, type ForceLog } from './force-gate.js';
+import { grantOf } from '../principals.js';
 import { StateChange, type CredentialKind, type ObtainRequest, type Obtained } from './kind.js';
 
 /**
@@ -13,16 +14,19 @@ import { StateChange, type CredentialKind, type ObtainRequest, type Obtained } f
 export function accessTokenKind(fetcher: CredentialFetcher, limits: ForceLimits): CredentialKind {
   return {
     name: 'access_token',
+    principalType: 'app',
     eager: true,
     obtain: (request) => obtainAccessToken(fetcher, limits, request),
-    canReplace: (app, record, now) => app.grant !== 'stable' || !('exhausted' in forceGate(forceLogOf(record.state), now, limits)),
+    canReplace: (principal, record, now) => grantOf(principal) !== 'stable' || !('exhausted' in forceGate(forceLogOf(record.state), now, limits)),
   };
 }
 
 async function obtainAccessToken(fetcher: CredentialFetcher, limits: ForceLimits, request: ObtainRequest): Promise<Obtained> {
-  const { app, intent, record } = request;
-  const stable = app.grant === 'stable';
-  const credentials = { appid: app.appid, secret: request.secret(), grant: app.grant };
+  const { principal, intent, record } = request;
+  const appid = principal.id;
+  const grant = grantOf(principal);
+  const stable = grant === 'stable';
+  const credentials = { appid, secret: request.secret(), grant };
   let log = forceLogOf(record?.state);
   // With no token to replace (a first fetch, a failed app), normal mode is enough and spends no force.
   let wantForce = stable && intent.mode === 'force' && intent.previous !== null;
@@ -34,8 +38,8 @@ async function obtainAccessToken(fetcher: CredentialFetcher, limits: ForceLimits
     const gate = forceGate(log, request.now(), limits);
     if ('waitUntil' in gate) return gate;
     if ('exhausted' in gate) {
-      if (intent.mode === 'force') throw new QuotaExhaustedError(`the daily limit of ${limits.dailyLimit} force refreshes for app ${app.appid} is used up`);
-      request.log.warn({ appid: app.appid }, 'force refresh limit reached; keeping the token WeChat reports as current');
+      if (intent.mode === 'force') throw new QuotaExhaustedError(`the daily limit of ${limits.dailyLimit} force refreshes for app ${appid} is used up`);
+      request.log.warn({ appid }, 'force refresh limit reached; keeping the token WeChat reports as current');
     } else {
       try {
         token = await fetcher.fetchToken(credentials, { force: true });
@@ -46,13 +50,13 @@ async function obtainAccessToken(fetcher: CredentialFetcher, limits: ForceLimits
         if (!(err instanceof WeChatError && err.category === 'quota')) throw err;
         log = logForce(log, request.now(), limits, true);
         if (intent.mode === 'force' || !token) {
-          throw new StateChange(stateOf(log), new QuotaExhaustedError(`WeChat refused a force refresh for app ${app.appid}: ${err.message}`));
+          throw new StateChange(stateOf(log), new QuotaExhaustedError(`WeChat refused a force refresh for app ${appid}: ${err.message}`));
         }
-        request.log.warn({ appid: app.appid }, 'WeChat refused a force refresh; keeping the token it reports as current');
+        request.log.warn({ appid }, 'WeChat refused a force refresh; keeping the token it reports as current');
       }
     }
   }
-  if (!token) throw new UpstreamUnavailableError(`no token obtained for app ${app.appid}`);
+  if (!token) throw new UpstreamUnavailableError(`no token obtained for app ${appid}`);
   return { token: token.token, expiresAt: token.expiresAt, obtainedAt: request.startedAt, state: stateOf(log) };
 }
 

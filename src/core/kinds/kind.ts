@@ -1,5 +1,5 @@
 import type { Logger } from '../../util/logger.js';
-import type { AppRecord, CredentialRecord, KindState } from '../../stores/store.js';
+import type { CredentialRecord, KindState, PrincipalRecord, PrincipalType } from '../../stores/store.js';
 import type { Intent } from '../engine/intent.js';
 
 /**
@@ -11,6 +11,8 @@ import type { Intent } from '../engine/intent.js';
 export interface CredentialKind {
   /** The key suffix in the store and the `kind` label of metrics, e.g. `access_token`, `jsapi_ticket`. */
   readonly name: string;
+  /** The sort of principal the kind's credentials belong to. */
+  readonly principalType: PrincipalType;
   /** The kind whose value, for the same principal, `obtain` is called with (a ticket's access token). */
   readonly parent?: CredentialKind;
   /**
@@ -24,7 +26,7 @@ export interface CredentialKind {
    * Whether a refresh could replace the record's value now; false for a stable token whose force refreshes are
    * spent for the day (another report must then cost no call). Default: always.
    */
-  canReplace?(app: AppRecord, record: CredentialRecord, now: number): boolean;
+  canReplace?(principal: PrincipalRecord, record: CredentialRecord, now: number): boolean;
   /**
    * The earliest time upstream can hand out a value other than the record's: kinds whose endpoint returns the
    * same value until it expires (tickets) answer its expiry, so the engine neither calls before then nor serves
@@ -35,9 +37,9 @@ export interface CredentialKind {
 
 /** What the engine hands a kind's obtain step. */
 export interface ObtainRequest {
-  readonly app: AppRecord;
-  /** Opens the principal's secret; call it only when the secret is sent (it is never cached). */
-  secret(): string;
+  readonly principal: PrincipalRecord;
+  /** Opens the principal's secret of that name (default `secret`); call it only when it is sent (never cached). */
+  secret(name?: string): string;
   /** The parent credential's current value, for kinds with a parent. */
   readonly parentToken: string | undefined;
   /** The record as read under the lease: the value being replaced and the kind's state. */
@@ -75,7 +77,7 @@ export class StateChange extends Error {
   }
 }
 
-/** The store key of a principal's credential of a kind: `<principal>:<kind>`. */
+/** The store key of a principal's credential of a kind: `<principal id>:<kind>`. */
 export function credentialKey(principal: string, kind: CredentialKind): string {
   return `${principal}:${kind.name}`;
 }

@@ -45,6 +45,7 @@ export interface TicketState {
 export function ticketKind(type: TicketType, parent: CredentialKind, fetcher: CredentialFetcher): CredentialKind {
   return {
     name: `${type}_ticket`,
+    principalType: parent.principalType,
     parent,
     eager: false,
     async obtain(request) {

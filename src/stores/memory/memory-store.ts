@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '../../errors/index.js';
 import { assertTtl } from '../arguments.js';
 import { ListenerSet } from '../events.js';
 import { compareText } from '../records.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord, Store, StoreEvent, StoreListener } from '../store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, Store, StoreEvent, StoreListener } from '../store.js';
 
 /** Options for a MemoryStore. */
 export interface MemoryStoreOptions {
@@ -21,7 +21,7 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Store {
   readonly description = 'memory:';
   readonly #clock: Clock;
-  readonly #apps = new Map<string, AppRecord>();
+  readonly #principals = new Map<string, PrincipalRecord>();
   readonly #credentials = new Map<string, CredentialRecord>();
   readonly #clientKeys = new Map<string, ClientKeyRecord>();
   readonly #leases = new Map<string, { owner: string; expiresAt: number }>();
@@ -32,30 +32,30 @@ export class MemoryStore implements Store {
     this.#clock = options.clock ?? systemClock;
   }
 
-  async listApps(): Promise<AppRecord[]> {
+  async listPrincipals(): Promise<PrincipalRecord[]> {
     this.#assertOpen();
-    return [...this.#apps.values()].sort((a, b) => compareText(a.appid, b.appid));
+    return [...this.#principals.values()].sort((a, b) => compareText(a.id, b.id));
   }
 
-  async getApp(appid: string): Promise<AppRecord | null> {
+  async getPrincipal(id: string): Promise<PrincipalRecord | null> {
     this.#assertOpen();
-    return this.#apps.get(appid) ?? null;
+    return this.#principals.get(id) ?? null;
   }
 
-  async putApp(app: AppRecord): Promise<void> {
+  async putPrincipal(principal: PrincipalRecord): Promise<void> {
     this.#assertOpen();
-    this.#apps.set(app.appid, frozenCopy(app));
-    this.#emit({ type: 'app', appid: app.appid });
+    this.#principals.set(principal.id, frozenCopy(principal));
+    this.#emit({ type: 'principal', id: principal.id });
   }
 
-  async deleteApp(appid: string): Promise<boolean> {
+  async deletePrincipal(id: string): Promise<boolean> {
     this.#assertOpen();
-    const existed = this.#apps.delete(appid);
-    // Orphaned credentials go even when the app is already gone.
-    const prefix = `${appid}:`;
+    const existed = this.#principals.delete(id);
+    // Orphaned credentials go even when the principal is already gone.
+    const prefix = `${id}:`;
     for (const key of [...this.#credentials.keys()]) if (key.startsWith(prefix)) this.#credentials.delete(key);
     if (!existed) return false;
-    this.#emit({ type: 'app', appid });
+    this.#emit({ type: 'principal', id });
     return true;
   }
 
@@ -67,6 +67,11 @@ export class MemoryStore implements Store {
   async listCredentialKeys(): Promise<string[]> {
     this.#assertOpen();
     return [...this.#credentials.keys()].sort(compareText);
+  }
+
+  async listCredentials(): Promise<CredentialRecord[]> {
+    this.#assertOpen();
+    return [...this.#credentials.values()].sort((a, b) => compareText(a.key, b.key));
   }
 
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {

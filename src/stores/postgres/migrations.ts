@@ -70,6 +70,27 @@ export const MIGRATIONS: readonly Migration[] = [
          ADD COLUMN last_used_at bigint`,
     ],
   },
+  {
+    version: 4,
+    name: 'principals: apps become principals of type app',
+    // The grant becomes an attribute and the sealed AppSecret the secret named `secret`, sealed under the same
+    // context (the appid), so nothing is re-sealed.
+    sql: (s) => [
+      `CREATE TABLE ${s}.wxtoken_principals (
+         id text PRIMARY KEY,
+         type text NOT NULL,
+         attributes jsonb NOT NULL,
+         secrets jsonb NOT NULL,
+         created_at bigint NOT NULL,
+         updated_at bigint NOT NULL
+       )`,
+      `INSERT INTO ${s}.wxtoken_principals (id, type, attributes, secrets, created_at, updated_at)
+         SELECT appid, 'app', jsonb_build_object('grant', grant_type), jsonb_build_object('secret', sealed_secret),
+           created_at, updated_at
+         FROM ${s}.wxtoken_apps`,
+      `DROP TABLE ${s}.wxtoken_apps`,
+    ],
+  },
 ];
 
 /** The version a fully migrated schema is at. */

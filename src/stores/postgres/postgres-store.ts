@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL Store (pg), for running several hub instances against one database.
  *
- * Tables `wxtoken_apps`, `wxtoken_credentials`, `wxtoken_client_keys`, `wxtoken_leases` and
+ * Tables `wxtoken_principals`, `wxtoken_credentials`, `wxtoken_client_keys`, `wxtoken_leases` and
  * `wxtoken_schema_migrations` live in one schema (option `schema`, default `public`), created by the versioned
  * migrations of migrations.ts at start-up. Each write is ONE statement: a data-modifying CTE followed by
  * `SELECT pg_notify(...) FROM written`, so the write and its notification commit together (PostgreSQL delivers
@@ -28,11 +28,11 @@ import { assertExpectedVersion, assertTtl } from '../arguments.js';
 import { EventRelay } from '../events.js';
 import { OutageReport, storeUnavailable } from '../outage.js';
 import { credentialDocuments } from '../records.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord, RecordEvent, Store, StoreListener } from '../store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, RecordEvent, Store, StoreListener } from '../store.js';
 import { ChannelListener } from './listener.js';
 import { migrate } from './migrations.js';
 import { quoteIdent, resolvePostgresOptions, type PostgresStoreOptions, type ResolvedPostgresOptions } from './options.js';
-import { appFromRow, clientKeyFromRow, credentialFromRow, type AppRow, type ClientKeyRow, type CredentialRow } from './rows.js';
+import { clientKeyFromRow, credentialFromRow, principalFromRow, type ClientKeyRow, type CredentialRow, type PrincipalRow } from './rows.js';
 
 /** A Store on PostgreSQL; see the module comment for the schema and the delivery guarantees. */
 export class PostgresStore implements Store {
@@ -57,28 +57,34 @@ export class PostgresStore implements Store {
     pool.on('error', (error) => this.#outage.down(error));
   }
 
-  async listApps(): Promise<AppRecord[]> {
-    const rows = await this.#query<AppRow>('list apps', this.#sql.listApps, []);
-    return rows.map(appFromRow);
+  async listPrincipals(): Promise<PrincipalRecord[]> {
+    const rows = await this.#query<PrincipalRow>('list principals', this.#sql.listPrincipals, []);
+    return rows.map(principalFromRow);
   }
 
-  async getApp(appid: string): Promise<AppRecord | null> {
-    const [row] = await this.#query<AppRow>('read app', this.#sql.getApp, [appid]);
-    return row ? appFromRow(row) : null;
+  async getPrincipal(id: string): Promise<PrincipalRecord | null> {
+    const [row] = await this.#query<PrincipalRow>('read principal', this.#sql.getPrincipal, [id]);
+    return row ? principalFromRow(row) : null;
   }
 
-  async putApp(app: AppRecord): Promise<void> {
-    const event: RecordEvent = { type: 'app', appid: app.appid };
-    await this.#write('write app', this.#sql.putApp, [app.appid, app.grant, app.sealedSecret, app.createdAt, app.updatedAt], event);
+  async putPrincipal(principal: PrincipalRecord): Promise<void> {
+    const event: RecordEvent = { type: 'principal', id: principal.id };
+    const values = [principal.id, principal.type, JSON.stringify(principal.attributes), JSON.stringify(principal.secrets), principal.createdAt, principal.updatedAt];
+    await this.#write('write principal', this.#sql.putPrincipal, values, event);
   }
 
-  async deleteApp(appid: string): Promise<boolean> {
-    return this.#write('delete app', this.#sql.deleteApp, [appid, `${appid}:`], { type: 'app', appid });
+  async deletePrincipal(id: string): Promise<boolean> {
+    return this.#write('delete principal', this.#sql.deletePrincipal, [id, `${id}:`], { type: 'principal', id });
   }
 
   async getCredential(key: string): Promise<CredentialRecord | null> {
     const [row] = await this.#query<CredentialRow>('read credential', this.#sql.getCredential, [key]);
     return row ? credentialFromRow(row) : null;
+  }
+
+  async listCredentials(): Promise<CredentialRecord[]> {
+    const rows = await this.#query<CredentialRow>('list credentials', this.#sql.listCredentials, []);
+    return rows.map(credentialFromRow);
   }
 
   async listCredentialKeys(): Promise<string[]> {
@@ -238,25 +244,28 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 function statements(s: string) {
   // The last two parameters of every write are the NOTIFY channel and payload.
   const notify = (channel: number): string => `SELECT pg_notify($${channel}, $${channel + 1}) FROM written`;
+  const principalColumns = 'id, type, attributes, secrets, created_at::text AS created_at, updated_at::text AS updated_at';
   const credentialColumns = 'key, version::text AS version, token, expires_at::text AS expires_at, obtained_at::text AS obtained_at, failure, state, pending, invalidations';
   return {
-    listApps: `SELECT * FROM ${s}.wxtoken_apps ORDER BY appid`,
-    getApp: `SELECT * FROM ${s}.wxtoken_apps WHERE appid = $1`,
-    putApp: `WITH written AS (
-        INSERT INTO ${s}.wxtoken_apps (appid, grant_type, sealed_secret, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (appid) DO UPDATE SET grant_type = EXCLUDED.grant_type, sealed_secret = EXCLUDED.sealed_secret,
-          created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+    // COLLATE "C": the same order as the other stores (by code unit), whatever the database's locale.
+    listPrincipals: `SELECT ${principalColumns} FROM ${s}.wxtoken_principals ORDER BY id COLLATE "C"`,
+    getPrincipal: `SELECT ${principalColumns} FROM ${s}.wxtoken_principals WHERE id = $1`,
+    putPrincipal: `WITH written AS (
+        INSERT INTO ${s}.wxtoken_principals (id, type, attributes, secrets, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, attributes = EXCLUDED.attributes,
+          secrets = EXCLUDED.secrets, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
         RETURNING 1)
-      ${notify(6)}`,
-    // Data-modifying CTEs always run to completion, so orphaned credentials go even when the app is already
-    // gone; starts_with compares plainly (appids may hold LIKE wildcards) and ignores collation.
-    deleteApp: `WITH written AS (DELETE FROM ${s}.wxtoken_apps WHERE appid = $1 RETURNING 1),
+      ${notify(7)}`,
+    // Data-modifying CTEs always run to completion, so orphaned credentials go even when the principal is already
+    // gone; starts_with compares plainly (ids may hold LIKE wildcards) and ignores collation.
+    deletePrincipal: `WITH written AS (DELETE FROM ${s}.wxtoken_principals WHERE id = $1 RETURNING 1),
         orphans AS (DELETE FROM ${s}.wxtoken_credentials WHERE starts_with(key, $2) RETURNING 1)
       ${notify(3)}`,
     getCredential: `SELECT ${credentialColumns} FROM ${s}.wxtoken_credentials WHERE key = $1`,
     // COLLATE "C": the same order as the other stores (by code unit), whatever the database's locale.
     listCredentialKeys: `SELECT key FROM ${s}.wxtoken_credentials ORDER BY key COLLATE "C"`,
+    listCredentials: `SELECT ${credentialColumns} FROM ${s}.wxtoken_credentials ORDER BY key COLLATE "C"`,
     insertCredential: `WITH written AS (
         INSERT INTO ${s}.wxtoken_credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

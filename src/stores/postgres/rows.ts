@@ -1,17 +1,29 @@
 import { StoreUnavailableError } from '../../errors/index.js';
-import { appsFrom, capabilitiesFrom, failureFrom, invalidationsFrom, isGrant, pendingFrom, stateFrom, type Malformed } from '../records.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord } from '../store.js';
+import {
+  appsFrom,
+  attributesFrom,
+  capabilitiesFrom,
+  failureFrom,
+  invalidationsFrom,
+  isPrincipalType,
+  pendingFrom,
+  secretsFrom,
+  stateFrom,
+  type Malformed,
+} from '../records.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalRecord } from '../store.js';
 
 /**
  * Rows as pg returns them (bigint arrives as a string, jsonb already parsed) and the type guards that turn them
  * into records. A row that does not fit is reported as malformed, naming the row and column, never the value.
  */
 
-/** A row of `wxtoken_apps`. */
-export interface AppRow {
-  appid: string;
-  grant_type: string;
-  sealed_secret: string;
+/** A row of `wxtoken_principals`. */
+export interface PrincipalRow {
+  id: string;
+  type: string;
+  attributes: unknown;
+  secrets: unknown;
   created_at: string;
   updated_at: string;
 }
@@ -40,16 +52,17 @@ export interface ClientKeyRow {
   last_used_at: string | null;
 }
 
-/** Maps an apps row to its record. */
-export function appFromRow(row: AppRow): AppRecord {
-  const t = 'wxtoken_apps';
-  if (!isGrant(row.grant_type)) throw malformed(t, row.appid, 'grant_type')();
+/** Maps a principals row to its record. */
+export function principalFromRow(row: PrincipalRow): PrincipalRecord {
+  const t = 'wxtoken_principals';
+  if (!isPrincipalType(row.type)) throw malformed(t, row.id, 'type')();
   return {
-    appid: row.appid,
-    grant: row.grant_type,
-    sealedSecret: row.sealed_secret,
-    createdAt: int(t, row.appid, 'created_at', row.created_at),
-    updatedAt: int(t, row.appid, 'updated_at', row.updated_at),
+    id: row.id,
+    type: row.type,
+    attributes: attributesFrom(row.attributes, malformed(t, row.id, 'attributes')),
+    secrets: secretsFrom(row.secrets, malformed(t, row.id, 'secrets')),
+    createdAt: int(t, row.id, 'created_at', row.created_at),
+    updatedAt: int(t, row.id, 'updated_at', row.updated_at),
   };
 }
 

@@ -11,11 +11,13 @@ import {
   parseJson,
   pendingFields,
   pendingFrom,
+  principalFields,
+  principalFrom,
   stateFrom,
   stateFromForceLog,
   type Malformed,
 } from '../records.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord } from '../store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalRecord } from '../store.js';
 
 /**
  * The JSON forms of records as stored in Redis hash fields, and the type guards that turn what Redis returns back
@@ -23,31 +25,30 @@ import type { AppRecord, ClientKeyRecord, CredentialRecord } from '../store.js';
  * contents, which may hold a token or a sealed secret).
  */
 
-/** An AppRecord as stored. */
-export function encodeApp(app: AppRecord): string {
-  return JSON.stringify({
-    appid: app.appid,
-    grant: app.grant,
-    sealedSecret: app.sealedSecret,
-    createdAt: app.createdAt,
-    updatedAt: app.updatedAt,
-  });
+/** A PrincipalRecord as stored. */
+export function encodePrincipal(principal: PrincipalRecord): string {
+  return JSON.stringify(principalFields(principal));
 }
 
-/** Parses a stored AppRecord. */
-export function decodeApp(text: string, id: string): AppRecord {
-  const bad = malformed('app', id);
-  const v = parse(text, bad);
-  if (
-    typeof v.appid !== 'string' ||
-    !isGrant(v.grant) ||
-    typeof v.sealedSecret !== 'string' ||
-    typeof v.createdAt !== 'number' ||
-    typeof v.updatedAt !== 'number'
-  ) {
-    throw bad();
+/** Parses a stored PrincipalRecord. */
+export function decodePrincipal(text: string, id: string): PrincipalRecord {
+  const bad = malformed('principal', id);
+  return principalFrom(parse(text, bad), bad);
+}
+
+/**
+ * An app as wxtoken 0.1.0 stored it (in the `apps` hash, which the store migrates on connecting) as the principal
+ * it is now; null when the value does not parse, which the migration then leaves where it is.
+ */
+export function principalFromLegacyApp(text: string, appid: string): PrincipalRecord | null {
+  let v: Record<string, unknown>;
+  try {
+    v = parse(text, malformed('app', appid));
+  } catch {
+    return null;
   }
-  return { appid: v.appid, grant: v.grant, sealedSecret: v.sealedSecret, createdAt: v.createdAt, updatedAt: v.updatedAt };
+  if (!isGrant(v.grant) || typeof v.sealedSecret !== 'string' || typeof v.createdAt !== 'number' || typeof v.updatedAt !== 'number') return null;
+  return { id: appid, type: 'app', attributes: { grant: v.grant }, secrets: { secret: v.sealedSecret }, createdAt: v.createdAt, updatedAt: v.updatedAt };
 }
 
 /**

@@ -3,14 +3,20 @@
  *
  * Key layout, with P = keyPrefix (default `wxtoken:`). Every key carries the hash tag `{wxtoken}`, so all of an
  * environment's keys live in one Redis Cluster slot and every Lua script touches keys of that one slot. The data
- * is small (a record per app, credential and client key), so one slot costs nothing and keeps deleteApp atomic.
+ * is small (a record per principal, credential and client key), so one slot costs nothing and keeps
+ * deletePrincipal atomic.
  *
- *   P{wxtoken}:apps            hash   appid → AppRecord JSON (sealed secret, opaque here)
- *   P{wxtoken}:credentials     hash   "<appid>:<kind>" → CredentialRecord JSON, with its `version`
+ *   P{wxtoken}:principals      hash   id → PrincipalRecord JSON (sealed secrets, opaque here)
+ *   P{wxtoken}:credentials     hash   "<principal id>:<kind>" → CredentialRecord JSON, with its `version`
  *   P{wxtoken}:client-keys     hash   name → ClientKeyRecord JSON (a SHA-256 of the key, never the key)
  *   P{wxtoken}:client-key-uses hash   name → the key's last-used time (epoch ms, decimal)
  *   P{wxtoken}:lease:<name>    string the owner; expires by Redis's clock (SET PX)
  *   Pevents                    pub/sub channel of {"origin": <instance id>, "event": RecordEvent}
+ *
+ * wxtoken 0.1.0 kept apps in `P{wxtoken}:apps` (appid → app JSON); connecting moves them to `principals`
+ * (scripts.ts, migrateApp), so a keyspace written by that release opens with its apps intact. Instances of the
+ * previous release still running on the keyspace keep writing there; an app they change afterwards is moved by the
+ * next instance of this release that connects. Upgrade every instance of a fleet.
  *
  * Writes are the Lua scripts of scripts.ts: each writes and publishes its event in one atomic step. Every instance
  * holds a dedicated subscriber connection (opened on the first subscribe) and delivers what others publish to its
@@ -30,9 +36,17 @@ import { assertExpectedVersion, assertTtl } from '../arguments.js';
 import { EventRelay } from '../events.js';
 import { OutageReport } from '../outage.js';
 import { compareText } from '../records.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord, RecordEvent, Store, StoreListener } from '../store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, RecordEvent, Store, StoreListener } from '../store.js';
 import { resolveRedisOptions, type RedisStoreOptions, type ResolvedRedisOptions } from './options.js';
-import { decodeApp, decodeClientKey, decodeCredential, encodeApp, encodeClientKey, encodeCredential } from './records.js';
+import {
+  decodeClientKey,
+  decodeCredential,
+  decodePrincipal,
+  encodeClientKey,
+  encodeCredential,
+  encodePrincipal,
+  principalFromLegacyApp,
+} from './records.js';
 import { defineScripts, type RedisScripts } from './scripts.js';
 
 /** The cluster hash tag shared by every key of the store. */
@@ -40,7 +54,9 @@ const HASH_TAG = '{wxtoken}';
 
 /** The keys of one environment (one prefix). */
 interface Keys {
-  readonly apps: string;
+  /** Where wxtoken 0.1.0 kept apps; emptied into `principals` on connecting. */
+  readonly legacyApps: string;
+  readonly principals: string;
   readonly credentials: string;
   readonly clientKeys: string;
   readonly clientKeyUses: string;
@@ -51,7 +67,8 @@ interface Keys {
 function keysFor(prefix: string): Keys {
   const base = `${prefix}${HASH_TAG}:`;
   return {
-    apps: `${base}apps`,
+    legacyApps: `${base}apps`,
+    principals: `${base}principals`,
     credentials: `${base}credentials`,
     clientKeys: `${base}client-keys`,
     clientKeyUses: `${base}client-key-uses`,
@@ -86,28 +103,30 @@ export class RedisStore implements Store {
     redis.on('ready', () => this.#outage.up());
   }
 
-  async listApps(): Promise<AppRecord[]> {
-    const fields = await this.#run('list apps', () => this.#redis.hgetall(this.#keys.apps));
+  async listPrincipals(): Promise<PrincipalRecord[]> {
+    const fields = await this.#run('list principals', () => this.#redis.hgetall(this.#keys.principals));
     return Object.entries(fields)
-      .map(([appid, v]) => decodeApp(v, appid))
-      .sort((a, b) => compareText(a.appid, b.appid));
+      .map(([id, v]) => decodePrincipal(v, id))
+      .sort((a, b) => compareText(a.id, b.id));
   }
 
-  async getApp(appid: string): Promise<AppRecord | null> {
-    const value = await this.#run('read app', () => this.#redis.hget(this.#keys.apps, appid));
-    return value === null ? null : decodeApp(value, appid);
+  async getPrincipal(id: string): Promise<PrincipalRecord | null> {
+    const value = await this.#run('read principal', () => this.#redis.hget(this.#keys.principals, id));
+    return value === null ? null : decodePrincipal(value, id);
   }
 
-  async putApp(app: AppRecord): Promise<void> {
-    const event: RecordEvent = { type: 'app', appid: app.appid };
-    await this.#run('write app', () => this.#scripts.putApp(this.#keys.apps, app.appid, encodeApp(app), this.#keys.channel, this.#listeners.message(event)));
+  async putPrincipal(principal: PrincipalRecord): Promise<void> {
+    const event: RecordEvent = { type: 'principal', id: principal.id };
+    await this.#run('write principal', () =>
+      this.#scripts.putPrincipal(this.#keys.principals, principal.id, encodePrincipal(principal), this.#keys.channel, this.#listeners.message(event)),
+    );
     this.#listeners.emit(event);
   }
 
-  async deleteApp(appid: string): Promise<boolean> {
-    const event: RecordEvent = { type: 'app', appid };
-    const existed = await this.#run('delete app', () =>
-      this.#scripts.deleteApp(this.#keys.apps, this.#keys.credentials, appid, this.#keys.channel, this.#listeners.message(event)),
+  async deletePrincipal(id: string): Promise<boolean> {
+    const event: RecordEvent = { type: 'principal', id };
+    const existed = await this.#run('delete principal', () =>
+      this.#scripts.deletePrincipal(this.#keys.principals, this.#keys.credentials, id, this.#keys.channel, this.#listeners.message(event)),
     );
     if (existed !== 1) return false;
     this.#listeners.emit(event);
@@ -121,6 +140,13 @@ export class RedisStore implements Store {
   async getCredential(key: string): Promise<CredentialRecord | null> {
     const value = await this.#run('read credential', () => this.#redis.hget(this.#keys.credentials, key));
     return value === null ? null : decodeCredential(value, key);
+  }
+
+  async listCredentials(): Promise<CredentialRecord[]> {
+    const fields = await this.#run('list credentials', () => this.#redis.hgetall(this.#keys.credentials));
+    return Object.entries(fields)
+      .map(([key, v]) => decodeCredential(v, key))
+      .sort((a, b) => compareText(a.key, b.key));
   }
 
   async listCredentialKeys(): Promise<string[]> {
@@ -218,10 +244,22 @@ export class RedisStore implements Store {
     try {
       await this.#redis.connect();
       await this.#redis.ping();
+      await this.#migrateLegacyApps();
     } catch (error) {
       this.#closed = true;
       this.#redis.disconnect();
       throw this.#outage.wrap('connect', error);
+    }
+  }
+
+  /** Moves the apps wxtoken 0.1.0 stored to the principals hash (see the module comment). */
+  async #migrateLegacyApps(): Promise<void> {
+    const legacy = await this.#redis.hgetall(this.#keys.legacyApps);
+    for (const [appid, text] of Object.entries(legacy)) {
+      const principal = principalFromLegacyApp(text, appid);
+      // A value that does not parse stays where it is, named in the error but never shown.
+      if (principal === null) throw new StoreUnavailableError(`Redis store: malformed app ${JSON.stringify(appid)} in ${this.#keys.legacyApps}`);
+      await this.#scripts.migrateApp(this.#keys.legacyApps, this.#keys.principals, appid, text, encodePrincipal(principal));
     }
   }
 

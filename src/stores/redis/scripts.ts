@@ -11,24 +11,24 @@ import type { Redis } from 'ioredis';
  */
 
 /**
- * putApp — creates or replaces an app and announces it.
- * KEYS[1] apps hash. ARGV[1] appid, ARGV[2] the AppRecord as JSON, ARGV[3] channel, ARGV[4] event message.
+ * putPrincipal — creates or replaces a principal and announces it.
+ * KEYS[1] principals hash. ARGV[1] id, ARGV[2] the PrincipalRecord as JSON, ARGV[3] channel, ARGV[4] event message.
  */
-const PUT_APP = `
+const PUT_PRINCIPAL = `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `;
 
 /**
- * deleteApp — removes an app and every credential whose key starts with "<appid>:", in one step so no reader sees
- * the credentials of a deleted app. Keys are compared as plain strings (string.sub), never as patterns: appids
- * may contain `*`, `%` or `_`. Orphaned credentials go even when the app is already gone; the event is published
- * only when the app existed.
- * KEYS[1] apps hash, KEYS[2] credentials hash. ARGV[1] appid, ARGV[2] channel, ARGV[3] event message.
- * Returns 1 when the app existed, else 0.
+ * deletePrincipal — removes a principal and every credential whose key starts with "<id>:", in one step so no
+ * reader sees the credentials of a deleted principal. Keys are compared as plain strings (string.sub), never as
+ * patterns: ids may contain `*`, `%` or `_`. Orphaned credentials go even when the principal is already gone; the
+ * event is published only when it existed.
+ * KEYS[1] principals hash, KEYS[2] credentials hash. ARGV[1] id, ARGV[2] channel, ARGV[3] event message.
+ * Returns 1 when the principal existed, else 0.
  */
-const DELETE_APP = `
+const DELETE_PRINCIPAL = `
 local existed = redis.call('HDEL', KEYS[1], ARGV[1])
 local prefix = ARGV[1] .. ':'
 local n = #prefix
@@ -46,6 +46,22 @@ if existed == 1 then
   redis.call('PUBLISH', ARGV[2], ARGV[3])
 end
 return existed
+`;
+
+/**
+ * migrateApp — moves one app of wxtoken 0.1.0's `apps` hash to the principals hash, only if its stored form is
+ * still the one the caller read and converted (an instance of the previous release may have rewritten it since:
+ * then it stays, for the next migration). A principal already there wins: it was written by this release.
+ * KEYS[1] legacy apps hash, KEYS[2] principals hash. ARGV[1] appid, ARGV[2] the app's JSON as read, ARGV[3] the
+ * principal's JSON. Returns 1 when moved, else 0.
+ */
+const MIGRATE_APP = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
+  return 0
+end
+redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3])
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
 `;
 
 /**
@@ -146,8 +162,9 @@ type Arg = string | number;
 
 /** The scripts, callable once registered on a connection. Each resolves to the script's integer reply. */
 export interface RedisScripts {
-  putApp(apps: string, appid: string, json: string, channel: string, message: string): Promise<number>;
-  deleteApp(apps: string, credentials: string, appid: string, channel: string, message: string): Promise<number>;
+  putPrincipal(principals: string, id: string, json: string, channel: string, message: string): Promise<number>;
+  deletePrincipal(principals: string, credentials: string, id: string, channel: string, message: string): Promise<number>;
+  migrateApp(legacyApps: string, principals: string, appid: string, legacyJson: string, json: string): Promise<number>;
   casCredential(
     credentials: string,
     key: string,
@@ -164,8 +181,9 @@ export interface RedisScripts {
 }
 
 const DEFINITIONS: Record<keyof RedisScripts, { numberOfKeys: number; lua: string }> = {
-  putApp: { numberOfKeys: 1, lua: PUT_APP },
-  deleteApp: { numberOfKeys: 2, lua: DELETE_APP },
+  putPrincipal: { numberOfKeys: 1, lua: PUT_PRINCIPAL },
+  deletePrincipal: { numberOfKeys: 2, lua: DELETE_PRINCIPAL },
+  migrateApp: { numberOfKeys: 2, lua: MIGRATE_APP },
   casCredential: { numberOfKeys: 1, lua: CAS_CREDENTIAL },
   addClientKey: { numberOfKeys: 2, lua: ADD_CLIENT_KEY },
   deleteClientKey: { numberOfKeys: 2, lua: DELETE_CLIENT_KEY },

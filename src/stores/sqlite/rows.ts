@@ -1,12 +1,26 @@
 import { StoreUnavailableError } from '../../errors/index.js';
-import { appsFrom, capabilitiesFrom, credentialDocuments, failureFrom, invalidationsFrom, isGrant, parseJson, pendingFrom, stateFrom, type Malformed } from '../records.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord } from '../store.js';
+import {
+  appsFrom,
+  attributesFrom,
+  capabilitiesFrom,
+  credentialDocuments,
+  failureFrom,
+  invalidationsFrom,
+  isPrincipalType,
+  parseJson,
+  pendingFrom,
+  secretsFrom,
+  stateFrom,
+  type Malformed,
+} from '../records.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalRecord } from '../store.js';
 
-/** A row of `apps` as better-sqlite3 returns it. */
-export interface AppRow {
-  appid: string;
-  grant_type: string;
-  sealed_secret: string;
+/** A row of `principals` as better-sqlite3 returns it. */
+export interface PrincipalRow {
+  id: string;
+  type: string;
+  attributes: string;
+  secrets: string;
   created_at: number;
   updated_at: number;
 }
@@ -35,15 +49,28 @@ export interface ClientKeyRow {
   last_used_at: number | null;
 }
 
-/** Maps an `apps` row to its record. */
-export function appFromRow(row: AppRow): AppRecord {
-  if (!isGrant(row.grant_type)) throw corrupt('apps', row.appid, 'grant_type')();
+/** Maps a `principals` row to its record. */
+export function principalFromRow(row: PrincipalRow): PrincipalRecord {
+  if (!isPrincipalType(row.type)) throw corrupt('principals', row.id, 'type')();
   return {
-    appid: row.appid,
-    grant: row.grant_type,
-    sealedSecret: row.sealed_secret,
+    id: row.id,
+    type: row.type,
+    attributes: attributesFrom(json('principals', row.id, 'attributes', row.attributes), corrupt('principals', row.id, 'attributes')),
+    secrets: secretsFrom(json('principals', row.id, 'secrets', row.secrets), corrupt('principals', row.id, 'secrets')),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/** The bound parameters of a principal write (named to match the statement in sqlite-store.ts). */
+export function principalParams(principal: PrincipalRecord): Record<string, string | number> {
+  return {
+    id: principal.id,
+    type: principal.type,
+    attributes: JSON.stringify(principal.attributes),
+    secrets: JSON.stringify(principal.secrets),
+    created_at: principal.createdAt,
+    updated_at: principal.updatedAt,
   };
 }
 

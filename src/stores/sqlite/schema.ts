@@ -62,6 +62,22 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE client_keys ADD COLUMN expires_at INTEGER;
   ALTER TABLE client_keys ADD COLUMN last_used_at INTEGER;
   `,
+  // 4 (principals): apps become principals of type 'app'; the grant is an attribute and the sealed AppSecret the
+  // secret named `secret` (sealed under the same context, the appid, so nothing is re-sealed).
+  `
+  CREATE TABLE principals (
+    id         TEXT PRIMARY KEY,
+    type       TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    secrets    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  INSERT INTO principals (id, type, attributes, secrets, created_at, updated_at)
+    SELECT appid, 'app', json_object('grant', grant_type), json_object('secret', sealed_secret), created_at, updated_at
+    FROM apps;
+  DROP TABLE apps;
+  `,
 ];
 
 /** The schema version this build writes (`PRAGMA user_version`). */

@@ -7,13 +7,14 @@ import { assertTtl } from '../arguments.js';
 import { positiveOption } from '../config.js';
 import { ListenerSet } from '../events.js';
 import { storeUnavailable } from '../outage.js';
-import type { AppRecord, ClientKeyRecord, CredentialRecord, RecordEvent, Store, StoreListener } from '../store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, RecordEvent, Store, StoreListener } from '../store.js';
 import {
-  appFromRow,
   clientKeyFromRow,
   credentialFromRow,
   credentialParams,
-  type AppRow,
+  principalFromRow,
+  principalParams,
+  type PrincipalRow,
   type ClientKeyRow,
   type CredentialRow,
 } from './rows.js';
@@ -113,39 +114,33 @@ export class SqliteStore implements Store {
     }
   }
 
-  async listApps(): Promise<AppRecord[]> {
-    return this.#read('list apps', () => (this.#sql.listApps.all() as AppRow[]).map(appFromRow));
+  async listPrincipals(): Promise<PrincipalRecord[]> {
+    return this.#read('list principals', () => (this.#sql.listPrincipals.all() as PrincipalRow[]).map(principalFromRow));
   }
 
-  async getApp(appid: string): Promise<AppRecord | null> {
-    return this.#read('read app', () => {
-      const row = this.#sql.getApp.get(appid) as AppRow | undefined;
-      return row ? appFromRow(row) : null;
+  async getPrincipal(id: string): Promise<PrincipalRecord | null> {
+    return this.#read('read principal', () => {
+      const row = this.#sql.getPrincipal.get(id) as PrincipalRow | undefined;
+      return row ? principalFromRow(row) : null;
     });
   }
 
-  async putApp(app: AppRecord): Promise<void> {
-    this.#write('write app', (change) => {
-      this.#sql.putApp.run({
-        appid: app.appid,
-        grant_type: app.grant,
-        sealed_secret: app.sealedSecret,
-        created_at: app.createdAt,
-        updated_at: app.updatedAt,
-      });
-      change({ type: 'app', appid: app.appid });
+  async putPrincipal(principal: PrincipalRecord): Promise<void> {
+    this.#write('write principal', (change) => {
+      this.#sql.putPrincipal.run(principalParams(principal));
+      change({ type: 'principal', id: principal.id });
     });
   }
 
-  async deleteApp(appid: string): Promise<boolean> {
-    return this.#write('delete app', (change) => {
-      const existed = this.#sql.deleteApp.run(appid).changes > 0;
-      // A range on the primary key rather than LIKE: appids may hold `_` or `%`, and the range uses the index.
-      // Every key starting with "<appid>:" sorts in ["<appid>:", "<appid>;"), ';' being the byte after ':'.
-      // Orphans are removed even when the app is already gone.
-      this.#sql.deleteCredentialsOf.run(`${appid}:`, `${appid};`);
+  async deletePrincipal(id: string): Promise<boolean> {
+    return this.#write('delete principal', (change) => {
+      const existed = this.#sql.deletePrincipal.run(id).changes > 0;
+      // A range on the primary key rather than LIKE: ids may hold `_` or `%`, and the range uses the index.
+      // Every key starting with "<id>:" sorts in ["<id>:", "<id>;"), ';' being the byte after ':'.
+      // Orphans are removed even when the principal is already gone.
+      this.#sql.deleteCredentialsOf.run(`${id}:`, `${id};`);
       if (!existed) return false;
-      change({ type: 'app', appid });
+      change({ type: 'principal', id });
       return true;
     });
   }
@@ -155,6 +150,10 @@ export class SqliteStore implements Store {
       const row = this.#sql.getCredential.get(key) as CredentialRow | undefined;
       return row ? credentialFromRow(row) : null;
     });
+  }
+
+  async listCredentials(): Promise<CredentialRecord[]> {
+    return this.#read('list credentials', () => (this.#sql.listCredentials.all() as CredentialRow[]).map(credentialFromRow));
   }
 
   async listCredentialKeys(): Promise<string[]> {
@@ -364,18 +363,19 @@ export async function createSqliteStore(path: string = DEFAULT_SQLITE_PATH, opti
 function prepare(db: Database.Database) {
   return {
     ping: db.prepare('SELECT 1'),
-    listApps: db.prepare('SELECT * FROM apps ORDER BY appid'),
-    getApp: db.prepare('SELECT * FROM apps WHERE appid = ?'),
-    putApp: db.prepare(
-      `INSERT INTO apps (appid, grant_type, sealed_secret, created_at, updated_at)
-       VALUES (@appid, @grant_type, @sealed_secret, @created_at, @updated_at)
-       ON CONFLICT (appid) DO UPDATE SET grant_type = excluded.grant_type, sealed_secret = excluded.sealed_secret,
-         created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    listPrincipals: db.prepare('SELECT * FROM principals ORDER BY id'),
+    getPrincipal: db.prepare('SELECT * FROM principals WHERE id = ?'),
+    putPrincipal: db.prepare(
+      `INSERT INTO principals (id, type, attributes, secrets, created_at, updated_at)
+       VALUES (@id, @type, @attributes, @secrets, @created_at, @updated_at)
+       ON CONFLICT (id) DO UPDATE SET type = excluded.type, attributes = excluded.attributes,
+         secrets = excluded.secrets, created_at = excluded.created_at, updated_at = excluded.updated_at`,
     ),
-    deleteApp: db.prepare('DELETE FROM apps WHERE appid = ?'),
+    deletePrincipal: db.prepare('DELETE FROM principals WHERE id = ?'),
     deleteCredentialsOf: db.prepare('DELETE FROM credentials WHERE key >= ? AND key < ?'),
     getCredential: db.prepare('SELECT * FROM credentials WHERE key = ?'),
     listCredentialKeys: db.prepare('SELECT key FROM credentials ORDER BY key'),
+    listCredentials: db.prepare('SELECT * FROM credentials ORDER BY key'),
     insertCredential: db.prepare(
       `INSERT INTO credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
        VALUES (@key, @version, @token, @expires_at, @obtained_at, @failure, @state, @pending, @invalidations)
@@ -412,8 +412,8 @@ function prepare(db: Database.Database) {
 
 function changeKey(event: RecordEvent): [string, number] {
   switch (event.type) {
-    case 'app':
-      return [event.appid, 0];
+    case 'principal':
+      return [event.id, 0];
     case 'credential':
       return [event.key, event.version];
     case 'client-key':
@@ -423,8 +423,10 @@ function changeKey(event: RecordEvent): [string, number] {
 
 function eventFromChange(row: ChangeRow): RecordEvent | null {
   switch (row.type) {
+    case 'principal':
+    // Written by wxtoken 0.1.0 to the same feed before the file was upgraded: an app is a principal.
     case 'app':
-      return { type: 'app', appid: row.key };
+      return { type: 'principal', id: row.key };
     case 'credential':
       return { type: 'credential', key: row.key, version: row.version };
     case 'client-key':
