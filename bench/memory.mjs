@@ -87,7 +87,7 @@ async function measure(file, n, upstream, snapshot) {
     const apps = list.apps ?? list;
     const ok = apps.filter((a) => a.state === 'ok').length;
     if (apps.length !== n || ok !== n) throw new Error(`hub with ${n} apps lists ${apps.length}, ${ok} with a valid token: ${JSON.stringify(apps.slice(0, 2))}`);
-    return { rss, heapUsed: usage.heapUsed / 2 ** 20, heapTotal: usage.heapTotal / 2 ** 20, external: usage.external / 2 ** 20, arrayBuffers: usage.arrayBuffers / 2 ** 20, snapshot: usage.snapshot };
+    return { rss, heapUsed: usage.heapUsed / 2 ** 20, heapTotal: usage.heapTotal / 2 ** 20, external: usage.external / 2 ** 20, arrayBuffers: usage.arrayBuffers / 2 ** 20, snapshot: usage.snapshot, spacesKb: usage.spacesKb };
   } finally {
     await hub.stop();
   }
@@ -149,7 +149,7 @@ try {
     for (const n of order) {
       const r = await measure(files[n], n, upstream);
       rows[n].push(r);
-      console.error(`round ${round + 1}: ${n} apps: RSS ${r.rss.toFixed(1)} MB, heap used ${r.heapUsed.toFixed(1)} MB, external ${r.external.toFixed(1)} MB`);
+      console.error(`round ${round + 1}: ${n} apps: RSS ${r.rss.toFixed(1)} MB, heap used ${r.heapUsed.toFixed(1)} MB, heap total ${r.heapTotal.toFixed(1)} MB, external ${r.external.toFixed(1)} MB; V8 spaces KB ${JSON.stringify(r.spacesKb)}`);
     }
   }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { AppNotFoundError, InvalidRequestError, StoreUnavailableError } from '../errors/index.js';
+import { AppNotFoundError, ConflictError, InvalidRequestError, StoreUnavailableError } from '../errors/index.js';
 import type { CredentialRecord, Grant, PrincipalRecord, Store, StoreEvent } from '../stores/store.js';
-import { cardSignature, jssdkSignature, newNonceStr, TICKET_TYPES, type TicketType } from '../wechat/index.js';
+import { cardSignature, jssdkSignature, newNonceStr, TICKET_TYPES, WECOM_TICKET_TYPES, type TicketType } from '../wechat/index.js';
 import { KeyRing } from './client-keys.js';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
@@ -9,11 +9,17 @@ import { CredentialEngine, type EngineTuning } from './engine/credential-engine.
 import { accessTokenKind } from './kinds/access-token.js';
 import { DEFAULT_FORCE_DAILY_LIMIT, DEFAULT_FORCE_SPACING_MS } from './kinds/force-gate.js';
 import { credentialKey, type CredentialKind } from './kinds/kind.js';
-import { ticketAgeKnown, ticketKind } from './kinds/ticket.js';
-import { appPrincipal, grantOf, PRIMARY_SECRET, secretContext } from './principals.js';
+import { stickyAgeKnown } from './kinds/sticky-value.js';
+import { ticketKind } from './kinds/ticket.js';
+import { wecomTicketKind } from './kinds/wecom-ticket.js';
+import { wecomTokenKind } from './kinds/wecom-token.js';
+import { grantOf, PRIMARY_SECRET, principalLabel, secretContext, validateSecret } from './principals.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import type { CredentialFetcher } from './token-fetcher.js';
+import { validatePageUrl } from './page-url.js';
+import type { PrincipalCredentials } from './principal-credentials.js';
+import { WeComAgents } from './wecom-agents.js';
 import type { ClientIdentity } from './key-scope.js';
 import type {
   AppStatus,
@@ -67,15 +73,15 @@ export const DEFAULT_HEALTH_CHECK_MS = 5_000;
 export const DEFAULT_RESYNC_INTERVAL_MS = 60_000;
 
 const GRANTS: readonly Grant[] = ['stable', 'classic'];
-/** WeChat AppSecrets are 32 hex characters; accept any printable string up to this length to be future-proof. */
-const MAX_SECRET_LENGTH = 256;
 
 /**
  * The hub: a TokenService over a Store and WeChat. Holds every tracked credential in memory (every app's access
  * token; its tickets once asked for), stays in step with other instances and processes through store events, and
  * serves reads without touching the store.
  */
-export class Hub implements TokenService {
+export class Hub implements TokenService, PrincipalCredentials {
+  /** WeCom apps: their tokens, tickets and JS-SDK signatures. */
+  readonly wecom: WeComAgents;
   readonly #store: Store;
   readonly #secrets: SecretSealer;
   readonly #clock: Clock;
@@ -123,7 +129,9 @@ export class Hub implements TokenService {
       dailyLimit: forceDailyLimit ?? DEFAULT_FORCE_DAILY_LIMIT,
     });
     this.#tickets = new Map(TICKET_TYPES.map((type) => [type, ticketKind(type, this.#accessToken, fetcher)]));
-    this.#kinds = [this.#accessToken, ...this.#tickets.values()];
+    const wecomToken = wecomTokenKind(fetcher);
+    const wecomTickets = new Map(WECOM_TICKET_TYPES.map((type) => [type, wecomTicketKind(type, wecomToken, fetcher)]));
+    this.#kinds = [this.#accessToken, ...this.#tickets.values(), wecomToken, ...wecomTickets.values()];
     this.#engine = new CredentialEngine({
       ...tuning,
       store: this.#store,
@@ -135,6 +143,7 @@ export class Hub implements TokenService {
       instanceId: instanceId ?? randomUUID(),
     });
     this.#randomBytes = randomBytes ?? nodeRandomBytes;
+    this.wecom = new WeComAgents(this, { token: wecomToken, tickets: wecomTickets }, { clock: this.#clock, randomBytes: this.#randomBytes });
     this.#keys = new KeyRing(this.#store, { randomBytes: this.#randomBytes, now: () => this.#clock.now() });
   }
 
@@ -177,16 +186,9 @@ export class Hub implements TokenService {
   async getTicket(appid: string, type: TicketType): Promise<IssuedTicket> {
     const kind = this.#tickets.get(type);
     if (!kind) throw new InvalidRequestError(`ticket type must be one of ${TICKET_TYPES.join(', ')}, got ${JSON.stringify(String(type).slice(0, 40))}`);
-    const key = credentialKey(appid, kind);
-    if (!this.#engine.has(key)) {
-      const tokenKey = this.#tokenKey(appid);
-      if (!this.#engine.has(tokenKey)) await this.#discover(appid);
-      const app = this.#engine.principal(tokenKey);
-      if (!app) throw new AppNotFoundError(appid);
-      this.#engine.track(kind, app, await this.#store.getCredential(key));
-    }
-    const issued = await this.#engine.get(key);
-    return { ...issued, ageKnown: ticketAgeKnown(this.#engine.record(key)) };
+    validateAppid(appid);
+    const issued = await this.credential(appid, kind);
+    return { ...issued, ageKnown: stickyAgeKnown(this.credentialRecord(appid, kind)) };
   }
 
   async signJsSdkConfig(appid: string, url: string): Promise<JsSdkConfig> {
@@ -205,16 +207,113 @@ export class Hub implements TokenService {
   }
 
   async invalidate(appid: string, badToken: string): Promise<IssuedToken> {
-    if (!this.#engine.has(this.#tokenKey(appid))) await this.#discover(appid);
-    if (typeof badToken !== 'string' || badToken.length === 0 || badToken.length > 512) {
-      throw new InvalidRequestError('access_token must be the non-empty token WeChat rejected');
-    }
-    return this.#engine.invalidate(this.#tokenKey(appid), badToken);
+    validateAppid(appid);
+    return this.invalidateCredential(appid, this.#accessToken, badToken);
   }
 
   async refresh(appid: string): Promise<IssuedToken> {
-    if (!this.#engine.has(this.#tokenKey(appid))) await this.#discover(appid);
-    return this.#engine.forceRefresh(this.#tokenKey(appid));
+    validateAppid(appid);
+    return this.refreshCredential(appid, this.#accessToken);
+  }
+
+  /**
+   * The current value of a principal's credential of `kind` (the API a principal type's facade builds on, as
+   * WeComAgents does): the principal is discovered in the store and a lazy kind tracked on first use.
+   */
+  async credential(id: string, kind: CredentialKind): Promise<IssuedToken> {
+    const key = credentialKey(id, kind);
+    if (!this.#engine.has(key)) await this.#trackKind(id, kind);
+    return this.#engine.get(key);
+  }
+
+  /** Compare-and-invalidate of a principal's credential of `kind` (see invalidate). */
+  async invalidateCredential(id: string, kind: CredentialKind, badValue: string): Promise<IssuedToken> {
+    if (typeof badValue !== 'string' || badValue.length === 0 || badValue.length > 512) {
+      throw new InvalidRequestError('access_token must be the non-empty token WeChat rejected');
+    }
+    const key = credentialKey(id, kind);
+    if (!this.#engine.has(key)) await this.#trackKind(id, kind);
+    return this.#engine.invalidate(key, badValue);
+  }
+
+  /** Operator-forced refresh of a principal's credential of `kind`. */
+  async refreshCredential(id: string, kind: CredentialKind): Promise<IssuedToken> {
+    const key = credentialKey(id, kind);
+    if (!this.#engine.has(key)) await this.#trackKind(id, kind);
+    return this.#engine.forceRefresh(key);
+  }
+
+  /** The record of a principal's credential of `kind` as last seen, if tracked. */
+  credentialRecord(id: string, kind: CredentialKind): CredentialRecord | null {
+    return this.#engine.record(credentialKey(id, kind));
+  }
+
+  /** The principal a credential value belongs to and the kind it is, if the hub holds it as a current value. */
+  ownerOfValue(value: string): { principal: PrincipalRecord; kind: string } | undefined {
+    const key = this.#engine.keyOfValue(value);
+    const principal = key === undefined ? undefined : this.#engine.principal(key);
+    return principal && key ? { principal, kind: key.slice(principal.id.length + 1) } : undefined;
+  }
+
+  /** Where every tracked credential of the given kinds stands, with its principal. */
+  credentialStates(kinds: readonly CredentialKind[]): Array<CredentialState & { principal: PrincipalRecord }> {
+    return this.#engine.states(kinds).flatMap((state) => {
+      const principal = this.#engine.principal(state.key);
+      return principal ? [{ ...state, principal }] : [];
+    });
+  }
+
+  /**
+   * Creates or updates a principal from plaintext secrets (sealed here, never stored in the clear); a changed
+   * principal has its credentials' failures cleared. Returns whether it was created or changed; unchanged writes
+   * nothing.
+   */
+  async putPrincipal(input: {
+    id: string;
+    type: PrincipalRecord['type'];
+    attributes: PrincipalRecord['attributes'];
+    secrets: Readonly<Record<string, string>>;
+  }): Promise<{ created: boolean; changed: boolean }> {
+    const existing = await this.#store.getPrincipal(input.id);
+    if (existing && existing.type !== input.type) throw new ConflictError(`${existing.id} is registered as a ${existing.type}, not a ${input.type}`);
+    const now = this.#clock.now();
+    const sameSecrets =
+      existing !== null &&
+      Object.keys(existing.secrets).length === Object.keys(input.secrets).length &&
+      Object.entries(input.secrets).every(([name, plain]) => existing.secrets[name] !== undefined && this.#openSecret(existing, name) === plain);
+    const sameAttributes = existing !== null && JSON.stringify(existing.attributes) === JSON.stringify(input.attributes);
+    if (existing && sameSecrets && sameAttributes) return { created: false, changed: false };
+    const record: PrincipalRecord = {
+      id: input.id,
+      type: input.type,
+      attributes: input.attributes,
+      secrets: Object.fromEntries(Object.entries(input.secrets).map(([name, plain]) => [name, this.#secrets.seal(plain, secretContext(input.id, name))])),
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    };
+    await this.#store.putPrincipal(record);
+    if (existing) for (const key of this.#engine.keysOf(input.id)) await this.#clearFailure(key);
+    await this.#track(record);
+    return { created: !existing, changed: true };
+  }
+
+  /** Removes a principal and its credentials. Returns whether it existed. */
+  async removePrincipal(id: string): Promise<boolean> {
+    const existed = await this.#store.deletePrincipal(id);
+    this.#engine.dropPrincipal(id);
+    return existed;
+  }
+
+  /** Constant-time check of a principal's secret of that name (false when the principal or secret is unknown). */
+  async principalSecretMatches(id: string, name: string, presented: string): Promise<boolean> {
+    const principal = this.#trackedPrincipal(id) ?? (await this.#store.getPrincipal(id));
+    if (!principal || principal.secrets[name] === undefined) return false;
+    return digestEquals(this.#openSecret(principal, name), presented);
+  }
+
+  /** Every stored principal of a type (from the store: includes those this instance has not loaded yet). */
+  async listPrincipals(type: PrincipalRecord['type']): Promise<PrincipalRecord[]> {
+    return (await this.#store.listPrincipals()).filter((p) => p.type === type);
   }
 
   async listApps(): Promise<AppStatus[]> {
@@ -240,31 +339,16 @@ export class Hub implements TokenService {
   async putApp(appid: string, input: { secret: string; grant: Grant }): Promise<{ created: boolean }> {
     validateAppid(appid);
     if (!GRANTS.includes(input.grant)) throw new InvalidRequestError(`grant must be "stable" or "classic", got ${JSON.stringify(input.grant)}`);
-    if (typeof input.secret !== 'string' || !/^[\x21-\x7e]+$/.test(input.secret) || input.secret.length > MAX_SECRET_LENGTH) {
-      throw new InvalidRequestError(`secret must be 1-${MAX_SECRET_LENGTH} printable ASCII characters without spaces`);
-    }
-    const existing = await this.#storedApp(appid);
-    const now = this.#clock.now();
-    const changed = !existing || grantOf(existing) !== input.grant || this.#openSecret(existing, PRIMARY_SECRET) !== input.secret;
-    if (existing && !changed) return { created: false };
-    const record = appPrincipal({
-      appid,
-      grant: input.grant,
-      sealedSecret: this.#secrets.seal(input.secret, secretContext(appid, PRIMARY_SECRET)),
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    });
-    await this.#store.putPrincipal(record);
-    if (existing) for (const key of this.#engine.keysOf(appid)) await this.#clearFailure(key);
-    await this.#track(record);
-    this.#log.info({ appid, grant: input.grant, created: !existing }, existing ? 'app updated' : 'app added');
-    return { created: !existing };
+    validateSecret(input.secret);
+    const { created, changed } = await this.putPrincipal({ id: appid, type: 'app', attributes: { grant: input.grant }, secrets: { [PRIMARY_SECRET]: input.secret } });
+    if (!changed) return { created };
+    this.#log.info({ appid, grant: input.grant, created }, created ? 'app added' : 'app updated');
+    return { created };
   }
 
   async removeApp(appid: string): Promise<boolean> {
     validateAppid(appid);
-    const existed = await this.#store.deletePrincipal(appid);
-    this.#engine.dropPrincipal(appid);
+    const existed = await this.removePrincipal(appid);
     if (existed) this.#log.info({ appid }, 'app removed');
     return existed;
   }
@@ -313,6 +397,28 @@ export class Hub implements TokenService {
 
   #tokenKey(appid: string): string {
     return credentialKey(appid, this.#accessToken);
+  }
+
+  /** The principal of that id as this instance tracks it, if it tracks any of its credentials. */
+  #trackedPrincipal(id: string): PrincipalRecord | undefined {
+    for (const kind of this.#kinds) {
+      const principal = this.#engine.principal(credentialKey(id, kind));
+      if (principal) return principal;
+    }
+    return undefined;
+  }
+
+  /** Makes sure the credential of `kind` of principal `id` is tracked, loading the principal when needed. */
+  async #trackKind(id: string, kind: CredentialKind): Promise<void> {
+    let principal = this.#trackedPrincipal(id);
+    if (!principal) {
+      const stored = await this.#store.getPrincipal(id);
+      if (!stored || stored.type !== kind.principalType) throw new AppNotFoundError(id, principalLabel({ id, type: kind.principalType }));
+      await this.#track(stored);
+      principal = stored;
+    }
+    const key = credentialKey(id, kind);
+    if (!this.#engine.has(key)) this.#engine.track(kind, principal, await this.#store.getCredential(key));
   }
 
   /** The stored app of that appid; null for an id that is not an appid, or a principal that is not an app. */
@@ -433,22 +539,6 @@ export class Hub implements TokenService {
     } else {
       this.#log.warn({ store: this.#store.description, err: String(err) }, 'store unreachable; serving held tokens until they expire');
     }
-  }
-}
-
-/** The longest page URL the hub signs; WeChat's own limit is not published, browsers cap URLs near this. */
-const MAX_PAGE_URL_LENGTH = 8_192;
-
-/** A page URL as `wx.config` signs it: absolute http(s), within the length limit. */
-function validatePageUrl(url: unknown): void {
-  let parsed: URL | undefined;
-  try {
-    parsed = typeof url === 'string' && url.length <= MAX_PAGE_URL_LENGTH ? new URL(url) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new InvalidRequestError(`url must be the page's absolute http(s) URL, at most ${MAX_PAGE_URL_LENGTH} characters`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { InvalidRequestError } from '../errors/index.js';
+import { WECOM_AGENT_PATTERN, WECOM_CORPID_PATTERN } from './principals.js';
 
 /**
  * What a client key may reach (its scopes) and do (its capabilities), decided by pure functions the routes call.
@@ -9,7 +10,7 @@ import { InvalidRequestError } from '../errors/index.js';
  * |--------------------------------------|-----------------------------------------------------------------|
  * | `*`                                  | every resource of every type                                    |
  * | `wx0123456789abcdef`                 | that Official Account / Mini Program app (the 0.1.0 syntax)     |
- * | `wecom:<corpid>/<agentid>`           | one WeCom agent                                                 |
+ * | `wecom:<corpid>/<agent>`             | one WeCom app (its agentid, or the name of a named secret)      |
  * | `wecom:<corpid>/*`                   | every agent of the corp                                         |
  * | `component:<component_appid>`        | the Open Platform component's own credentials                   |
  * | `component:<component_appid>/<appid>`| one authorizer of the component                                 |
@@ -49,9 +50,6 @@ export interface ClientIdentity {
 }
 
 const APPID = /^wx[0-9a-f]{16}$/;
-// WeCom corpids are `ww` (older corps `wx`) + 16 hex; accepted loosely so a future format still parses.
-const CORPID = /^[A-Za-z0-9]{1,32}$/;
-const AGENTID = /^[0-9]{1,10}$/;
 const MAX_SCOPE_LENGTH = 80;
 
 /** The `app` resource of an Official Account / Mini Program appid. */
@@ -104,7 +102,7 @@ export function isScope(text: string): boolean {
   if (text === '*' || APPID.test(text)) return true;
   if (text.length > MAX_SCOPE_LENGTH) return false;
   const wecom = /^wecom:([^/]+)\/([^/]+)$/.exec(text);
-  if (wecom) return CORPID.test(wecom[1]!) && (wecom[2] === '*' || AGENTID.test(wecom[2]!));
+  if (wecom) return WECOM_CORPID_PATTERN.test(wecom[1]!) && (wecom[2] === '*' || WECOM_AGENT_PATTERN.test(wecom[2]!));
   const component = /^component:([^/]+)(?:\/([^/]+))?$/.exec(text);
   if (component) return APPID.test(component[1]!) && (component[2] === undefined || component[2] === '*' || APPID.test(component[2]));
   return false;
@@ -117,7 +115,7 @@ export function parseScopes(entries: readonly string[]): string[] {
     if (typeof entry !== 'string' || !isScope(entry)) {
       throw new InvalidRequestError(
         `invalid scope ${JSON.stringify(String(entry).slice(0, MAX_SCOPE_LENGTH))}: expected *, an appid (wx + 16 hex), ` +
-          'wecom:<corpid>/<agentid|*> or component:<component_appid>[/<appid|*>]',
+          'wecom:<corpid>/<agent|*> or component:<component_appid>[/<appid|*>]',
       );
     }
   }

@@ -1,3 +1,4 @@
+import { InvalidRequestError } from '../errors/index.js';
 import type { Grant, PrincipalRecord, PrincipalType } from '../stores/store.js';
 
 /**
@@ -13,16 +14,44 @@ import type { Grant, PrincipalRecord, PrincipalType } from '../stores/store.js';
 /** The name of a principal's primary secret (an AppSecret, a WeCom app secret, a component secret). */
 export const PRIMARY_SECRET = 'secret';
 
-/** An Official Account / Mini Program app as a principal of type `app`. */
-export function appPrincipal(input: { appid: string; grant: Grant; sealedSecret: string; createdAt: number; updatedAt: number }): PrincipalRecord {
-  return {
-    id: input.appid,
-    type: 'app',
-    attributes: { grant: input.grant },
-    secrets: { [PRIMARY_SECRET]: input.sealedSecret },
-    createdAt: input.createdAt,
-    updatedAt: input.updatedAt,
-  };
+/** Secrets are short (an AppSecret is 32 hex, a WeCom secret 43 characters); any printable string up to this. */
+const MAX_SECRET_LENGTH = 256;
+
+/** Checks a plaintext secret before it is sealed: printable ASCII without spaces, within MAX_SECRET_LENGTH. */
+export function validateSecret(secret: unknown): void {
+  if (typeof secret !== 'string' || !/^[\x21-\x7e]+$/.test(secret) || secret.length > MAX_SECRET_LENGTH) {
+    throw new InvalidRequestError(`secret must be 1-${MAX_SECRET_LENGTH} printable ASCII characters without spaces`);
+  }
+}
+
+/** A WeCom corpid: `ww` (older corps `wx`) + 16 hex, accepted loosely so a future format still parses. */
+export const WECOM_CORPID_PATTERN = /^[A-Za-z0-9]{1,32}$/;
+/**
+ * A WeCom app within its corp: its agentid, or a name for a secret that belongs to no agent (`contacts` for the
+ * contacts-sync secret, `externalcontact` for customer contact...).
+ */
+export const WECOM_AGENT_PATTERN = /^(?:[0-9]{1,10}|[a-z][a-z0-9_-]{0,31})$/;
+
+/** The principal id of a WeCom app: `wecom:<corpid>/<agent>`. */
+export function wecomAgentId(corpid: string, agent: string): string {
+  return `wecom:${corpid}/${agent}`;
+}
+
+/** Checks a corpid and agent, naming the bad one in an InvalidRequestError. */
+export function validateWecomAgent(corpid: string, agent: string): void {
+  if (typeof corpid !== 'string' || !WECOM_CORPID_PATTERN.test(corpid)) {
+    throw new InvalidRequestError(`invalid corpid ${JSON.stringify(String(corpid).slice(0, 40))}: expected 1-32 letters and digits (ww + 16 hex)`);
+  }
+  if (typeof agent !== 'string' || !WECOM_AGENT_PATTERN.test(agent)) {
+    throw new InvalidRequestError(
+      `invalid agent ${JSON.stringify(String(agent).slice(0, 40))}: expected an agentid (digits) or a secret name (lower-case letters, digits, _ or -)`,
+    );
+  }
+}
+
+/** The corpid and agent of a WeCom principal. */
+export function wecomAgentOf(principal: PrincipalRecord): { corpid: string; agent: string } {
+  return { corpid: String(principal.attributes.corpid), agent: String(principal.attributes.agent) };
 }
 
 /** The grant of an app principal; `classic` for a principal that names none. */

@@ -1,6 +1,16 @@
 import type { Clock } from '../util/clock.js';
 import type { Grant } from '../stores/store.js';
-import { getAccessToken, getStableAccessToken, getTicket, type AccessToken, type Ticket, type TicketType } from '../wechat/index.js';
+import {
+  getAccessToken,
+  getStableAccessToken,
+  getTicket,
+  getWeComTicket,
+  getWeComToken,
+  type AccessToken,
+  type Ticket,
+  type TicketType,
+  type WeComTicketType,
+} from '../wechat/index.js';
 
 /** What the hub's credential kinds call upstream; the WeChat client implements it, tests substitute their own. */
 export interface CredentialFetcher {
@@ -11,26 +21,33 @@ export interface CredentialFetcher {
   fetchToken(app: { appid: string; secret: string; grant: Grant }, options: { force: boolean }): Promise<AccessToken>;
   /** Obtains the app's current JS-SDK (`jsapi`) or card (`wx_card`) ticket with one of its access tokens. */
   fetchTicket(accessToken: string, type: TicketType): Promise<Ticket>;
+  /** Obtains a WeCom app's access token (`gettoken`, which answers the current one while it is valid). */
+  fetchWeComToken(agent: { corpid: string; secret: string }): Promise<AccessToken>;
+  /** Obtains a WeCom corp (`jsapi`) or agent-config ticket with the app's access token. */
+  fetchWeComTicket(accessToken: string, type: WeComTicketType): Promise<Ticket>;
 }
 
 /** Where and how the WeChat fetcher calls WeChat. */
 export interface WeChatFetcherOptions {
   /** WeChat API base URL; default https://api.weixin.qq.com (point it at the simulator in development). */
   baseUrl?: string;
+  /** WeCom API base URL; default https://qyapi.weixin.qq.com. */
+  wecomBaseUrl?: string;
   /** Per-request timeout; default the client's (10 s). */
   timeoutMs?: number;
   fetch?: typeof fetch;
   clock?: Clock;
 }
 
-/** A CredentialFetcher that calls WeChat's token endpoint of each app's grant, and getticket. */
+/** A CredentialFetcher that calls WeChat's token endpoint of each app's grant and getticket, and WeCom's endpoints. */
 export function createWeChatFetcher(options: WeChatFetcherOptions = {}): CredentialFetcher {
-  const base = {
-    ...(options.baseUrl !== undefined && { baseUrl: options.baseUrl }),
+  const transport = {
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     ...(options.fetch !== undefined && { fetch: options.fetch }),
     ...(options.clock !== undefined && { clock: options.clock }),
   };
+  const base = { ...transport, ...(options.baseUrl !== undefined && { baseUrl: options.baseUrl }) };
+  const wecom = { ...transport, ...(options.wecomBaseUrl !== undefined && { baseUrl: options.wecomBaseUrl }) };
   return {
     fetchToken(app, { force }) {
       if (app.grant === 'classic') return getAccessToken({ ...base, appid: app.appid, secret: app.secret });
@@ -38,6 +55,12 @@ export function createWeChatFetcher(options: WeChatFetcherOptions = {}): Credent
     },
     fetchTicket(accessToken, type) {
       return getTicket({ ...base, accessToken, type });
+    },
+    fetchWeComToken(agent) {
+      return getWeComToken({ ...wecom, corpid: agent.corpid, corpsecret: agent.secret });
+    },
+    fetchWeComTicket(accessToken, type) {
+      return getWeComTicket({ ...wecom, accessToken, type });
     },
   };
 }

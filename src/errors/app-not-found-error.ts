@@ -1,8 +1,9 @@
 import { WxTokenError } from './wxtoken-error.js';
 
-/** The appid (or corp) is not registered with this hub. */
+/** The app (an appid, a WeCom app of a corp, any principal) is not registered with this hub. */
 export class AppNotFoundError extends WxTokenError {
-  constructor(appid: string) {
-    super('app_not_found', `app ${appid} is not registered`, 404, false);
+  /** `label` names the principal as messages do (`WeCom app wecom:…`); default `app <id>`. */
+  constructor(id: string, label = `app ${id}`) {
+    super('app_not_found', `${label} is not registered`, 404, false);
   }
 }

@@ -15,7 +15,10 @@ export { getTicket, GET_TICKET_PATH, TICKET_TYPES, type TicketType } from './tic
 export {
   getWeComAgentConfigTicket,
   getWeComJsapiTicket,
+  getWeComTicket,
   getWeComToken,
+  WECOM_TICKET_TYPES,
+  type WeComTicketType,
   WECOM_AGENT_TICKET_PATH,
   WECOM_JSAPI_TICKET_PATH,
   WECOM_TOKEN_PATH,

@@ -9,6 +9,12 @@ export const WECOM_JSAPI_TICKET_PATH = '/cgi-bin/get_jsapi_ticket';
 /** Path of WeCom's app ticket endpoint (`type=agent_config`, for `wx.agentConfig`). */
 export const WECOM_AGENT_TICKET_PATH = '/cgi-bin/ticket/get';
 
+/** WeCom's JS-SDK tickets: the corp ticket (`wx.config`) and the app's agent-config ticket (`wx.agentConfig`). */
+export const WECOM_TICKET_TYPES = ['jsapi', 'agent_config'] as const;
+
+/** One of WECOM_TICKET_TYPES. */
+export type WeComTicketType = (typeof WECOM_TICKET_TYPES)[number];
+
 /**
  * WeCom `GET /cgi-bin/gettoken` for one application's secret. WeCom returns the same token while it is valid.
  * Defaults to the WeCom host; 40001 / 40091 mean a wrong corpsecret.
@@ -31,6 +37,11 @@ export async function getWeComJsapiTicket(options: WeChatRequestOptions & { acce
 /** WeCom `GET /cgi-bin/ticket/get?type=agent_config`: the application's agentConfig ticket. */
 export async function getWeComAgentConfigTicket(options: WeChatRequestOptions & { accessToken: string }): Promise<Ticket> {
   return wecomTicket(options, WECOM_AGENT_TICKET_PATH, { type: 'agent_config' });
+}
+
+/** Either WeCom ticket, by type. */
+export function getWeComTicket(options: WeChatRequestOptions & { accessToken: string; type: WeComTicketType }): Promise<Ticket> {
+  return options.type === 'jsapi' ? getWeComJsapiTicket(options) : getWeComAgentConfigTicket(options);
 }
 
 async function wecomTicket(options: WeChatRequestOptions & { accessToken: string }, path: string, extra: Record<string, string>): Promise<Ticket> {

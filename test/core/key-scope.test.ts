@@ -77,8 +77,8 @@ describe('scopes', () => {
     expect([app, agent, component, authorizer].map(resourceName)).toEqual([A, `wecom:${CORP}/1000002`, `component:${C}`, `component:${C}/${A}`]);
   });
 
-  const valid = ['*', A, `wecom:${CORP}/1000002`, `wecom:${CORP}/*`, `component:${C}`, `component:${C}/*`, `component:${C}/${A}`];
-  const invalid = ['', 'wx0123', 'WX0123456789ABCDEF', '**', 'app:*', `wecom:${CORP}`, `wecom:${CORP}/abc`, 'wecom:/1', `component:${C}/`, 'component:x/*', `component:${C}/${A}/x`, ` ${A}`];
+  const valid = ['*', A, `wecom:${CORP}/1000002`, `wecom:${CORP}/*`, `wecom:${CORP}/contacts`, `wecom:${CORP}/external_contact`, `component:${C}`, `component:${C}/*`, `component:${C}/${A}`];
+  const invalid = ['', 'wx0123', 'WX0123456789ABCDEF', '**', 'app:*', `wecom:${CORP}`, `wecom:${CORP}/Contacts`, `wecom:${CORP}/1a`, `wecom:${CORP}/a b`, `wecom:${CORP}/${"x".repeat(40)}`, 'wecom:/1', `component:${C}/`, 'component:x/*', `component:${C}/${A}/x`, ` ${A}`];
   it.each(valid)('accepts %j', (scope) => expect(isScope(scope)).toBe(true));
   it.each(invalid)('refuses %j', (scope) => expect(isScope(scope)).toBe(false));
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
-import { appPrincipal } from '../../src/core/principals.js';
 import { reseal, type ResealProgress } from '../../src/core/reseal.js';
 import { createSealer } from '../../src/core/sealer.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
@@ -26,7 +25,7 @@ const record = (token: string | null): CredentialRecord => ({
 
 async function seeded(): Promise<Store> {
   const store = createMemoryStore({ clock: new ManualClock() });
-  await store.putPrincipal(appPrincipal({ appid: APP, grant: 'stable', sealedSecret: OLD.seal('s3cret', APP), createdAt: 1, updatedAt: 1 }));
+  await store.putPrincipal({ id: APP, type: 'app', attributes: { grant: 'stable' }, secrets: { secret: OLD.seal('s3cret', APP) }, createdAt: 1, updatedAt: 1 });
   await store.putCredential(record(OLD.seal('74_tok', credentialContext(KEY))), 0);
   await store.putCredential({ ...record('PLAINTEXT_TICKET'), key: `${APP}:jsapi_ticket` }, 0);
   await store.putCredential({ ...record(null), key: `${APP}:wx_card_ticket` }, 0);

@@ -23,7 +23,7 @@ import {
   sameTicketEverywhere,
   signConfig,
   startSigners,
-  ticketAgeKnown,
+  stickyAgeKnown,
   verifyConfig,
   type SignerTally,
 } from '../support/tickets.js';
@@ -47,7 +47,7 @@ import {
  */
 const TOKEN_TTL_S = 8;
 const TICKET_TTL_S = 4;
-/** How long a ticket of unknown age is vouched for (src/core/kinds/ticket.ts, TICKET_PROBE_FRACTION). */
+/** How long a ticket of unknown age is vouched for (src/core/kinds/ticket.ts, STICKY_PROBE_FRACTION). */
 const PROBE_MS = (TICKET_TTL_S * 1000) / 8;
 const FLAGS: HubFlags = { referenceLifetime: TOKEN_TTL_S, refreshLead: 2, serveMargin: 0.5 };
 const SIM = { tokenTtlSeconds: TOKEN_TTL_S, ticketTtlSeconds: TICKET_TTL_S, graceSeconds: 3, latencyMs: 20 };
@@ -151,7 +151,7 @@ describe('tickets end to end: one hub', () => {
     const signers = startSigners({ hubs: [hub], appid: APPID, key, simUrl, perHub: 4 });
 
     // The cold start: the first ticket's age is unknown, so it is probed until getticket brings its successor.
-    await ticketAgeKnown(hub.url, APPID, key, COLD_START_TIMEOUT_MS);
+    await stickyAgeKnown(hub.url, APPID, key, COLD_START_TIMEOUT_MS);
     const steadyFrom = Date.now();
     const coldStartCalls = getticketCalls(sim, APPID);
     const rotationsBefore = getticketRotations(sim, APPID);
@@ -234,7 +234,7 @@ describe('tickets end to end: one hub', () => {
   it('a restart with a valid stored ticket makes no getticket call', async () => {
     const { sim, simUrl, storeUrl, key, hub } = await singleHub({ ...SIM, tokenTtlSeconds: 60, graceSeconds: 30 });
     // A ticket whose age is known and with most of its life left: the first one after the cold start's probes.
-    let held = await ticketAgeKnown(hub.url, APPID, key, COLD_START_TIMEOUT_MS);
+    let held = await stickyAgeKnown(hub.url, APPID, key, COLD_START_TIMEOUT_MS);
     if (held.expiresIn! < TICKET_TTL_S - 1) {
       const stale = held.ticket;
       await waitFor(async () => {
@@ -280,7 +280,7 @@ describe.each(distributedStores())('tickets end to end: three hubs on $name', (s
     const startedAt = Date.now();
     const signers = startSigners({ hubs, appid: APPID, key, simUrl, perHub: 2 });
 
-    for (const hub of hubs) await ticketAgeKnown(hub.url, APPID, key, COLD_START_TIMEOUT_MS);
+    for (const hub of hubs) await stickyAgeKnown(hub.url, APPID, key, COLD_START_TIMEOUT_MS);
     const steadyFrom = Date.now();
     const coldStartCalls = getticketCalls(sim, APPID);
     const rotationsBefore = getticketRotations(sim, APPID);

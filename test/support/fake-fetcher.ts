@@ -2,7 +2,7 @@ import type { Clock } from '../../src/util/clock.js';
 import type { CredentialFetcher } from '../../src/core/token-fetcher.js';
 import { wechatError } from '../../src/wechat/errcodes.js';
 import type { Grant } from '../../src/stores/store.js';
-import type { AccessToken, Ticket, TicketType } from '../../src/wechat/index.js';
+import type { AccessToken, Ticket, TicketType, WeComTicketType } from '../../src/wechat/index.js';
 
 /** One recorded call of the fake fetcher. */
 export interface FetchCall {
@@ -86,6 +86,47 @@ export class FakeFetcher implements CredentialFetcher {
     let current = this.#tickets.get(slot);
     if (!current || at >= current.issuedAt + this.ticketLifetimeMs) {
       current = { ticket: `tkt-${app}-${type}-${++this.#seq}`, issuedAt: at };
+      this.#tickets.set(slot, current);
+    }
+    return { ticket: current.ticket, expiresAt: at + this.ticketLifetimeMs };
+  }
+
+  /** WeCom gettoken calls, by corpid and secret. */
+  readonly wecomCalls: Array<{ corpid: string; secret: string; at: number }> = [];
+  /** WeCom ticket calls. */
+  readonly wecomTicketCalls: Array<{ accessToken: string; type: WeComTicketType; at: number }> = [];
+  /** corpid + secret → the current WeCom token (gettoken answers it unchanged while it is valid). */
+  #wecom = new Map<string, { token: string; issuedAt: number }>();
+
+  async fetchWeComToken(agent: { corpid: string; secret: string }): Promise<AccessToken> {
+    const at = this.clock.now();
+    this.wecomCalls.push({ ...agent, at });
+    this.onCall?.();
+    if (this.gate) await this.gate;
+    if (this.failWith) {
+      const make = this.failWith;
+      if (this.failTimes > 0 && --this.failTimes === 0) this.failWith = undefined;
+      throw make();
+    }
+    const slot = `${agent.corpid}|${agent.secret}`;
+    let current = this.#wecom.get(slot);
+    if (!current || at >= current.issuedAt + this.lifetimeMs || this.deadTokens.has(current.token)) {
+      current = { token: `wecom-${agent.corpid.slice(-4)}-${++this.#seq}`, issuedAt: at };
+      this.#wecom.set(slot, current);
+    }
+    return { token: current.token, expiresAt: at + this.lifetimeMs };
+  }
+
+  async fetchWeComTicket(accessToken: string, type: WeComTicketType): Promise<Ticket> {
+    const at = this.clock.now();
+    this.wecomTicketCalls.push({ accessToken, type, at });
+    if (this.gate) await this.gate;
+    if (this.deadTokens.has(accessToken)) throw wechatError(42001, 'access_token expired', '/cgi-bin/get_jsapi_ticket', 'business');
+    // Tokens are `wecom-<last 4 of corpid>-<n>`: the ticket belongs to the corp, not to the token.
+    const slot = `wecom-${accessToken.split('-')[1] ?? ''}:${type}`;
+    let current = this.#tickets.get(slot);
+    if (!current || at >= current.issuedAt + this.ticketLifetimeMs) {
+      current = { ticket: `wtkt-${type}-${++this.#seq}`, issuedAt: at };
       this.#tickets.set(slot, current);
     }
     return { ticket: current.ticket, expiresAt: at + this.ticketLifetimeMs };

@@ -219,6 +219,8 @@ export interface Seed {
   keyName?: string;
 }
 
+const neverFetches = (): Promise<never> => Promise.reject(new Error('the seeding hub never fetches'));
+
 /**
  * Registers an app (secret sealed with MASTER_KEY) and a client key for it directly in the store, the way
  * `wxtoken app add` and `wxtoken key create` do, without two CLI processes. Returns the client key.
@@ -229,7 +231,12 @@ export async function seedStore(storeUrl: string, seed: Seed): Promise<string> {
     const hub = new Hub({
       store,
       secrets: createSecretBox(MASTER_KEY),
-      fetcher: { fetchToken: () => Promise.reject(new Error('the seeding hub never fetches')), fetchTicket: () => Promise.reject(new Error('the seeding hub never fetches')) },
+      fetcher: {
+        fetchToken: neverFetches,
+        fetchTicket: neverFetches,
+        fetchWeComToken: neverFetches,
+        fetchWeComTicket: neverFetches,
+      },
       prefetch: false,
     });
     await hub.putApp(seed.appid, { secret: seed.secret, grant: seed.grant });

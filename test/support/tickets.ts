@@ -188,7 +188,7 @@ export async function sameTicketEverywhere(hubs: readonly Pick<HubProcess, 'url'
 }
 
 /** Waits until a hub serves a ticket whose age it knows (the end of the cold start's probes); returns it. */
-export async function ticketAgeKnown(hubUrl: string, appid: string, key: string, timeoutMs: number): Promise<TicketRead> {
+export async function stickyAgeKnown(hubUrl: string, appid: string, key: string, timeoutMs: number): Promise<TicketRead> {
   let last: TicketRead | undefined;
   await waitFor(
     async () => {

@@ -536,12 +536,12 @@ export class CredentialEngine {
   async #obtainWithParent(entry: Entry, record: CredentialRecord, intent: Intent, startedAt: number): Promise<ObtainedValue | { waitUntil: number }> {
     const parent = entry.kind.parent;
     const parentKey = parent ? credentialKey(entry.principal.id, parent) : undefined;
-    const run = (parentToken: string | undefined): ReturnType<CredentialKind['obtain']> =>
+    const run = (parentToken: string | undefined, base = record): ReturnType<CredentialKind['obtain']> =>
       entry.kind.obtain({
         principal: entry.principal,
         secret: (name = PRIMARY_SECRET) => this.#openSecret(entry.principal, name),
         parentToken,
-        record,
+        record: base,
         intent,
         startedAt,
         now: () => this.#clock.now(),
@@ -552,9 +552,12 @@ export class CredentialEngine {
     try {
       return await run(parentToken);
     } catch (err) {
-      if (!(err instanceof WeChatError && err.category === 'token-invalid')) throw err;
-      this.#log.warn({ appid: entry.principal.id, kind: entry.kind.name, errcode: err.errcode }, 'upstream rejected the parent credential; invalidating it and retrying once');
-      return run((await this.invalidate(parentKey, parentToken)).token);
+      const cause = err instanceof StateChange ? err.error : err;
+      if (!(cause instanceof WeChatError && cause.category === 'token-invalid')) throw err;
+      this.#log.warn({ appid: entry.principal.id, kind: entry.kind.name, errcode: cause.errcode }, 'upstream rejected the parent credential; invalidating it and retrying once');
+      // The retry starts from the state the failed attempt left (a call counted against a budget stays counted).
+      const base = err instanceof StateChange ? { ...record, state: err.state } : record;
+      return run((await this.invalidate(parentKey, parentToken)).token, base);
     }
   }
 

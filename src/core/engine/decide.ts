@@ -55,8 +55,11 @@ export function decide(view: CredentialView, intent: Intent, dueSlackMs: number)
   const failure = view.failure;
   // A failure pauses automatic attempts until its retry time; what is held (if anything) is served meanwhile.
   if (failure && (failure.retryAt === undefined || failure.retryAt > dueBy)) return SERVE;
-  // Upstream would hand back the same value: calling before it ends costs quota and brings nothing.
-  if (view.stickyUntil !== undefined && dueBy < view.stickyUntil) {
+  // Upstream would hand back the same value: calling before it ends costs quota and brings nothing. A report that
+  // the current value is dead is the exception: upstream may have ended it early (WeCom does, on a secret reset or
+  // for its own reasons), and then it answers a new one; the invalidation floor bounds what such reports cost.
+  const reportsCurrent = intent.mode === 'invalidate' && !reportIsStale(token, intent.badToken);
+  if (view.stickyUntil !== undefined && dueBy < view.stickyUntil && !reportsCurrent) {
     return servable || intent.mode === 'scheduled' ? SERVE : { action: 'wait', until: view.stickyUntil };
   }
   switch (intent.mode) {

@@ -48,6 +48,9 @@ const cases: Array<[string, Partial<CredentialView>, Intent, Verdict]> = [
   ['sticky: not refreshed before upstream could answer anything new', { refreshAt: NOW, stickyUntil: NOW + 10_000 }, scheduled, SERVE],
   ['sticky: a caller waits for the end rather than calling for the same value', { servable: false, stickyUntil: NOW + 10_000 }, ensure, { action: 'wait', until: NOW + 10_000 }],
   ['sticky: at its end the value is refetched', { servable: false, stickyUntil: NOW }, ensure, REFRESH],
+  ['sticky: a report of the current value may call (upstream can end it early)', { stickyUntil: NOW + 10_000 }, report('T1'), REFRESH],
+  ['sticky: a report of the current value still waits for the floor', { stickyUntil: NOW + 10_000, reportsRefreshFrom: NOW + 5_000 }, report('T1'), { action: 'throttle', until: NOW + 5_000 }],
+  ['sticky: a stale report is served what is held', { stickyUntil: NOW + 10_000 }, report('T0'), SERVE],
 ];
 
 describe('decide', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextTicketRecord, ticketStickyUntil } from '../../../src/core/kinds/ticket.js';
+import { nextStickyRecord, stickyValueUntil } from '../../../src/core/kinds/sticky-value.js';
 import type { CredentialRecord } from '../../../src/stores/store.js';
 
 const LIFE = 7_200_000;
@@ -14,7 +14,7 @@ function record(token: string, obtainedAt: number, expiresAt: number, checkedAt:
   return { key: 'wx1:jsapi_ticket', version: 3, token, obtainedAt, expiresAt, failure: null, state: { checkedAt, seenAt, ageKnown }, pending: null, invalidations: 0 };
 }
 
-describe('nextTicketRecord', () => {
+describe('nextStickyRecord', () => {
   it.each<[string, CredentialRecord | null, number, string, { obtainedAt: number; expiresAt: number; ageKnown: boolean }]>([
     ['first sight: unknown age, vouched for one probe', null, T, 'A', { obtainedAt: T, expiresAt: T + PROBE, ageKnown: false }],
     ['a record with no value yet is a first sight', { ...record('A', 0, 0, 0, false), token: null, state: null }, T, 'A', { obtainedAt: T, expiresAt: T + PROBE, ageKnown: false }],
@@ -28,19 +28,19 @@ describe('nextTicketRecord', () => {
     ['replaced before its known end (it did not live it): only the confirmation bounds the successor', record('B', T, T + LIFE, T + 600_000, true), T + 700_000, 'C', { obtainedAt: T + 600_000, expiresAt: T + 600_000 + LIFE, ageKnown: true }],
     ['replaced long after the last confirmation: its bound says too little', record('B', T, T + LIFE, T + 600_000, true), T + 3 * LIFE, 'C', { obtainedAt: T + 3 * LIFE, expiresAt: T + 3 * LIFE + PROBE, ageKnown: false }],
   ])('%s', (_name, previous, startedAt, value, expected) => {
-    const next = nextTicketRecord({ record: previous, startedAt, returnedAt: startedAt + LATENCY }, value, LIFE);
+    const next = nextStickyRecord({ record: previous, startedAt, returnedAt: startedAt + LATENCY }, value, LIFE);
     expect({ obtainedAt: next.obtainedAt, expiresAt: next.expiresAt, ageKnown: next.state?.ageKnown }).toEqual(expected);
     expect(next.token).toBe(value);
     expect(next.state?.checkedAt).toBe(startedAt);
   });
 });
 
-describe('ticketStickyUntil', () => {
+describe('stickyValueUntil', () => {
   it.each<[string, CredentialRecord, number | undefined]>([
     ['issue time known closely: not asked again before it has surely expired', record('C', T, T + LIFE, T + 5, true, T + FINE), T + FINE + LIFE],
     ['issue time known loosely: asked again once it may have expired', record('C', T, T + LIFE, T + 5, true, T + PROBE), T + LIFE],
     ['unknown age: probed as scheduled', record('C', T, T + PROBE, T, false), undefined],
   ])('%s', (_name, r, expected) => {
-    expect(ticketStickyUntil(r)).toBe(expected);
+    expect(stickyValueUntil(r)).toBe(expected);
   });
 });
