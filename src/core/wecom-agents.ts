@@ -74,19 +74,19 @@ export class WeComAgents {
   }
 
   /** The app's current access token, fetched when none is held (concurrent callers share one `gettoken`). */
-  getToken(corpid: string, agent: string): Promise<IssuedToken> {
+  async getToken(corpid: string, agent: string): Promise<IssuedToken> {
     validateWecomAgent(corpid, agent);
     return this.#hub.credential(wecomAgentId(corpid, agent), this.#kinds.token);
   }
 
   /** Reports a token WeCom rejected (40014/42001); refreshes only if it is still the current one. */
-  invalidate(corpid: string, agent: string, badToken: string): Promise<IssuedToken> {
+  async invalidate(corpid: string, agent: string, badToken: string): Promise<IssuedToken> {
     validateWecomAgent(corpid, agent);
     return this.#hub.invalidateCredential(wecomAgentId(corpid, agent), this.#kinds.token, badToken);
   }
 
   /** Operator-forced refresh of the app's token (gettoken answers the same token unless WeCom ended it). */
-  refresh(corpid: string, agent: string): Promise<IssuedToken> {
+  async refresh(corpid: string, agent: string): Promise<IssuedToken> {
     validateWecomAgent(corpid, agent);
     return this.#hub.refreshCredential(wecomAgentId(corpid, agent), this.#kinds.token);
   }
