@@ -210,6 +210,8 @@ describe('secret-bearing calls through the hub', () => {
       expectError(await h.app.inject({ url }), 401, 'unauthorized');
       expectError(await h.app.inject({ url: `/v1/apps/${UNKNOWN_APPID}/proxy/sns/jscode2session?js_code=${code}`, headers: bearer(h.allKey) }), 404, 'app_not_found');
       expectError(await h.app.inject({ url: `/v1/apps/${APPID}/proxy/sns/jscode2session`, headers: bearer(loginOnly) }), 400, 'invalid_request');
+      // A HEAD would spend the one-time code and discard the answer: not served.
+      expect((await h.app.inject({ method: 'HEAD', url, headers: bearer(loginOnly) })).statusCode).toBe(404);
       expect(sent).toEqual([]);
     });
   });

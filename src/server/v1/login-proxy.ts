@@ -34,7 +34,8 @@ const CODE_PATTERN = /^[\x21-\x7e]+$/;
 export function registerLoginProxyRoutes(app: FastifyInstance, ctx: RouteContext, upstream: UpstreamCallOptions): void {
   const { service, guard } = ctx;
   for (const route of LOGIN_PROXY_ROUTES) {
-    app.get<{ Params: { appid: string } }>(route.url, async (request: FastifyRequest<{ Params: { appid: string } }>, reply: FastifyReply) => {
+    // No HEAD twin: a HEAD would spend the user's one-time code and throw the answer away.
+    app.get<{ Params: { appid: string } }>(route.url, { exposeHeadRoute: false }, async (request: FastifyRequest<{ Params: { appid: string } }>, reply: FastifyReply) => {
       const { appid } = request.params;
       authorizeClient(service, request, appid, guard, 'login');
       const code = loginCode(request.url, route.codeParam);
