@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
-import { APPID, OTHER_APPID, OTHER_SECRET, SECRET, UNKNOWN_APPID, bearer, expectError, setup, type Harness } from './helpers.js';
+import { ADMIN_KEY, APPID, OTHER_APPID, OTHER_SECRET, SECRET, UNKNOWN_APPID, bearer, expectError, setup, type Harness } from './helpers.js';
 import type { ServerOptions } from '../../src/server/index.js';
 
 // Calls that take the AppSecret itself go through the hub: a client key stands where the secret goes (compat
@@ -213,6 +213,24 @@ describe('secret-bearing calls through the hub', () => {
       // A HEAD would spend the one-time code and discard the answer: not served.
       expect((await h.app.inject({ method: 'HEAD', url, headers: bearer(loginOnly) })).statusCode).toBe(404);
       expect(sent).toEqual([]);
+    });
+  });
+
+  describe('login-only keys from the admin API', () => {
+    beforeEach(() => start());
+
+    it('POST /v1/keys with login_only creates a key that logs users in and reads no token; with sign_only too it is refused', async () => {
+      const admin = bearer(ADMIN_KEY);
+      const res = await h.app.inject({ method: 'POST', url: '/v1/keys', headers: admin, payload: { name: 'login2', apps: [APPID], login_only: true } });
+      expect(res.statusCode).toBe(201);
+      expect(res.json()).toMatchObject({ name: 'login2', capabilities: ['login'] });
+      const key = res.json().key as string;
+      const { code, openid } = await mint(APPID);
+      expect((await h.app.inject({ url: `/v1/apps/${APPID}/proxy/sns/jscode2session?js_code=${code}`, headers: bearer(key) })).json().openid).toBe(openid);
+      expectError(await h.app.inject({ url: `/v1/apps/${APPID}/access-token`, headers: bearer(key) }), 403, 'forbidden');
+      expectError(await h.app.inject({ method: 'POST', url: `/v1/apps/${APPID}/jssdk-config`, headers: bearer(key), payload: { url: 'https://example.com/' } }), 403, 'forbidden');
+      const both = await h.app.inject({ method: 'POST', url: '/v1/keys', headers: admin, payload: { name: 'both', apps: [APPID], login_only: true, sign_only: true } });
+      expectError(both, 400, 'invalid_request');
     });
   });
 

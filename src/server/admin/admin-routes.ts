@@ -225,6 +225,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adm
       const { name, apps } = request.body;
       const signOnly = request.body.sign_only === true;
       const loginOnly = request.body.login_only === true;
+      if (signOnly && loginOnly) throw new InvalidRequestError('a key is sign_only or login_only, not both');
       const expiresAt = requestedExpiry(request.body, clock.now());
       const key = await service.createClientKey(name, apps, { signOnly, loginOnly, expiresAt });
       reply.header('cache-control', 'no-store');
