@@ -1,6 +1,9 @@
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import { isTokenInvalid } from '../wechat/errcodes.js';
+import { parseCode2Session, parseOAuthGrant, type MiniProgramSession, type OAuthGrant } from '../wechat/login.js';
+
+export type { MiniProgramSession, OAuthGrant } from '../wechat/login.js';
 
 /** Options of a HubClient. */
 export interface HubClientOptions {
@@ -87,6 +90,39 @@ export class HubClient {
     if (errcode === undefined || !isTokenInvalid(errcode)) return result;
     const replacement = await this.invalidate(appid, accessToken);
     return call(replacement.accessToken);
+  }
+
+  /**
+   * Mini Program login: exchanges the `wx.login()` code for the user's openid and session key through the hub,
+   * which adds the app's AppSecret (the key needs the `login` capability). Throws LoginCodeInvalidError (40029),
+   * LoginCodeUsedError (40163), LoginRateLimitedError (45011), LoginUserBlockedError (40226), another WxTokenError
+   * for other errcodes, or HubClientError when the hub refuses or cannot be reached.
+   */
+  async code2Session(appid: string, jsCode: string): Promise<MiniProgramSession> {
+    return parseCode2Session(await this.#login(appid, 'sns/jscode2session', 'js_code', jsCode));
+  }
+
+  /** Official Account web sign-in: exchanges the OAuth `code` through the hub; errors as for code2Session. */
+  async exchangeOAuthCode(appid: string, code: string): Promise<OAuthGrant> {
+    return parseOAuthGrant(await this.#login(appid, 'sns/oauth2/access_token', 'code', code));
+  }
+
+  /** Calls a login proxy route; resolves to WeChat's answer (parsed), rejects with HubClientError for hub errors. */
+  async #login(appid: string, route: string, param: string, code: string): Promise<unknown> {
+    const path = `/v1/apps/${encodeURIComponent(appid)}/proxy/${route}?${new URLSearchParams({ [param]: code })}`;
+    let res: Response;
+    try {
+      res = await this.#fetch(this.#base + path, { headers: { authorization: `Bearer ${this.#key}` }, signal: AbortSignal.timeout(this.#timeoutMs) });
+    } catch (err) {
+      throw new HubClientError('hub_unreachable', `wxtoken hub at ${this.#base} did not answer`, 0, { cause: err });
+    }
+    const json = (await res.json().catch(() => null)) as { error?: { code?: unknown; message?: unknown } } | null;
+    if (!res.ok || json === null || json.error !== undefined) {
+      const code = typeof json?.error?.code === 'string' ? json.error.code : 'bad_response';
+      const message = typeof json?.error?.message === 'string' ? json.error.message : `unexpected hub response (HTTP ${res.status})`;
+      throw new HubClientError(code, message, res.status);
+    }
+    return json;
   }
 
   async #request(appid: string, method: string, path: string, body?: object): Promise<HubToken> {

@@ -1,1 +1,1 @@
-export { HubClient, HubClientError, DEFAULT_CLIENT_TIMEOUT_MS, type HubClientOptions, type HubToken } from './hub-client.js';
+export { HubClient, HubClientError, DEFAULT_CLIENT_TIMEOUT_MS, type HubClientOptions, type HubToken, type MiniProgramSession, type OAuthGrant } from './hub-client.js';

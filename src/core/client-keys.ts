@@ -1,7 +1,7 @@
 import { hash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { ConflictError, InvalidRequestError } from '../errors/index.js';
 import type { ClientKeyRecord, Store } from '../stores/store.js';
-import { capabilitiesFrom, parseScopes, SIGN_ONLY_CAPABILITIES, type ClientIdentity } from './key-scope.js';
+import { capabilitiesFrom, LOGIN_ONLY_CAPABILITIES, parseScopes, SIGN_ONLY_CAPABILITIES, type ClientIdentity } from './key-scope.js';
 import { DEFAULT_KEY_USE_FLUSH_MS, KeyUsage } from './key-usage.js';
 import type { ClientKeyInfo, NewClientKeyOptions } from './token-service.js';
 
@@ -102,6 +102,7 @@ export class KeyRing {
       throw new InvalidRequestError(`key name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
     }
     const apps = parseScopes(scopes);
+    if (options.signOnly && options.loginOnly) throw new InvalidRequestError('a key is sign-only or login-only, not both');
     const now = this.#now();
     const expiresAt = options.expiresAt ?? null;
     if (expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= now)) {
@@ -113,7 +114,7 @@ export class KeyRing {
       hash: hashClientKey(key),
       apps,
       createdAt: now,
-      capabilities: options.signOnly ? [...SIGN_ONLY_CAPABILITIES] : null,
+      capabilities: options.signOnly ? [...SIGN_ONLY_CAPABILITIES] : options.loginOnly ? [...LOGIN_ONLY_CAPABILITIES] : null,
       expiresAt,
       lastUsedAt: null,
     };

@@ -363,6 +363,13 @@ export class Hub implements TokenService, PrincipalCredentials {
     return digestEquals(this.#openSecret(app, PRIMARY_SECRET), secret);
   }
 
+  async withAppSecret<T>(appid: string, use: (secret: string) => Promise<T>): Promise<T> {
+    const app = this.#engine.app(this.#tokenKey(appid)) ?? (APPID_PATTERN.test(appid) ? await this.#store.getApp(appid) : null);
+    if (!app) throw new AppNotFoundError(appid);
+    // Unsealed per call and never kept: the plaintext lives only as long as `use` holds it.
+    return use(this.#secrets.open(app.sealedSecret, appid));
+  }
+
   authenticate(presentedKey: string): ClientIdentity | null {
     return this.#keys.authenticate(presentedKey);
   }

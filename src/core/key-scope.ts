@@ -30,15 +30,19 @@ export type Resource =
 /**
  * What a key may do. `read-token`: receive a credential value (a token or a ticket), through any route, the
  * WeChat-compatible token endpoints and the passthrough included. `sign`: have the hub sign with a credential it
- * keeps (a JS-SDK config, a card signature) without seeing it.
+ * keeps (a JS-SDK config, a card signature) without seeing it. `login`: have the hub make a user-login call that
+ * takes the AppSecret (jscode2session, the web OAuth code exchange) with the secret it keeps, never seeing it.
  */
-export type KeyAction = 'read-token' | 'sign';
+export type KeyAction = 'read-token' | 'sign' | 'login';
 
 /** Every action, in the order `key list` shows them. */
-export const KEY_ACTIONS: readonly KeyAction[] = ['read-token', 'sign'];
+export const KEY_ACTIONS: readonly KeyAction[] = ['read-token', 'sign', 'login'];
 
 /** The capabilities of a `--sign-only` key. */
 export const SIGN_ONLY_CAPABILITIES: readonly KeyAction[] = ['sign'];
+
+/** The capabilities of a `--login-only` key: user-login calls, nothing else (no token, no ticket, no signature). */
+export const LOGIN_ONLY_CAPABILITIES: readonly KeyAction[] = ['login'];
 
 /** An authenticated client key as routes see it. */
 export interface ClientIdentity {

@@ -54,6 +54,8 @@ export function decideOnFailure(category: ErrcodeCategory, errcode: number | und
   switch (category) {
     case 'bad-credentials':
     case 'caller-bug':
+    // Never answered by a credential endpoint; should one ever be, it is not worth another call either.
+    case 'login-refused':
       // Retrying a wrong secret only burns quota and can get the IP blocked: stop until the app changes.
       return { code: 'credentials_rejected', retryAt: undefined };
     case 'needs-admin':

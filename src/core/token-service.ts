@@ -81,6 +81,8 @@ export interface ClientKeyInfo {
 export interface NewClientKeyOptions {
   /** Only `sign` (JS-SDK configs, card signatures), never a token or ticket. Default false. */
   readonly signOnly?: boolean;
+  /** Only `login` (jscode2session, the web OAuth code exchange through the hub), nothing else. Default false. */
+  readonly loginOnly?: boolean;
   /** Absolute expiry (epoch ms); default none. Must be in the future. */
   readonly expiresAt?: number | null;
 }
@@ -120,6 +122,12 @@ export interface TokenService {
   hasApp(appid: string): Promise<boolean>;
   /** Constant-time check of an AppSecret against the stored one (false for unknown apps). */
   verifySecret(appid: string, secret: string): Promise<boolean>;
+  /**
+   * Runs `use` with the app's AppSecret, unsealed for this call only (AppNotFoundError for an unknown app). For
+   * the calls WeChat authenticates with the secret itself (user login, clear_quota/v2); optional so that token
+   * services without secrets (test fakes) need not implement it.
+   */
+  withAppSecret?<T>(appid: string, use: (secret: string) => Promise<T>): Promise<T>;
 
   /**
    * The identity of a presented bearer key, or null when it is unknown or expired. Synchronous: keys are cached

@@ -14,4 +14,6 @@ export type ErrcodeCategory =
   /** WeChat is busy or the request failed in transit: retry with backoff. */
   | 'transient'
   /** The request itself is malformed: a bug in the caller, retrying the same call cannot help. */
-  | 'caller-bug';
+  | 'caller-bug'
+  /** WeChat refused a user login (the code is unknown, spent, or the user is blocked): the user logs in again. */
+  | 'login-refused';

@@ -9,6 +9,11 @@ export { ForbiddenError } from './forbidden-error.js';
 export { InternalError } from './internal-error.js';
 export { InvalidRequestError } from './invalid-request-error.js';
 export { InvalidationThrottledError } from './invalidation-throttled-error.js';
+export { LoginCodeInvalidError } from './login-code-invalid-error.js';
+export { LoginCodeUsedError } from './login-code-used-error.js';
+export { LoginRateLimitedError } from './login-rate-limited-error.js';
+export { LoginRefusedError } from './login-refused-error.js';
+export { LoginUserBlockedError } from './login-user-blocked-error.js';
 export { MethodNotAllowedError } from './method-not-allowed-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';
@@ -30,6 +35,10 @@ export const ERROR_CODES = [
   'invalid_config',
   'invalid_request',
   'invalidation_throttled',
+  'login_code_invalid',
+  'login_code_used',
+  'login_rate_limited',
+  'login_user_blocked',
   'method_not_allowed',
   'not_found',
   'payload_too_large',

@@ -4,6 +4,8 @@ import { AuthGuard } from './auth-guard.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
 import { registerPassthrough } from './compat/passthrough.js';
+import { secretCallHandler } from './compat/secret-calls.js';
+import type { UpstreamCallOptions } from './compat/upstream-call.js';
 import { registerCompatTokenRoutes } from './compat/token-endpoints.js';
 import { WeChatReplies } from './compat/wechat-reply.js';
 import type { RouteContext } from './context.js';
@@ -15,6 +17,7 @@ import { ServerMetrics } from './metrics.js';
 import { AUTH_THROTTLE_MAX_ADDRESSES, resolveServerOptions, type ServerOptions } from './options.js';
 import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
+import { registerLoginProxyRoutes } from './v1/login-proxy.js';
 import { registerTicketRoutes } from './v1/tickets.js';
 
 /** How often a closing server looks for keep-alive connections whose last request has finished. */
@@ -90,6 +93,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       : new FailureThrottle({ limit: opts.authFailureLimit, windowMs: opts.authFailureWindowMs, maxTracked: AUTH_THROTTLE_MAX_ADDRESSES, clock: opts.clock });
   const guard = new AuthGuard(throttle, metrics);
   const ctx: RouteContext = { service: opts.service, clock: opts.clock, metrics, expiry: new ExpiryFormatter(), guard };
+  const upstream: UpstreamCallOptions = { upstreamBaseUrl: opts.upstreamBaseUrl, timeoutMs: opts.upstreamTimeoutMs, fetch: opts.fetch, clock: opts.clock };
 
   if (metrics !== null) {
     // One closure per route, holding its own counts: the hot path bumps a number, no label hashing, no raw URL.
@@ -129,6 +133,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     scope.removeContentTypeParser('text/plain');
     registerAccessTokenRoutes(scope, ctx);
     registerTicketRoutes(scope, ctx);
+    registerLoginProxyRoutes(scope, ctx, upstream);
   });
   app.register(async (scope) => {
     scope.removeContentTypeParser('text/plain');
@@ -142,11 +147,13 @@ export function createServer(options: ServerOptions): FastifyInstance {
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     const replies = new WeChatReplies(opts.clock, opts.random);
     const tokenHandler = registerCompatTokenRoutes(scope, ctx, replies);
+    const secretCalls = secretCallHandler(ctx, replies, { upstream, allowCallerSecret: opts.allowCallerSecret });
     registerPassthrough(
       scope,
       { upstreamBaseUrl: opts.upstreamBaseUrl, prefixes: opts.passthroughPrefixes, timeoutMs: opts.upstreamTimeoutMs, fetch: opts.fetch, clock: opts.clock, service: opts.service },
       replies,
       tokenHandler,
+      secretCalls,
     );
   });
 

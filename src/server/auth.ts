@@ -55,6 +55,7 @@ export function forbidden(identity: ClientIdentity, appid: string, action: KeyAc
 const ACTION_TEXT: Record<KeyAction, string> = {
   'read-token': 'receive tokens or tickets',
   sign: 'ask for signatures',
+  login: 'make user-login calls',
 };
 
 /** Checks admin bearer keys in constant time: both sides are hashed to equal-length digests first. */

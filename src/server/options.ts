@@ -57,6 +57,12 @@ export interface ServerOptions {
   authFailureLimit?: number;
   /** The window in which failures are counted, and how long a block lasts. Default DEFAULT_AUTH_FAILURE_WINDOW_MS. */
   authFailureWindowMs?: number;
+  /**
+   * Forward a caller's own AppSecret on the secret-bearing WeChat paths (jscode2session, the web OAuth code
+   * exchange, clear_quota/v2…; docs/api.md) instead of refusing it with 40125. Default false: the hub is the only
+   * holder of the secret, and callers present a client key in its place.
+   */
+  allowCallerSecret?: boolean;
 }
 
 /** WeChat's API host; SDKs pointed at the hub reach it through the passthrough. */
@@ -160,6 +166,7 @@ export interface ResolvedServerOptions {
   readonly maxConnections: number;
   readonly authFailureLimit: number;
   readonly authFailureWindowMs: number;
+  readonly allowCallerSecret: boolean;
 }
 
 /** Applies defaults and validates eagerly; a ConfigError names the option and the bad value (never a key). */
@@ -224,6 +231,8 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
     throw new ConfigError(`createServer: option "authFailureLimit" must be a whole number ≥ 0 (0 disables), got ${String(authFailureLimit)}`);
   }
   const authFailureWindowMs = positiveMs('authFailureWindowMs', options.authFailureWindowMs ?? DEFAULT_AUTH_FAILURE_WINDOW_MS);
+  const allowCallerSecret = options.allowCallerSecret ?? false;
+  if (typeof allowCallerSecret !== 'boolean') throw new ConfigError(`createServer: option "allowCallerSecret" must be a boolean, got ${typeof allowCallerSecret}`);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new ConfigError('createServer: option "fetch" must be a function');
   return {
@@ -248,6 +257,7 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
     maxConnections,
     authFailureLimit,
     authFailureWindowMs,
+    allowCallerSecret,
   };
 }
 

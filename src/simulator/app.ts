@@ -3,6 +3,7 @@ import { WxTokenError } from '../errors/index.js';
 import { BUSINESS_ROUTES } from './routes/business.js';
 import { registerControlRoutes } from './routes/control.js';
 import { CREDENTIAL_ROUTES } from './routes/credential.js';
+import { LOGIN_ROUTES } from './routes/login.js';
 import { registerWeChatRoute } from './routes/wechat-route.js';
 import type { SimulatorState } from './state.js';
 
@@ -28,12 +29,13 @@ export function buildSimulatorApp(state: SimulatorState, closing: AbortSignal): 
     return reply.code(status).send({ error: { code: 'internal', message: status === 500 ? 'internal error' : (err as Error).message } });
   });
 
-  for (const route of [...CREDENTIAL_ROUTES, ...BUSINESS_ROUTES]) registerWeChatRoute(app, state, closing, route);
+  for (const route of [...CREDENTIAL_ROUTES, ...LOGIN_ROUTES, ...BUSINESS_ROUTES]) registerWeChatRoute(app, state, closing, route);
   registerControlRoutes(app, state);
   return app;
 }
 
-const SECRET_PARAM = /\b(secret|corpsecret|appsecret)=[^&]*/gi;
+// Secrets, and the user login codes the /sns endpoints take, which are as good as a session while unused.
+const SECRET_PARAM = /\b(secret|corpsecret|appsecret|js_code|code)=[^&]*/gi;
 
 /** Fastify's logger option with request URLs stripped of the secrets /cgi-bin/token and friends carry in the query. */
 function withRedactedUrls(logger: boolean | object): boolean | object {

@@ -6,6 +6,7 @@ import { CredentialSlot, type Credential, type SlotView } from './credential-slo
 import { OwnerCounters, type CountersSnapshot, type FetchKind } from './counters.js';
 import { FaultRegistry, type Fault, type FaultSpec } from './faults.js';
 import { IpAllowList } from './ip-allow-list.js';
+import { LoginCodes } from './login-codes.js';
 import type { KnownTicket } from './signature-check.js';
 import { decideTicket, ticketExpiresIn } from './ticket-policy.js';
 import { isWellFormedToken, newAccessToken, newTicket } from './token-shape.js';
@@ -106,6 +107,8 @@ const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export class SimulatorState {
   readonly options: ResolvedSimulatorOptions;
   readonly faults = new FaultRegistry();
+  /** One-time user login codes (jscode2session, web OAuth) and what their exchanges answered. */
+  readonly logins: LoginCodes;
   readonly #apps = new Map<string, AppRecord>();
   readonly #corps = new Map<string, CorpRecord>();
   readonly #issued = new Map<string, { owner: AppRecord | CorpRecord; family: TokenFamily; corpApp?: CorpAppRecord }>();
@@ -114,6 +117,7 @@ export class SimulatorState {
 
   constructor(options: ResolvedSimulatorOptions) {
     this.options = options;
+    this.logins = new LoginCodes(() => this.now(), options.random);
   }
 
   /** The simulator's current time in milliseconds. */

@@ -25,6 +25,15 @@ export {
 } from './wecom.js';
 export { API_QUOTA_PATH, CLEAR_QUOTA_PATH, CLEAR_QUOTA_V2_PATH, clearQuota, clearQuotaV2, getApiQuota, type ApiQuota, type RateLimit } from './quota.js';
 export { API_DOMAIN_IP_PATH, CALLBACK_IP_PATH, getApiDomainIp, getCallbackIp, getMenu, MENU_PATH } from './business.js';
+export {
+  JSCODE2SESSION_PATH,
+  OAUTH2_ACCESS_TOKEN_PATH,
+  loginFailure,
+  parseCode2Session,
+  parseOAuthGrant,
+  type MiniProgramSession,
+  type OAuthGrant,
+} from './login.js';
 export { classifyErrcode, isTokenInvalid, ERRCODES, type EndpointKind, type ErrcodeCategory } from './errcodes.js';
 export {
   cardSignature,

@@ -46,11 +46,21 @@ describe('wxtoken key', () => {
 
     const table = await wxtoken(['key', 'list'], env);
     expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+APPS\s+CAPABILITIES\s+CREATED\s+EXPIRES\s+LAST USED$/);
-    expect(table.stdout).toMatch(/corp\s+wecom:ww0123456789abcdef\/\*\s+read-token,sign\s+\S+\s+2099-01-01T00:00:00.000Z\s+never/);
+    expect(table.stdout).toMatch(/corp\s+wecom:ww0123456789abcdef\/\*\s+read-token,sign,login\s+\S+\s+2099-01-01T00:00:00.000Z\s+never/);
     expect(table.stdout).toMatch(/front\s+wx0123456789abcdef\s+sign\s+/);
 
     const json = JSON.parse((await wxtoken(['key', 'list', '--json'], env)).stdout) as Array<Record<string, unknown>>;
     expect(json.find((k) => k.name === 'front')).toMatchObject({ capabilities: ['sign'], expiresAt: expect.any(Number), lastUsedAt: null });
+  });
+
+  it('creates login-only keys, and refuses a key both sign-only and login-only', async () => {
+    const login = await wxtoken(['key', 'create', '--name', 'login-svc', '--apps', APPID, '--login-only'], env);
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stderr).toMatch(/login-only key login-svc for wx0123456789abcdef/);
+    const json = JSON.parse((await wxtoken(['key', 'list', '--json'], env)).stdout) as Array<Record<string, unknown>>;
+    expect(json.find((k) => k.name === 'login-svc')).toMatchObject({ capabilities: ['login'] });
+    const both = await wxtoken(['key', 'create', '--name', 'both', '--apps', APPID, '--login-only', '--sign-only'], env);
+    expect(both.code).toBe(2);
   });
 
   it('refuses both expiry flags, a bad duration, a past time and a bad scope as usage errors', async () => {
@@ -65,6 +75,6 @@ describe('wxtoken key', () => {
 
   it('documents the new flags in --help', async () => {
     const help = await wxtoken(['key', 'create', '--help'], env);
-    for (const flag of ['--sign-only', '--expires-in', '--expires-at', 'wecom:', 'component:']) expect(help.stdout).toContain(flag);
+    for (const flag of ['--sign-only', '--login-only', '--expires-in', '--expires-at', 'wecom:', 'component:']) expect(help.stdout).toContain(flag);
   });
 });

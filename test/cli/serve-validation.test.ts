@@ -36,6 +36,7 @@ describe('serve validates every option before starting anything (issue 13, findi
     ['a bad store URL', ['--store', 'ftp://nowhere'], {}, /unsupported scheme/],
     ['a bad upstream', ['--upstream', 'nowhere'], {}, /invalid upstream URL/],
     ['a zero connection cap', ['--max-connections', '0'], {}, /positive whole number/],
+    ['an unreadable WXTOKEN_ALLOW_CALLER_SECRET', [], { WXTOKEN_ALLOW_CALLER_SECRET: 'yes' }, /WXTOKEN_ALLOW_CALLER_SECRET must be 1, true, 0 or false/],
   ])('refuses %s with exit code 2, opening nothing', async (_what, args, env, message) => {
     const name = `bad-${Math.random().toString(36).slice(2)}.db`;
     const before = readdirSync(dir).length;

@@ -572,6 +572,26 @@ describe('Hub: apps, secrets and keys', () => {
     expect(JSON.stringify(await store.getPrincipal(APP))).not.toContain('s3cret');
   });
 
+  it('hands the AppSecret to one call at a time, unsealed from the store record, and refuses unknown apps', async () => {
+    const { hub, store } = await setup();
+    expect(await hub.withAppSecret(APP, async (secret) => `used ${secret}`)).toBe('used s3cret');
+    await hub.putApp(APP, { secret: 'n3w', grant: 'stable' });
+    // Never a cached plaintext: the next call sees the changed secret.
+    expect(await hub.withAppSecret(APP, async (secret) => secret)).toBe('n3w');
+    let called = false;
+    await expect(hub.withAppSecret(APP2, async () => (called = true))).rejects.toMatchObject({ code: 'app_not_found' });
+    await expect(hub.withAppSecret('../etc', async () => (called = true))).rejects.toMatchObject({ code: 'app_not_found' });
+    expect(called).toBe(false);
+    expect((await store.getApp(APP))!.sealedSecret).not.toContain('n3w');
+  });
+
+  it('creates login-only keys that may make login calls and nothing else', async () => {
+    const { hub } = await setup();
+    const key = await hub.createClientKey('login', [APP], { loginOnly: true });
+    expect(hub.authenticate(key)).toEqual({ name: 'login', scopes: [APP], capabilities: ['login'] });
+    await expect(hub.createClientKey('both', [APP], { loginOnly: true, signOnly: true })).rejects.toMatchObject({ code: 'invalid_request' });
+  });
+
   it('validates app input', async () => {
     const { hub } = await setup();
     await expect(hub.putApp('wx12', { secret: 'a', grant: 'stable' })).rejects.toMatchObject({ code: 'invalid_request' });
@@ -585,13 +605,13 @@ describe('Hub: apps, secrets and keys', () => {
     const { hub, store } = await setup();
     const key = await hub.createClientKey('billing', [APP]);
     expect(key).toMatch(/^wxt_[A-Za-z0-9_-]{43}$/);
-    expect(hub.authenticate(key)).toEqual({ name: 'billing', scopes: [APP], capabilities: ['read-token', 'sign'] });
+    expect(hub.authenticate(key)).toEqual({ name: 'billing', scopes: [APP], capabilities: ['read-token', 'sign', 'login'] });
     expect(hub.authenticate(key + 'x')).toBeNull();
     expect(JSON.stringify(await store.listClientKeys())).not.toContain(key);
     await expect(hub.createClientKey('billing', ['*'])).rejects.toMatchObject({ code: 'conflict' });
     await expect(hub.createClientKey('bad name', ['*'])).rejects.toMatchObject({ code: 'invalid_request' });
     expect(await hub.listClientKeys()).toEqual([
-      { name: 'billing', apps: [APP], capabilities: ['read-token', 'sign'], createdAt: expect.any(Number), expiresAt: null, lastUsedAt: expect.any(Number) },
+      { name: 'billing', apps: [APP], capabilities: ['read-token', 'sign', 'login'], createdAt: expect.any(Number), expiresAt: null, lastUsedAt: expect.any(Number) },
     ]);
   });
 });

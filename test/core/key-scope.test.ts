@@ -24,8 +24,9 @@ const otherAgent: Resource = { type: 'wecom', corpid: CORP, agentid: '1000003' }
 const component: Resource = { type: 'component', componentAppid: C };
 const authorizer: Resource = { type: 'authorizer', componentAppid: C, appid: A };
 
-const FULL: readonly KeyAction[] = ['read-token', 'sign'];
+const FULL: readonly KeyAction[] = ['read-token', 'sign', 'login'];
 const SIGN: readonly KeyAction[] = ['sign'];
+const LOGIN: readonly KeyAction[] = ['login'];
 const key = (scopes: string[], capabilities: readonly KeyAction[] = FULL): ClientIdentity => ({ name: 'k', scopes, capabilities });
 
 describe('keyAllows', () => {
@@ -42,6 +43,14 @@ describe('keyAllows', () => {
     [['*'], SIGN, app, 'read-token', false],
     [['*'], SIGN, null, 'read-token', false],
     [[A], SIGN, otherApp, 'sign', false],
+    // login: full keys and login-only keys make login calls for their apps; sign-only keys never
+    [[A], FULL, app, 'login', true],
+    [[A], LOGIN, app, 'login', true],
+    [[A], LOGIN, otherApp, 'login', false],
+    [[A], LOGIN, app, 'read-token', false],
+    [[A], LOGIN, app, 'sign', false],
+    [['*'], LOGIN, null, 'read-token', false],
+    [[A], SIGN, app, 'login', false],
     // no particular resource (the passthrough): the capability alone decides
     [[A], FULL, null, 'read-token', true],
     // no capabilities at all (a newer wxtoken's names we do not know)
@@ -91,7 +100,8 @@ describe('scopes', () => {
 
 describe('capabilitiesFrom', () => {
   it.each([
-    [null, ['read-token', 'sign']],
+    [null, ['read-token', 'sign', 'login']],
+    [['login'], ['login']],
     [['sign'], ['sign']],
     [['read-token', 'sign'], ['read-token', 'sign']],
     [['sign', 'future-thing'], ['sign']],

@@ -177,7 +177,7 @@ describe('admin keys', () => {
     expect(res.statusCode).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
-    expect(body).toEqual({ name: 'billing', apps: [APPID], capabilities: ['read-token', 'sign'], expires_at: null, key: expect.stringMatching(/^wxt_/) });
+    expect(body).toEqual({ name: 'billing', apps: [APPID], capabilities: ['read-token', 'sign', 'login'], expires_at: null, key: expect.stringMatching(/^wxt_/) });
     const read = await h.app.inject({ url: `/v1/apps/${APPID}/access-token`, headers: bearer(body.key) });
     expect(read.statusCode).toBe(200);
 
@@ -186,7 +186,7 @@ describe('admin keys', () => {
     expect(list.json().keys).toContainEqual({
       name: 'billing',
       apps: [APPID],
-      capabilities: ['read-token', 'sign'],
+      capabilities: ['read-token', 'sign', 'login'],
       created_at: new Date(h.clock.now()).toISOString(),
       expires_at: null,
       last_used_at: null,

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../src/util/clock.js';
 import type { AppStatus, CardSignature, ClientKeyInfo, IssuedTicket, IssuedToken, JsSdkConfig, NewClientKeyOptions, TokenService } from '../../src/core/token-service.js';
 import { APPID_PATTERN } from '../../src/core/token-service.js';
-import { capabilitiesFrom, parseScopes, SIGN_ONLY_CAPABILITIES, type ClientIdentity } from '../../src/core/key-scope.js';
+import { capabilitiesFrom, LOGIN_ONLY_CAPABILITIES, parseScopes, SIGN_ONLY_CAPABILITIES, type ClientIdentity } from '../../src/core/key-scope.js';
 import { AppNotFoundError, ConflictError, InvalidRequestError, type WxTokenError } from '../../src/errors/index.js';
 import type { Grant } from '../../src/stores/store.js';
 import { cardSignature, jssdkSignature, type TicketType } from '../../src/wechat/index.js';
@@ -172,6 +172,12 @@ export class FakeTokenService implements TokenService {
     return timingSafeEqual(sha256(secret), stored) && app !== undefined;
   }
 
+  async withAppSecret<T>(appid: string, use: (secret: string) => Promise<T>): Promise<T> {
+    const app = this.apps.get(appid);
+    if (!app) throw new AppNotFoundError(appid);
+    return use(app.secret);
+  }
+
   authenticate(presentedKey: string): ClientIdentity | null {
     const key = this.#keys.get(sha256(presentedKey).toString('hex'));
     if (key === undefined || (key.expiresAt !== null && this.#clock.now() >= key.expiresAt)) return null;
@@ -186,7 +192,7 @@ export class FakeTokenService implements TokenService {
     if ([...this.#keys.values()].some((k) => k.name === name)) throw new ConflictError(`a client key named ${name} already exists`);
     const key = `wxt_${randomBytes(32).toString('base64url')}`;
     const hash = sha256(key).toString('hex');
-    const capabilities = options.signOnly ? [...SIGN_ONLY_CAPABILITIES] : null;
+    const capabilities = options.signOnly ? [...SIGN_ONLY_CAPABILITIES] : options.loginOnly ? [...LOGIN_ONLY_CAPABILITIES] : null;
     this.#keys.set(hash, { name, apps: scopes, hash, createdAt: this.#clock.now(), capabilities, expiresAt });
     return key;
   }

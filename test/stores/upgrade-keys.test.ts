@@ -32,11 +32,11 @@ async function expectKeysIntact(store: Store): Promise<void> {
   const ring = new KeyRing(store, { now: () => FIXTURE.keysCreatedAt + 1 });
   await ring.reload();
   for (const k of FIXTURE.keys) {
-    expect(ring.authenticate(k.key)).toEqual({ name: k.name, scopes: [...k.apps], capabilities: ['read-token', 'sign'] });
+    expect(ring.authenticate(k.key)).toEqual({ name: k.name, scopes: [...k.apps], capabilities: ['read-token', 'sign', 'login'] });
   }
   expect((await ring.list()).map((k) => [k.name, k.apps, k.capabilities, k.expiresAt])).toEqual([
-    ['billing', ['wx0123456789abcdef'], ['read-token', 'sign'], null],
-    ['ops', ['*'], ['read-token', 'sign'], null],
+    ['billing', ['wx0123456789abcdef'], ['read-token', 'sign', 'login'], null],
+    ['ops', ['*'], ['read-token', 'sign', 'login'], null],
   ]);
   // The upgraded layout takes the new fields.
   await store.touchClientKey('ops', FIXTURE.keysCreatedAt + 60_000);

@@ -21,17 +21,18 @@ export function registerKey(program: Command, ctx: CliContext): void {
       '--apps <scopes>',
       'comma-separated scopes the key covers: AppIDs, * for all, wecom:<corpid>/<agentid|*>, component:<appid>[/<appid|*>]',
     )
-    .option('--sign-only', 'the key may only ask the hub to sign (JS-SDK config, card signature), never receive a token or ticket')
+    .addOption(new Option('--sign-only', 'the key may only ask the hub to sign (JS-SDK config, card signature), never receive a token or ticket').conflicts('loginOnly'))
+    .option('--login-only', 'the key may only have the hub make user-login calls (jscode2session, web OAuth code exchange), nothing else')
     .addOption(new Option('--expires-in <duration>', 'the key stops working after this long: 90d, 12h, 30m, 2w (default: never)').argParser(parseDuration).conflicts('expiresAt'))
     .addOption(new Option('--expires-at <time>', 'the key stops working at this ISO-8601 time, e.g. 2027-03-01T00:00:00Z (default: never)').argParser(parseInstant))
     .addOption(storeOption())
-    .action(async (opts: { name: string; apps: string; signOnly?: boolean; expiresIn?: number; expiresAt?: number; store?: string }) => {
+    .action(async (opts: { name: string; apps: string; signOnly?: boolean; loginOnly?: boolean; expiresIn?: number; expiresAt?: number; store?: string }) => {
       const apps = opts.apps.split(',').map((a) => a.trim()).filter(Boolean);
       if (apps.length === 0) throw new UsageError('--apps needs at least one AppID, or *');
       await withHub(ctx, { store: opts.store }, async (runtime) => {
         const expiresAt = keyExpiry(opts, runtime.clock.now());
-        const secret = await runtime.hub.createClientKey(opts.name, apps, { signOnly: opts.signOnly === true, expiresAt });
-        const what = `${opts.signOnly ? 'sign-only ' : ''}key ${opts.name} for ${apps.join(', ')}`;
+        const secret = await runtime.hub.createClientKey(opts.name, apps, { signOnly: opts.signOnly === true, loginOnly: opts.loginOnly === true, expiresAt });
+        const what = `${opts.signOnly ? 'sign-only ' : opts.loginOnly ? 'login-only ' : ''}key ${opts.name} for ${apps.join(', ')}`;
         const until = expiresAt === null ? '' : `, valid until ${formatTime(expiresAt)}`;
         ctx.stderr.write(`created ${what}${until}; store it now, it cannot be shown again:\n`);
         ctx.stdout.write(`${secret}\n`);

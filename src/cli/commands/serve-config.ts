@@ -35,6 +35,7 @@ export interface ServeOptions {
   metricsKey?: string;
   tlsCert?: string;
   tlsKey?: string;
+  allowCallerSecret?: boolean;
 }
 
 /** Everything `serve` needs, validated; the server settings lack only what the opened hub provides. */
@@ -80,6 +81,7 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
     maxConnections: opts.maxConnections,
     authFailureLimit: opts.authFailureLimit,
     authFailureWindowMs: ms(opts.authFailureWindow),
+    allowCallerSecret: opts.allowCallerSecret === true || parseFlagEnv(env, ALLOW_CALLER_SECRET_ENV) ? true : undefined,
   });
   asUsage(() => {
     parseStoreUrl(storeUrl);
@@ -98,6 +100,17 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
   const margin = tuning.serveMarginMs ?? DEFAULT_SERVE_MARGIN_MS;
   if (margin >= lead) throw new UsageError(`--serve-margin (${margin / 1000} s) must be smaller than --refresh-lead (${lead / 1000} s)`);
   return { listen, storeUrl, upstream, logLevel, tuning, server };
+}
+
+/** Set to 1 (or true) to forward callers' own AppSecrets on the secret-bearing paths, as --allow-caller-secret. */
+export const ALLOW_CALLER_SECRET_ENV = 'WXTOKEN_ALLOW_CALLER_SECRET';
+
+/** A boolean environment variable: unset or empty is false, 1/true true, anything else a UsageError naming it. */
+function parseFlagEnv(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new UsageError(`${name} must be 1, true, 0 or false, got ${JSON.stringify(env[name])}`);
 }
 
 /** The environment variable holding the key GET /metrics requires, when `--metrics-key` does not say otherwise. */

@@ -40,6 +40,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--auth-failure-limit <n>', `failed authentications from one address per window before it gets 429; 0 disables [default: ${DEFAULT_AUTH_FAILURE_LIMIT}]`, parseCountOrZero)
     .option('--auth-failure-window <seconds>', `the window of --auth-failure-limit, and how long a block lasts [default: ${DEFAULT_AUTH_FAILURE_WINDOW_MS / 1000}]`, parseSeconds)
     .option('--metrics-key <source>', 'require a bearer key for /metrics: "admin" (the admin key) or "env:VAR" [env: WXTOKEN_METRICS_KEY; default: open]')
+    .option('--allow-caller-secret', "forward a caller's own AppSecret on the secret-bearing paths (jscode2session, web OAuth, clear_quota/v2) instead of refusing it with 40125 [env: WXTOKEN_ALLOW_CALLER_SECRET=1; default: refuse]")
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain (with --tls-key)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .addHelpText(

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppStatus, ClientKeyInfo } from '../../core/token-service.js';
-import { KEY_ACTIONS, SIGN_ONLY_CAPABILITIES } from '../../core/key-scope.js';
+import { KEY_ACTIONS, LOGIN_ONLY_CAPABILITIES, SIGN_ONLY_CAPABILITIES } from '../../core/key-scope.js';
 import { AppNotFoundError, InvalidRequestError, NotFoundError } from '../../errors/index.js';
 import { assertAppid } from '../appid.js';
 import type { AdminKeyCheck } from '../auth.js';
@@ -73,6 +73,7 @@ const createKeyBodySchema = {
     name: { type: 'string', minLength: 1, maxLength: 64 },
     apps: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 80 } },
     sign_only: { type: 'boolean' },
+    login_only: { type: 'boolean' },
     // Absolute (ISO-8601 with a zone) or relative (whole seconds); at most one.
     expires_at: { type: 'string', minLength: 1, maxLength: 40 },
     expires_in: { type: 'integer', minimum: 1, maximum: 3_153_600_000 },
@@ -107,6 +108,7 @@ interface CreateKeyBody {
   name: string;
   apps: string[];
   sign_only?: boolean;
+  login_only?: boolean;
   expires_at?: string;
   expires_in?: number;
 }
@@ -222,10 +224,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adm
     async (request, reply) => {
       const { name, apps } = request.body;
       const signOnly = request.body.sign_only === true;
+      const loginOnly = request.body.login_only === true;
+      if (signOnly && loginOnly) throw new InvalidRequestError('a key is sign_only or login_only, not both');
       const expiresAt = requestedExpiry(request.body, clock.now());
-      const key = await service.createClientKey(name, apps, { signOnly, expiresAt });
+      const key = await service.createClientKey(name, apps, { signOnly, loginOnly, expiresAt });
       reply.header('cache-control', 'no-store');
-      const capabilities = signOnly ? [...SIGN_ONLY_CAPABILITIES] : [...KEY_ACTIONS];
+      const capabilities = signOnly ? [...SIGN_ONLY_CAPABILITIES] : loginOnly ? [...LOGIN_ONLY_CAPABILITIES] : [...KEY_ACTIONS];
       return reply.code(201).send({ name, apps: [...new Set(apps)], capabilities, expires_at: iso(expiresAt), key });
     },
   );

@@ -3,6 +3,8 @@ import { keyAllows, type ClientIdentity } from '../../core/key-scope.js';
 import type { TokenService } from '../../core/token-service.js';
 import { CLIENT_KEY_PREFIX } from '../../core/client-keys.js';
 import { bearerKey } from '../auth.js';
+import { resolvePassthroughTarget } from './passthrough-path.js';
+import { secretBearingPath } from './secret-paths.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
 
 /** Query parameters in which a caller of the WeChat-compatible surface may present a client key. */
@@ -33,14 +35,27 @@ export function signOnlyRefusal(replies: WeChatReplies): WeChatErrorBody {
 /**
  * Refuses, with HTTP 403 in WeChat's shape, every request of the WeChat-compatible scope (token endpoints and
  * passthrough alike) that presents a client key without the `read-token` capability: a sign-only key never
- * receives a token and never reaches WeChat through the hub. Requests presenting no client key pass untouched.
+ * receives a token and never reaches WeChat through the hub. Requests presenting no client key pass untouched,
+ * and so do requests to the secret-bearing paths, whose handler checks the capability each path needs.
  */
 export function registerCompatKeyCheck(app: FastifyInstance, service: TokenService, replies: WeChatReplies): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    // Secret-bearing paths check the capability they need themselves (a login-only key logs users in there).
+    if (isSecretBearing(request.url)) return undefined;
     const identity = presentedClientKey(service, request);
     if (identity !== null && !keyAllows(identity, null, 'read-token')) {
       return reply.code(403).send(signOnlyRefusal(replies));
     }
     return undefined;
   });
+}
+
+/** Whether `url` resolves, as the passthrough resolves it, to a secret-bearing path. */
+function isSecretBearing(url: string): boolean {
+  try {
+    return secretBearingPath(resolvePassthroughTarget(url).path) !== null;
+  } catch {
+    // Unresolvable: the passthrough refuses it anyway; the capability check below still applies.
+    return false;
+  }
 }

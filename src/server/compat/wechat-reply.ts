@@ -22,6 +22,7 @@ export const COMPAT_ERRORS = {
   requirePost: { errcode: 43002, errmsg: 'require POST method' },
   dailyQuota: { errcode: 45009, errmsg: 'reach max api daily quota limit' },
   minuteQuota: { errcode: 45011, errmsg: 'api minute-quota reach limit mustslower retry next minute' },
+  invalidArgs: { errcode: 40097, errmsg: 'invalid args' },
   dataFormatError: { errcode: 47001, errmsg: 'data format error' },
   apiUnauthorized: { errcode: 48001, errmsg: 'api unauthorized' },
 } as const satisfies Record<string, WeChatErrorBody>;

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { InvalidRequestError } from '../../errors/index.js';
+import { InvalidRequestError, NotFoundError } from '../../errors/index.js';
 import { parseJsonObject } from '../endpoints/request.js';
 import type { FaultSpec } from '../faults.js';
+import type { MintCodeInput } from '../login-codes.js';
 import { verifyCardRequest, verifyJssdkRequest } from '../jssdk-verify.js';
 import type { CorpInput } from '../options.js';
 import type { CorpAppInput } from '../wecom-corp.js';
@@ -63,6 +64,19 @@ export function registerControlRoutes(app: FastifyInstance, state: SimulatorStat
     });
   }
   app.get(`${p}/counters/unattributed`, async () => ({ businessCalls: state.unattributedCounters() }));
+
+  // A user opens the Mini Program (wx.login) or signs in on a web page: the one-time code the client would get.
+  app.post<IdParams>(`${p}/apps/:id/login-codes`, async (request, reply) => {
+    const appid = request.params.id;
+    if (!state.app(appid)) throw new NotFoundError(`app ${appid} is not registered`);
+    return reply.code(201).send(state.logins.mint(appid, jsonBody(request) as unknown as MintCodeInput));
+  });
+  // What the login endpoints answered for the app, by path and outcome: "ok" means the app's real secret arrived.
+  app.get<IdParams>(`${p}/apps/:id/logins`, async (request) => {
+    const appid = request.params.id;
+    if (!state.app(appid)) throw new NotFoundError(`app ${appid} is not registered`);
+    return { logins: state.logins.outcomes(appid) };
+  });
 
   app.post<IdParams>(`${p}/apps/:id/rotate`, async (request) => {
     const body = jsonBody(request);
