@@ -364,10 +364,10 @@ export class Hub implements TokenService, PrincipalCredentials {
   }
 
   async withAppSecret<T>(appid: string, use: (secret: string) => Promise<T>): Promise<T> {
-    const app = this.#engine.app(this.#tokenKey(appid)) ?? (APPID_PATTERN.test(appid) ? await this.#store.getApp(appid) : null);
+    const app = this.#engine.principal(this.#tokenKey(appid)) ?? (await this.#storedApp(appid));
     if (!app) throw new AppNotFoundError(appid);
     // Unsealed per call and never kept: the plaintext lives only as long as `use` holds it.
-    return use(this.#secrets.open(app.sealedSecret, appid));
+    return use(this.#openSecret(app, PRIMARY_SECRET));
   }
 
   authenticate(presentedKey: string): ClientIdentity | null {

@@ -582,7 +582,7 @@ describe('Hub: apps, secrets and keys', () => {
     await expect(hub.withAppSecret(APP2, async () => (called = true))).rejects.toMatchObject({ code: 'app_not_found' });
     await expect(hub.withAppSecret('../etc', async () => (called = true))).rejects.toMatchObject({ code: 'app_not_found' });
     expect(called).toBe(false);
-    expect((await store.getApp(APP))!.sealedSecret).not.toContain('n3w');
+    expect(JSON.stringify(await store.getPrincipal(APP))).not.toContain('n3w');
   });
 
   it('creates login-only keys that may make login calls and nothing else', async () => {
