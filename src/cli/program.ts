@@ -12,6 +12,7 @@ import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerTicket } from './commands/ticket.js';
 import { registerToken } from './commands/token.js';
+import { registerWeCom } from './commands/wecom.js';
 
 /** The version in package.json (two levels up from src/cli and from dist/cli alike). */
 export function packageVersion(): string {
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride();
   registerServe(program, ctx);
   registerApp(program, ctx);
+  registerWeCom(program, ctx);
   registerKey(program, ctx);
   registerToken(program, ctx);
   registerTicket(program, ctx);

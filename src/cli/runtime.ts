@@ -11,7 +11,7 @@ import { loadMasterKey } from '../core/master-key.js';
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from '../stores/open-store.js';
 import { SealingStore } from '../stores/sealing-store.js';
 import type { Store } from '../stores/store.js';
-import { DEFAULT_WECHAT_BASE_URL } from '../wechat/index.js';
+import { DEFAULT_WECHAT_BASE_URL, DEFAULT_WECOM_BASE_URL } from '../wechat/index.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './context.js';
 
@@ -22,8 +22,16 @@ export function resolveStoreUrl(flag: string | undefined, env: NodeJS.ProcessEnv
 
 /** The WeChat API base URL from the flag, else WXTOKEN_UPSTREAM, else WeChat's own. */
 export function resolveUpstream(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const url = flag ?? env['WXTOKEN_UPSTREAM'] ?? DEFAULT_WECHAT_BASE_URL;
-  if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`invalid upstream URL ${JSON.stringify(url)}: expected http(s)://host[:port]`);
+  return baseUrl(flag ?? env['WXTOKEN_UPSTREAM'] ?? DEFAULT_WECHAT_BASE_URL, 'upstream');
+}
+
+/** The WeCom API base URL from the flag, else WXTOKEN_WECOM_UPSTREAM, else WeCom's own. */
+export function resolveWecomUpstream(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return baseUrl(flag ?? env['WXTOKEN_WECOM_UPSTREAM'] ?? DEFAULT_WECOM_BASE_URL, 'WeCom upstream');
+}
+
+function baseUrl(url: string, what: string): string {
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`invalid ${what} URL ${JSON.stringify(url)}: expected http(s)://host[:port]`);
   return url.replace(/\/+$/, '');
 }
 
@@ -40,6 +48,8 @@ export interface HubRuntime {
 export interface OpenHubOptions {
   storeUrl: string;
   upstream: string;
+  /** WeCom's API base URL; default WeCom's own. */
+  wecomUpstream?: string;
   logger?: Logger;
   /** Background work (prefetch, refresh timers) only makes sense in a long-running process. */
   background: boolean;
@@ -73,7 +83,7 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
     const hub = new Hub({
       store,
       secrets: sealer,
-      fetcher: createWeChatFetcher({ baseUrl: options.upstream, clock }),
+      fetcher: createWeChatFetcher({ baseUrl: options.upstream, wecomBaseUrl: options.wecomUpstream ?? DEFAULT_WECOM_BASE_URL, clock }),
       clock,
       logger,
       instanceId: randomUUID(),
@@ -111,13 +121,18 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
  */
 export async function withHub<T>(
   ctx: CliContext,
-  flags: { store?: string | undefined; upstream?: string | undefined },
+  flags: { store?: string | undefined; upstream?: string | undefined; wecomUpstream?: string | undefined },
   run: (runtime: HubRuntime) => Promise<T>,
   options: { existingStore?: boolean } = {},
 ): Promise<T> {
   const storeUrl = resolveStoreUrl(flags.store, ctx.env);
   if (options.existingStore) assertStoreExists(storeUrl);
-  const runtime = await openHub(ctx, { storeUrl, upstream: resolveUpstream(flags.upstream, ctx.env), background: false });
+  const runtime = await openHub(ctx, {
+    storeUrl,
+    upstream: resolveUpstream(flags.upstream, ctx.env),
+    wecomUpstream: resolveWecomUpstream(flags.wecomUpstream, ctx.env),
+    background: false,
+  });
   try {
     return await run(runtime);
   } finally {

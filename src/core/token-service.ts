@@ -1,6 +1,6 @@
 import type { Grant } from '../stores/store.js';
 import type { RefreshReason } from './engine/intent.js';
-import type { TicketType } from '../wechat/index.js';
+import type { TicketType, WeComTicketType } from '../wechat/index.js';
 import { appResource, scopeCovers, type ClientIdentity, type KeyAction } from './key-scope.js';
 
 export type { RefreshReason } from './engine/intent.js';
@@ -145,6 +145,9 @@ export interface TokenService {
 
   /** Whether the store answers (for /readyz). */
   isReady(): Promise<boolean>;
+
+  /** WeCom apps; absent on services that hold none (the WeCom routes then answer 404). */
+  readonly wecom?: WeComService;
 }
 
 /**
@@ -174,6 +177,47 @@ export interface HubEventMap {
   invalidated: [{ appid: string; kind: string; result: 'refreshed' | 'stale' | 'throttled' }];
   /** Another instance (or process) published a newer value and this instance adopted it. */
   adopted: [{ appid: string; kind: string; expiresAt: number }];
+}
+
+/** A WeCom app as listed: where its token stands. */
+export interface WeComAgentStatus extends Omit<CredentialState, 'key' | 'kind' | 'appid'> {
+  readonly corpid: string;
+  /** The agentid, or the name of a secret that belongs to no agent (`contacts`). */
+  readonly agent: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** The two signatures a WeCom page needs: `wx.config` (the corp ticket) and `wx.agentConfig` (the app's ticket). */
+export interface WeComJsSdkConfig {
+  readonly config: { readonly appId: string; readonly timestamp: number; readonly nonceStr: string; readonly signature: string };
+  readonly agentConfig: {
+    readonly corpid: string;
+    readonly agentid: number;
+    readonly timestamp: number;
+    readonly nonceStr: string;
+    readonly signature: string;
+  };
+}
+
+/** WeCom (企业微信) apps: what the routes need of the hub's WeCom side (core/wecom-agents.ts). */
+export interface WeComService {
+  /** Registers or updates an app's secret; returns whether it was created. */
+  put(corpid: string, agent: string, input: { secret: string }): Promise<{ created: boolean }>;
+  /** Returns whether the app existed. */
+  remove(corpid: string, agent: string): Promise<boolean>;
+  list(): WeComAgentStatus[];
+  getToken(corpid: string, agent: string): Promise<IssuedToken>;
+  invalidate(corpid: string, agent: string, badToken: string): Promise<IssuedToken>;
+  refresh(corpid: string, agent: string): Promise<IssuedToken>;
+  getTicket(corpid: string, agent: string, type: WeComTicketType): Promise<IssuedTicket>;
+  signJsSdkConfig(corpid: string, agent: string, url: string): Promise<WeComJsSdkConfig>;
+  /** The app whose current token `token` is, if the hub issued it. */
+  agentOfToken(token: string): { corpid: string; agent: string } | undefined;
+  /** The app of `corpid` whose secret `secret` is (constant-time comparisons), if any. */
+  agentOfSecret(corpid: string, secret: string): Promise<string | undefined>;
+  /** The registered apps of a corp. */
+  agentsOf(corpid: string): Promise<string[]>;
 }
 
 /** The subset of EventEmitter observers use, typed by HubEventMap. */

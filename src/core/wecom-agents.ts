@@ -4,23 +4,9 @@ import type { Clock } from '../util/clock.js';
 import type { CredentialKind } from './kinds/kind.js';
 import { stickyAgeKnown } from './kinds/sticky-value.js';
 import { PRIMARY_SECRET, validateSecret, validateWecomAgent, wecomAgentId, wecomAgentOf } from './principals.js';
-import type { CredentialState, IssuedTicket, IssuedToken } from './token-service.js';
+import type { IssuedTicket, IssuedToken, WeComAgentStatus, WeComJsSdkConfig, WeComService } from './token-service.js';
 import { validatePageUrl } from './page-url.js';
 import type { PrincipalCredentials } from './principal-credentials.js';
-
-/** A WeCom app as listed: where its token stands. */
-export interface WeComAgentStatus extends Omit<CredentialState, 'key' | 'kind' | 'appid'> {
-  readonly corpid: string;
-  readonly agent: string;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
-
-/** The two signatures a WeCom page needs: `wx.config` (corp ticket) and `wx.agentConfig` (the app's ticket). */
-export interface WeComJsSdkConfig {
-  readonly config: { readonly appId: string; readonly timestamp: number; readonly nonceStr: string; readonly signature: string };
-  readonly agentConfig: { readonly corpid: string; readonly agentid: number; readonly timestamp: number; readonly nonceStr: string; readonly signature: string };
-}
 
 /** The WeCom kinds WeComAgents serves. */
 export interface WeComKinds {
@@ -33,7 +19,7 @@ export interface WeComKinds {
  * the app's secret, with its access token (eager) and its two JS-SDK tickets (lazy) as kinds. This class only maps
  * WeCom's names onto the hub's principal API; every refresh rule lives in the kinds.
  */
-export class WeComAgents {
+export class WeComAgents implements WeComService {
   readonly #hub: PrincipalCredentials;
   readonly #kinds: WeComKinds;
   readonly #clock: Clock;

@@ -3,6 +3,7 @@ import { AdminKeyCheck, sha256 } from './auth.js';
 import { AuthGuard } from './auth-guard.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
+import { registerWeComAdminRoutes } from './admin/wecom-admin-routes.js';
 import { registerPassthrough } from './compat/passthrough.js';
 import { secretCallHandler } from './compat/secret-calls.js';
 import type { UpstreamCallOptions } from './compat/upstream-call.js';
@@ -19,6 +20,7 @@ import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
 import { registerLoginProxyRoutes } from './v1/login-proxy.js';
 import { registerTicketRoutes } from './v1/tickets.js';
+import { registerWeComRoutes } from './v1/wecom.js';
 
 /** How often a closing server looks for keep-alive connections whose last request has finished. */
 export const CLOSE_DRAIN_POLL_MS = 25;
@@ -134,10 +136,12 @@ export function createServer(options: ServerOptions): FastifyInstance {
     registerAccessTokenRoutes(scope, ctx);
     registerTicketRoutes(scope, ctx);
     registerLoginProxyRoutes(scope, ctx, upstream);
+    registerWeComRoutes(scope, ctx);
   });
   app.register(async (scope) => {
     scope.removeContentTypeParser('text/plain');
     registerAdminRoutes(scope, ctx, new AdminKeyCheck(opts.adminKey));
+    registerWeComAdminRoutes(scope, ctx);
   });
 
   // WeChat-compatible surface: bodies stay raw bytes, parsed only where the hub reads them (stable_token) and
@@ -146,11 +150,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     const replies = new WeChatReplies(opts.clock, opts.random);
-    const tokenHandler = registerCompatTokenRoutes(scope, ctx, replies);
+    const tokenHandler = registerCompatTokenRoutes(scope, ctx, replies, opts.random);
     const secretCalls = secretCallHandler(ctx, replies, { upstream, allowCallerSecret: opts.allowCallerSecret });
     registerPassthrough(
       scope,
-      { upstreamBaseUrl: opts.upstreamBaseUrl, prefixes: opts.passthroughPrefixes, timeoutMs: opts.upstreamTimeoutMs, fetch: opts.fetch, clock: opts.clock, service: opts.service },
+      { upstreamBaseUrl: opts.upstreamBaseUrl, wecomUpstreamBaseUrl: opts.wecomUpstreamBaseUrl, prefixes: opts.passthroughPrefixes, timeoutMs: opts.upstreamTimeoutMs, fetch: opts.fetch, clock: opts.clock, service: opts.service },
       replies,
       tokenHandler,
       secretCalls,

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TokenService } from '../core/token-service.js';
-import { appResource, keyAllows, type ClientIdentity, type KeyAction } from '../core/key-scope.js';
+import { appResource, keyAllows, resourceName, type ClientIdentity, type KeyAction, type Resource } from '../core/key-scope.js';
 import { ForbiddenError, UnauthorizedError } from '../errors/index.js';
 import { assertAppid } from './appid.js';
 import type { AuthGuard, AuthSurface } from './auth-guard.js';
@@ -31,6 +31,28 @@ export function authorizeClient(
   guard: AuthGuard,
   action: KeyAction = 'read-token',
 ): ClientIdentity {
+  const identity = authenticateClient(service, request, guard);
+  assertAppid(appid);
+  if (!keyAllows(identity, appResource(appid), action)) throw forbidden(identity, appResource(appid), action);
+  return identity;
+}
+
+/** As authorizeClient, for any principal (a WeCom app...); `resource` is built after authentication succeeds. */
+export function authorizeResource(
+  service: TokenService,
+  request: FastifyRequest,
+  resource: () => Resource,
+  guard: AuthGuard,
+  action: KeyAction = 'read-token',
+): ClientIdentity {
+  const identity = authenticateClient(service, request, guard);
+  const target = resource();
+  if (!keyAllows(identity, target, action)) throw forbidden(identity, target, action);
+  return identity;
+}
+
+/** The identity of the request's bearer client key; UnauthorizedError or AuthThrottledError otherwise. */
+function authenticateClient(service: TokenService, request: FastifyRequest, guard: AuthGuard): ClientIdentity {
   const key = bearerKey(request.headers.authorization);
   if (key === null) throw new UnauthorizedError('a client key is required: Authorization: Bearer <key>');
   guard.assertAllowed(request, 'client');
@@ -39,17 +61,16 @@ export function authorizeClient(
     guard.failed(request, 'client');
     throw new UnauthorizedError('the client key is not valid');
   }
-  assertAppid(appid);
-  if (!keyAllows(identity, appResource(appid), action)) throw forbidden(identity, appid, action);
   return identity;
 }
 
-/** The 403 for a key that may not perform `action` on `appid`, saying which of scope and capability is missing. */
-export function forbidden(identity: ClientIdentity, appid: string, action: KeyAction): ForbiddenError {
+/** The 403 for a key that may not perform `action` on `resource`, saying which of scope and capability is missing. */
+export function forbidden(identity: ClientIdentity, resource: Resource, action: KeyAction): ForbiddenError {
   if (!identity.capabilities.includes(action)) {
     return new ForbiddenError(`client key ${identity.name} may not ${ACTION_TEXT[action]} (its capabilities: ${identity.capabilities.join(', ') || 'none'})`);
   }
-  return new ForbiddenError(`client key ${identity.name} is not scoped to app ${appid}`);
+  const name = resource.type === 'app' ? `app ${resource.appid}` : resourceName(resource);
+  return new ForbiddenError(`client key ${identity.name} is not scoped to ${name}`);
 }
 
 const ACTION_TEXT: Record<KeyAction, string> = {

@@ -18,6 +18,11 @@ export interface ServerOptions {
   adminKey?: string;
   /** Where the WeChat-compatible passthrough forwards business calls. Default DEFAULT_UPSTREAM_BASE_URL. */
   upstreamBaseUrl?: string;
+  /**
+   * Where the passthrough forwards calls made with a WeCom token the hub issued (WeCom's API host is not WeChat's).
+   * Default DEFAULT_WECOM_BASE_URL.
+   */
+  wecomUpstreamBaseUrl?: string;
   /** Path prefixes forwarded to `upstreamBaseUrl`. Default DEFAULT_PASSTHROUGH_PREFIXES; `[]` disables the passthrough. */
   passthroughPrefixes?: readonly string[];
   /** Abort a forwarded call after this long. Default DEFAULT_UPSTREAM_TIMEOUT_MS. */
@@ -67,6 +72,9 @@ export interface ServerOptions {
 
 /** WeChat's API host; SDKs pointed at the hub reach it through the passthrough. */
 export const DEFAULT_UPSTREAM_BASE_URL = 'https://api.weixin.qq.com';
+
+/** WeCom's API host, where calls made with a WeCom token the hub issued go. */
+export const DEFAULT_WECOM_BASE_URL = 'https://qyapi.weixin.qq.com';
 
 /**
  * The api.weixin.qq.com path families SDKs such as co-wechat-api and wechat-api call under the base URL they are
@@ -148,6 +156,7 @@ export interface ResolvedServerOptions {
   readonly events: HubEvents | undefined;
   readonly adminKey: string | undefined;
   readonly upstreamBaseUrl: string;
+  readonly wecomUpstreamBaseUrl: string;
   readonly passthroughPrefixes: readonly string[];
   readonly upstreamTimeoutMs: number;
   readonly fetch: typeof fetch;
@@ -191,16 +200,8 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
   if (tls !== undefined && (tls === null || typeof tls !== 'object' || !isPem(tls.cert) || !isPem(tls.key))) {
     throw new ConfigError('createServer: option "tls" must be { cert, key } with PEM strings or buffers');
   }
-  const upstreamBaseUrl = (options.upstreamBaseUrl ?? DEFAULT_UPSTREAM_BASE_URL).replace(/\/+$/, '');
-  let parsed: URL;
-  try {
-    parsed = new URL(upstreamBaseUrl);
-  } catch {
-    throw new ConfigError(`createServer: option "upstreamBaseUrl" is not a URL: ${JSON.stringify(options.upstreamBaseUrl)}`);
-  }
-  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search !== '' || parsed.hash !== '') {
-    throw new ConfigError(`createServer: option "upstreamBaseUrl" must be an http(s) URL without query or fragment: ${JSON.stringify(options.upstreamBaseUrl)}`);
-  }
+  const upstreamBaseUrl = baseUrl('upstreamBaseUrl', options.upstreamBaseUrl ?? DEFAULT_UPSTREAM_BASE_URL);
+  const wecomUpstreamBaseUrl = baseUrl('wecomUpstreamBaseUrl', options.wecomUpstreamBaseUrl ?? DEFAULT_WECOM_BASE_URL);
   const passthroughPrefixes = options.passthroughPrefixes ?? DEFAULT_PASSTHROUGH_PREFIXES;
   for (const prefix of passthroughPrefixes) {
     if (typeof prefix !== 'string' || !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/$/.test(prefix) || prefix.startsWith('/v1/')) {
@@ -239,6 +240,7 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
     events: options.events,
     adminKey,
     upstreamBaseUrl,
+    wecomUpstreamBaseUrl,
     passthroughPrefixes: [...passthroughPrefixes],
     upstreamTimeoutMs,
     fetch: fetchImpl,
@@ -270,4 +272,19 @@ function positiveMs(name: string, value: number): number {
     throw new ConfigError(`createServer: option "${name}" must be a positive number of milliseconds, got ${String(value)}`);
   }
   return value;
+}
+
+/** An upstream base URL option without its trailing slashes; ConfigError unless it is http(s) without query or fragment. */
+function baseUrl(option: string, value: string): string {
+  const trimmed = value.replace(/\/+$/, '');
+  let parsed: URL;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    throw new ConfigError(`createServer: option "${option}" is not a URL: ${JSON.stringify(value)}`);
+  }
+  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search !== '' || parsed.hash !== '') {
+    throw new ConfigError(`createServer: option "${option}" must be an http(s) URL without query or fragment: ${JSON.stringify(value)}`);
+  }
+  return trimmed;
 }

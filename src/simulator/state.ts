@@ -23,7 +23,8 @@ import {
   type CorpAppView,
   type CorpRecord,
 } from './wecom-corp.js';
-import { WECOM_ERRMSG, wecomError } from './wecom-reply.js';
+import { WECOM_ERRMSG } from '../wechat/wecom-errmsg.js';
+import { wecomError } from './wecom-reply.js';
 
 export type { CorpAppRecord, CorpRecord } from './wecom-corp.js';
 

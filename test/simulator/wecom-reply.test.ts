@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WECOM_ERRMSG, moreInfoUrl, newWeComHint, wecomError } from '../../src/simulator/wecom-reply.js';
+import { WECOM_ERRMSG, moreInfoUrl, newWeComHint } from '../../src/wechat/wecom-errmsg.js';
+import { wecomError } from '../../src/simulator/wecom-reply.js';
 import { START, seededRandom } from './helpers.js';
 
 describe('WeCom error bodies', () => {

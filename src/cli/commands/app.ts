@@ -67,7 +67,7 @@ export function registerApp(program: Command, ctx: CliContext): void {
 }
 
 /** Reads a secret from a pipe: everything up to EOF, without the trailing newline. */
-async function readSecret(stdin: Readable): Promise<string> {
+export async function readSecret(stdin: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');

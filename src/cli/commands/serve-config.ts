@@ -6,7 +6,7 @@ import { WxTokenError } from '../../errors/index.js';
 import { resolveServerSettings, type ServerOptions } from '../../server/index.js';
 import { parseStoreUrl } from '../../stores/open-store.js';
 import { UsageError } from '../context.js';
-import { parseListen, resolveStoreUrl, resolveUpstream } from '../runtime.js';
+import { parseListen, resolveStoreUrl, resolveUpstream, resolveWecomUpstream } from '../runtime.js';
 
 /** Default bind address: loopback only, so a fresh install never exposes secrets' tokens to the network. */
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -19,6 +19,7 @@ export interface ServeOptions {
   listen?: string;
   store?: string;
   upstream?: string;
+  wecomUpstream?: string;
   logLevel?: string;
   refreshLead?: number;
   serveMargin?: number;
@@ -43,6 +44,7 @@ export interface ServeConfig {
   readonly listen: { host: string; port: number };
   readonly storeUrl: string;
   readonly upstream: string;
+  readonly wecomUpstream: string;
   readonly logLevel: string;
   readonly tuning: { refreshLeadMs?: number; serveMarginMs?: number; leaseTtlMs?: number; referenceLifetimeMs?: number; invalidationFloorMs?: number };
   readonly server: Omit<ServerOptions, 'service' | 'events' | 'clock' | 'logger'>;
@@ -57,6 +59,7 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
   const listen = parseListen(opts.listen ?? env['WXTOKEN_LISTEN'] ?? DEFAULT_LISTEN);
   const storeUrl = resolveStoreUrl(opts.store, env);
   const upstream = resolveUpstream(opts.upstream, env);
+  const wecomUpstream = resolveWecomUpstream(opts.wecomUpstream, env);
   const logLevel = opts.logLevel ?? env['WXTOKEN_LOG_LEVEL'] ?? 'info';
   const ms = (v: number | undefined): number | undefined => (v === undefined ? undefined : Math.round(v * 1000));
   const tuning = defined({
@@ -73,6 +76,7 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
     metricsKey,
     tls,
     upstreamBaseUrl: upstream,
+    wecomUpstreamBaseUrl: wecomUpstream,
     adminKey,
     requestTimeoutMs: ms(opts.requestTimeout),
     headersTimeoutMs: ms(opts.headersTimeout),
@@ -99,7 +103,7 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
   const lead = tuning.refreshLeadMs ?? DEFAULT_REFRESH_LEAD_MS;
   const margin = tuning.serveMarginMs ?? DEFAULT_SERVE_MARGIN_MS;
   if (margin >= lead) throw new UsageError(`--serve-margin (${margin / 1000} s) must be smaller than --refresh-lead (${lead / 1000} s)`);
-  return { listen, storeUrl, upstream, logLevel, tuning, server };
+  return { listen, storeUrl, upstream, wecomUpstream, logLevel, tuning, server };
 }
 
 /** Set to 1 (or true) to forward callers' own AppSecrets on the secret-bearing paths, as --allow-caller-secret. */

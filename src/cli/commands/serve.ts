@@ -14,7 +14,7 @@ import {
 import { untilAborted, type CliContext } from '../context.js';
 import { openHub } from '../runtime.js';
 import { DEFAULT_LISTEN, resolveServeConfig, type ServeOptions } from './serve-config.js';
-import { storeOption, upstreamOption } from './shared-options.js';
+import { storeOption, upstreamOption, wecomUpstreamOption } from './shared-options.js';
 
 export { DEFAULT_LISTEN, type ServeOptions } from './serve-config.js';
 
@@ -26,6 +26,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--listen <host:port>', `address to listen on [env: WXTOKEN_LISTEN, default: ${DEFAULT_LISTEN}]`)
     .addOption(storeOption())
     .addOption(upstreamOption())
+    .addOption(wecomUpstreamOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent [env: WXTOKEN_LOG_LEVEL]', undefined)
     .option('--refresh-lead <seconds>', 'refresh a 7200 s token this long before expiry (must stay under WeChat\'s 300 s overlap)', parseSeconds)
     .option('--serve-margin <seconds>', 'stop handing out a token this long before expiry', parseSeconds)
@@ -85,7 +86,7 @@ export async function serve(
   // Every option is checked before the store is opened or a refresh armed.
   const config = resolveServeConfig(ctx.env, opts);
   const logger = pino({ level: config.logLevel }, ctx.stderr);
-  const runtime = await openHub(ctx, { storeUrl: config.storeUrl, upstream: config.upstream, logger, background: true, tuning: config.tuning });
+  const runtime = await openHub(ctx, { storeUrl: config.storeUrl, upstream: config.upstream, wecomUpstream: config.wecomUpstream, logger, background: true, tuning: config.tuning });
   let app: FastifyInstance;
   try {
     // The server logs internal errors, 5xx answers and failed passthrough calls, never a query, body or key.

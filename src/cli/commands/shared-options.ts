@@ -11,6 +11,11 @@ export function upstreamOption(): Option {
   return new Option('--upstream <url>', 'WeChat API base URL (point it at `wxtoken simulate` in development) [env: WXTOKEN_UPSTREAM, default: https://api.weixin.qq.com]');
 }
 
+/** `--wecom-upstream URL`, for commands that may call WeCom. */
+export function wecomUpstreamOption(): Option {
+  return new Option('--wecom-upstream <url>', 'WeCom API base URL (`wxtoken simulate` serves WeCom too) [env: WXTOKEN_WECOM_UPSTREAM, default: https://qyapi.weixin.qq.com]');
+}
+
 /** Parses `--grant`. */
 export function parseGrant(value: string): Grant {
   if (value !== 'stable' && value !== 'classic') throw new InvalidArgumentError('expected "stable" or "classic"');

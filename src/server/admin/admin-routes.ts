@@ -22,32 +22,34 @@ export interface AppStatusBody {
 
 const isoOrNull = { type: ['string', 'null'] } as const;
 
+
+/** The state fields every credential's status shares (apps, WeCom apps...), as response-schema properties. */
+export const credentialStatusProperties = {
+  state: { type: 'string' },
+  token_expires_at: isoOrNull,
+  last_refresh_at: isoOrNull,
+  next_attempt_at: isoOrNull,
+  last_error: {
+    anyOf: [
+      { type: 'null' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['code', 'message', 'at'],
+        properties: { code: { type: 'string' }, message: { type: 'string' }, errcode: { type: 'integer' }, at: { type: 'string' } },
+      },
+    ],
+  },
+  created_at: { type: 'string' },
+  updated_at: { type: 'string' },
+} as const;
+
 // additionalProperties: false on every response schema: whatever the service returns, only these fields leave.
 const appStatusSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['appid', 'grant', 'state', 'token_expires_at', 'last_refresh_at', 'next_attempt_at', 'last_error', 'created_at', 'updated_at'],
-  properties: {
-    appid: { type: 'string' },
-    grant: { type: 'string' },
-    state: { type: 'string' },
-    token_expires_at: isoOrNull,
-    last_refresh_at: isoOrNull,
-    next_attempt_at: isoOrNull,
-    last_error: {
-      anyOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['code', 'message', 'at'],
-          properties: { code: { type: 'string' }, message: { type: 'string' }, errcode: { type: 'integer' }, at: { type: 'string' } },
-        },
-      ],
-    },
-    created_at: { type: 'string' },
-    updated_at: { type: 'string' },
-  },
+  required: ['appid', 'grant', ...Object.keys(credentialStatusProperties)],
+  properties: { appid: { type: 'string' }, grant: { type: 'string' }, ...credentialStatusProperties },
 } as const;
 
 const putAppBodySchema = {
@@ -134,9 +136,12 @@ function iso(ms: number | null): string | null {
 
 /** Converts the hub's AppStatus to its API body. */
 export function toAppStatusBody(s: AppStatus): AppStatusBody {
+  return { appid: s.appid, grant: s.grant, ...credentialStatusBody(s) };
+}
+
+/** The shared state fields of a credential's status as the API shows them (see credentialStatusProperties). */
+export function credentialStatusBody(s: Omit<AppStatus, 'appid' | 'grant'>): Omit<AppStatusBody, 'appid' | 'grant'> {
   return {
-    appid: s.appid,
-    grant: s.grant,
     state: s.state,
     token_expires_at: iso(s.tokenExpiresAt),
     last_refresh_at: iso(s.lastRefreshAt),

@@ -8,11 +8,11 @@ import { secretBearingPath } from './secret-paths.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
 
 /** Query parameters in which a caller of the WeChat-compatible surface may present a client key. */
-const KEY_PARAMETERS = ['secret', 'access_token'] as const;
+const KEY_PARAMETERS = ['secret', 'corpsecret', 'access_token'] as const;
 
 /**
  * The client key a request to the WeChat-compatible surface presents, if any: in `Authorization: Bearer`, or in
- * the `secret` or `access_token` query parameter (where SDKs put what they were configured with). Null when none
+ * the `secret`, `corpsecret` or `access_token` query parameter (where SDKs put what they were configured with). Null when none
  * of them is a known, unexpired client key.
  */
 export function presentedClientKey(service: TokenService, request: FastifyRequest): ClientIdentity | null {

@@ -14,6 +14,8 @@ import { COMPAT_ERRORS, type WeChatReplies } from './wechat-reply.js';
 /** How the passthrough reaches WeChat. */
 export interface PassthroughOptions {
   readonly upstreamBaseUrl: string;
+  /** Where calls made with a WeCom token the hub issued go. */
+  readonly wecomUpstreamBaseUrl: string;
   readonly prefixes: readonly string[];
   readonly timeoutMs: number;
   readonly fetch: typeof fetch;
@@ -33,7 +35,8 @@ const ALLOWED = new Set(PASSTHROUGH_METHODS);
  * at the hub keeps working for its business calls. Nothing else is forwarded: no caller headers, no
  * Authorization, no cookies. The path is resolved first (resolvePassthroughTarget) and every check is made on
  * the resolved path, which is also the one forwarded: the token endpoints are never forwarded, however they are
- * spelled, because a fetch at WeChat would invalidate the hub's token. The secret-bearing paths (jscode2session,
+ * spelled, because a fetch at WeChat would invalidate the hub's token. A call made with a WeCom token the hub
+ * issued goes to WeCom's host, any other to WeChat's. The secret-bearing paths (jscode2session,
  * the web OAuth exchange, clear_quota/v2…) go to `secretCalls`, which puts the AppSecret where a client key stood;
  * any other request with a client key in its query is refused, so a key never reaches WeChat. Unsupported methods
  * get 405.
@@ -47,6 +50,12 @@ export function registerPassthrough(
 ): void {
   const { clock } = options;
   const upstream: UpstreamCallOptions = { upstreamBaseUrl: options.upstreamBaseUrl, timeoutMs: options.timeoutMs, fetch: options.fetch, clock };
+  const wecomUpstream: UpstreamCallOptions = { ...upstream, upstreamBaseUrl: options.wecomUpstreamBaseUrl };
+  // WeCom's business paths share /cgi-bin/ with WeChat's: the token tells which host a call is for.
+  const upstreamFor = (search: string): UpstreamCallOptions => {
+    const token = search.length > 1 ? new URLSearchParams(search.slice(1)).get('access_token') : null;
+    return token !== null && options.service?.wecom?.agentOfToken(token) !== undefined ? wecomUpstream : upstream;
+  };
 
   async function forward(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     if (!ALLOWED.has(request.method)) throw new MethodNotAllowedError(request.method, PASSTHROUGH_METHODS);
@@ -76,7 +85,7 @@ export function registerPassthrough(
     if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body)) init.body = request.body;
 
     // The resolved path (nothing left for fetch's URL parser to resolve) and the query as received.
-    const answer = await callUpstream(upstream, target.path + target.search, init);
+    const answer = await callUpstream(upstreamFor(target.search), target.path + target.search, init);
     if (!answer.ok) {
       // The message names the path only: the query holds an access_token (or a secret).
       request.log.warn({ path: target.path, why: answer.why, err: answer.errorName }, 'passthrough to WeChat failed');

@@ -7,6 +7,8 @@ import { AuthThrottledError } from '../../errors/index.js';
 import { secondsLeft } from '../token-body.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
 import { registerCompatKeyCheck, signOnlyRefusal } from './key-capability.js';
+import { wecomTokenHandler, type WeComTokenAnswer } from './wecom-token-endpoint.js';
+import { WECOM_TOKEN_PATH } from '../../wechat/index.js';
 
 /** WeChat's token success body. */
 export interface WeChatTokenBody {
@@ -14,9 +16,12 @@ export interface WeChatTokenBody {
   expires_in: number;
 }
 
-/** The two WeChat paths the hub answers itself; everything else under the passthrough prefixes goes upstream. */
+/** The token paths the hub answers itself; everything else under the passthrough prefixes goes upstream. */
 export const TOKEN_PATH = '/cgi-bin/token';
 export const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
+
+/** One of the token paths the hub answers itself (WeChat's two, WeCom's gettoken). */
+export type CompatTokenPath = typeof TOKEN_PATH | typeof STABLE_TOKEN_PATH | typeof WECOM_TOKEN_PATH;
 
 /**
  * Answers a token request of either compatible endpoint from the hub's managed token. The `secret` is either the
@@ -25,16 +30,17 @@ export const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
 export type CompatTokenHandler = (
   request: FastifyRequest,
   reply: FastifyReply,
-  path: typeof TOKEN_PATH | typeof STABLE_TOKEN_PATH,
-) => Promise<WeChatTokenBody | WeChatErrorBody>;
+  path: CompatTokenPath,
+) => Promise<WeChatTokenBody | WeChatErrorBody | WeComTokenAnswer>;
 
-type EndpointHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<WeChatTokenBody | WeChatErrorBody>;
+type EndpointHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<WeChatTokenBody | WeChatErrorBody | WeComTokenAnswer>;
 
 /** Which compatible endpoint a normalised path names, if any (so odd spellings never reach the passthrough). */
-export function compatTokenPath(path: string): typeof TOKEN_PATH | typeof STABLE_TOKEN_PATH | null {
+export function compatTokenPath(path: string): CompatTokenPath | null {
   const normalised = path.toLowerCase().replace(/\/{2,}/g, '/').replace(/\/+$/, '');
   if (normalised === TOKEN_PATH) return TOKEN_PATH;
   if (normalised === STABLE_TOKEN_PATH) return STABLE_TOKEN_PATH;
+  if (normalised === WECOM_TOKEN_PATH) return WECOM_TOKEN_PATH;
   return null;
 }
 
@@ -45,10 +51,10 @@ interface TokenParams {
 }
 
 /**
- * GET /cgi-bin/token and POST /cgi-bin/stable_token. `force_refresh` is ignored on purpose: only the hub decides
+ * GET /cgi-bin/token and POST /cgi-bin/stable_token (and WeCom's GET /cgi-bin/gettoken, wecom-token-endpoint.ts). `force_refresh` is ignored on purpose: only the hub decides
  * when a token is renewed (a caller forcing one would invalidate the token every other caller holds).
  */
-export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContext, replies: WeChatReplies): CompatTokenHandler {
+export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContext, replies: WeChatReplies, random: () => number): CompatTokenHandler {
   const { service, clock, metrics, guard } = ctx;
   // Before any route of the scope: a sign-only key is refused here and by the passthrough alike.
   registerCompatKeyCheck(app, service, replies);
@@ -109,10 +115,14 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
     return send(reply, await issue(request, reply, parsed));
   };
 
+  const wecomToken: EndpointHandler = wecomTokenHandler(ctx, random);
+
   app.all(TOKEN_PATH, token);
   app.all(STABLE_TOKEN_PATH, stableToken);
+  app.all(WECOM_TOKEN_PATH, wecomToken);
 
-  return async (request, reply, path) => (path === STABLE_TOKEN_PATH ? stableToken(request, reply) : token(request, reply));
+  const handlers: Record<CompatTokenPath, EndpointHandler> = { [TOKEN_PATH]: token, [STABLE_TOKEN_PATH]: stableToken, [WECOM_TOKEN_PATH]: wecomToken };
+  return async (request, reply, path) => handlers[path](request, reply);
 }
 
 /** The request body (raw bytes in the compat scope) as a JSON object, or null. */

@@ -12,7 +12,8 @@ interface AppParams {
 /** Card signature inputs a page may ask for, as WeChat names them (wx.addCard's cardExt, wx.chooseCard). */
 export const CARD_FIELDS = ['card_id', 'card_type', 'code', 'openid', 'location_id', 'balance', 'app_id'] as const;
 
-const ticketBodySchema = {
+/** A ticket as the v1 API returns it. */
+export const ticketBodySchema = {
   type: 'object',
   required: ['ticket', 'expires_in', 'expires_at', 'age_known'],
   properties: {
@@ -24,7 +25,8 @@ const ticketBodySchema = {
   additionalProperties: false,
 } as const;
 
-const jssdkConfigRequestSchema = {
+/** The body of a jssdk-config request. */
+export const jssdkConfigRequestSchema = {
   type: 'object',
   required: ['url'],
   properties: {
