@@ -1,4 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Alerter } from '../../alerts/index.js';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import {
@@ -12,6 +15,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from '../../server/index.js';
 import { untilAborted, type CliContext } from '../context.js';
+import { chooseLogFormat, logDestination, LOG_FORMATS } from '../log-destination.js';
 import { openHub } from '../runtime.js';
 import { DEFAULT_LISTEN, resolveServeConfig, type ServeOptions } from './serve-config.js';
 import { storeOption, upstreamOption } from './shared-options.js';
@@ -27,6 +31,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .addOption(storeOption())
     .addOption(upstreamOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent [env: WXTOKEN_LOG_LEVEL]', undefined)
+    .addOption(new Option('--log-format <format>', 'json (one object a line) or pretty (for people) [env: WXTOKEN_LOG_FORMAT; default: pretty on a terminal, else json]').choices(LOG_FORMATS))
     .option('--refresh-lead <seconds>', 'refresh a 7200 s token this long before expiry (must stay under WeChat\'s 300 s overlap)', parseSeconds)
     .option('--serve-margin <seconds>', 'stop handing out a token this long before expiry', parseSeconds)
     .option('--lease-ttl <seconds>', 'refresh lease lifetime, renewed while its holder works: bounds how long a dead holder stalls a refresh (default 3)', parseSeconds)
@@ -40,6 +45,14 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--auth-failure-limit <n>', `failed authentications from one address per window before it gets 429; 0 disables [default: ${DEFAULT_AUTH_FAILURE_LIMIT}]`, parseCountOrZero)
     .option('--auth-failure-window <seconds>', `the window of --auth-failure-limit, and how long a block lasts [default: ${DEFAULT_AUTH_FAILURE_WINDOW_MS / 1000}]`, parseSeconds)
     .option('--metrics-key <source>', 'require a bearer key for /metrics: "admin" (the admin key) or "env:VAR" [env: WXTOKEN_METRICS_KEY; default: open]')
+    .option(
+      '--alert-webhook <url>',
+      'send alerts to this webhook (repeatable): a plain http(s) URL gets generic JSON, wecom+https://… a WeCom group robot message, slack+https://… a Slack-compatible one [env: WXTOKEN_ALERT_WEBHOOKS, comma-separated]',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option('--alert-quota-threshold <percent>', 'alert when a quota the hub counts is used above this [default: 80]', parsePercent)
+    .option('--alert-upstream-after <minutes>', 'alert when WeChat has been unreachable this long [default: 5]', parseMinutes)
+    .option('--alert-interval <seconds>', 'how often alert conditions are judged [default: 10]', parseSeconds)
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain (with --tls-key)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .addHelpText(
@@ -54,6 +67,18 @@ export function registerServe(program: Command, ctx: CliContext): void {
 function parseNonNegativeSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds, 0 or more');
+  return n;
+}
+
+function parseMinutes(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of minutes');
+  return n;
+}
+
+function parsePercent(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 100) throw new InvalidArgumentError('expected a percentage above 0, at most 100');
   return n;
 }
 
@@ -83,26 +108,46 @@ export async function serve(
 ): Promise<void> {
   // Every option is checked before the store is opened or a refresh armed.
   const config = resolveServeConfig(ctx.env, opts);
-  const logger = pino({ level: config.logLevel }, ctx.stderr);
+  const destination = logDestination(chooseLogFormat(config.logFormat, ctx.stderr), ctx.stderr);
+  const logger = pino({ level: config.logLevel }, destination);
   const runtime = await openHub(ctx, { storeUrl: config.storeUrl, upstream: config.upstream, logger, background: true, tuning: config.tuning });
   let app: FastifyInstance;
   try {
     // The server logs internal errors, 5xx answers and failed passthrough calls, never a query, body or key.
-    app = createServer({ ...config.server, service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, logger: { level: config.logLevel, stream: ctx.stderr } });
+    app = createServer({ ...config.server, service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, logger: { level: config.logLevel, stream: destination } });
   } catch (err) {
     await runtime.close();
     throw err;
   }
+  const alerter =
+    config.alerts.targets.length === 0
+      ? undefined
+      : new Alerter({
+          source: runtime.hub,
+          store: runtime.store,
+          targets: config.alerts.targets,
+          instanceId: randomUUID(),
+          hubName: hostname(),
+          clock: runtime.clock,
+          logger,
+          intervalMs: config.alerts.intervalMs,
+          thresholds: { quotaThreshold: config.alerts.quotaThreshold, upstreamUnreachableMs: config.alerts.upstreamUnreachableMs },
+        });
   try {
     const address = await app.listen({ host: config.listen.host, port: config.listen.port });
     ctx.stdout.write(`wxtoken hub listening on ${address} (store ${runtime.store.description}, upstream ${config.upstream})\n`);
     if (config.server.adminKey === undefined) ctx.stdout.write('admin API disabled: set WXTOKEN_ADMIN_KEY to enable /v1/apps and /v1/keys\n');
+    if (alerter) {
+      alerter.start();
+      ctx.stdout.write(`alerts to ${config.alerts.targets.map((t) => t.label).join(', ')}\n`);
+    }
     onListening?.(address);
     await untilAborted(ctx.shutdownSignal);
     logger.info({}, 'shutting down: draining requests');
   } finally {
     // Stop accepting, let in-flight requests finish, then stop refreshing and close the store.
     await app.close();
+    await alerter?.stop();
     await runtime.close();
   }
 }
