@@ -83,7 +83,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     ...(opts.tls !== undefined && { https: {} as never }),
   });
 
-  const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;
+  const metrics = opts.metrics
+    ? new ServerMetrics({ events: opts.events, ops: opts.ops, credentials: opts.credentials, quota: opts.quota, clock: opts.clock, appLimit: opts.metricsAppLimit })
+    : null;
   const throttle =
     opts.authFailureLimit === 0
       ? null

@@ -114,7 +114,16 @@ export async function serve(
   let app: FastifyInstance;
   try {
     // The server logs internal errors, 5xx answers and failed passthrough calls, never a query, body or key.
-    app = createServer({ ...config.server, service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, logger: { level: config.logLevel, stream: destination } });
+    app = createServer({
+      ...config.server,
+      service: runtime.hub,
+      events: runtime.hub.events,
+      ops: runtime.ops,
+      credentials: () => runtime.hub.listCredentials(),
+      quota: () => runtime.hub.quotaUsage(),
+      clock: runtime.clock,
+      logger: { level: config.logLevel, stream: destination },
+    });
   } catch (err) {
     await runtime.close();
     throw err;

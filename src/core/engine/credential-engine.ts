@@ -410,6 +410,8 @@ export class CredentialEngine {
           } finally {
             await lease.release();
           }
+        } else {
+          this.events.emit('lease_waited', { appid: entry.app.appid, kind: entry.kind.name });
         }
       }
       if (waitUntil !== undefined) {
