@@ -12,6 +12,7 @@ import { registerHealthRoutes } from './health.js';
 import { createNodeServer } from './http-server.js';
 import { buildLoggerOptions } from './logging.js';
 import { ServerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import { AUTH_THROTTLE_MAX_ADDRESSES, resolveServerOptions, type ServerOptions } from './options.js';
 import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
@@ -122,6 +123,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   drainKeepAliveOnClose(app);
   logDroppedConnections(app, opts.maxConnections, opts.clock);
 
+  // First: @fastify/swagger records the routes registered after it.
+  registerOpenApi(app, { passthroughPrefixes: opts.passthroughPrefixes });
   app.register(async (scope) => {
     registerHealthRoutes(scope, opts.service, metrics, opts.metricsKey === undefined ? null : { digest: sha256(opts.metricsKey), guard });
   });
