@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator } from '../../src/simulator/index.js';
 import { assertBuilt, distributedStores, HubFleet, requireStore, sameTokenEverywhere, seedStore, waitFor, type HubFlags } from '../support/hub-process.js';
+import { startRedisServer } from '../support/redis-server.js';
+import type { ThrowawayServer } from '../support/server-process.js';
 import { ADMIN_KEY, APPID, SECRET } from '../support/stack.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -67,5 +69,41 @@ describe('alerts across three instances on Redis', () => {
     expect(receiver.bodies[1], why()).toMatchObject({ id: `credential_failed:${APPID}:access_token`, since: (receiver.bodies[0] as { since: string }).since });
     // Nothing secret travels in an alert.
     expect(JSON.stringify(receiver.bodies)).not.toContain(SECRET);
+  });
+
+  it('a store outage sends exactly one alert and, once the store is back, exactly one recovery', async (ctx) => {
+    let server: ThrowawayServer;
+    try {
+      server = await startRedisServer();
+    } catch (err) {
+      if (process.env.CI === 'true') throw err;
+      console.warn(`SKIPPING the store outage alert test: ${String(err)}`);
+      return ctx.skip();
+    }
+    cleanups.push(() => server.cleanup());
+    const receiver = await startWebhookReceiver();
+    cleanups.push(() => receiver.close());
+    const sim = createSimulator({ apps: [{ appid: APPID, secret: SECRET }] });
+    const simUrl = await sim.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => sim.close());
+    const storeUrl = `${server.url}?prefix=alerts:`;
+    const key = await seedStore(storeUrl, { appid: APPID, secret: SECRET, grant: 'classic' });
+    const hubs = await fleet.start(3, { storeUrl, upstream: simUrl, ...FLAGS, extraArgs: ['--alert-webhook', receiver.url, '--alert-interval', String(ALERT_INTERVAL_S)] });
+    await sameTokenEverywhere(hubs, APPID, key);
+    // Every instance has had rounds in which to contend for the sender lease.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const why = (): string => `${JSON.stringify(receiver.bodies, null, 1)}\n${fleet.describe()}`;
+
+    await server.stop();
+    await waitFor(() => receiver.bodies.length > 0, 10_000, () => `an alert arrives\n${why()}`);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    expect(receiver.bodies, why()).toEqual([expect.objectContaining({ status: 'firing', kind: 'store_unreachable', subject: 'store' })]);
+
+    await server.start();
+    await waitFor(() => receiver.bodies.length > 1, 15_000, () => `a recovery arrives\n${why()}`);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    expect(receiver.bodies.map((b) => `${(b as { status: string }).status} ${(b as { kind: string }).kind}`), why()).toEqual(['firing store_unreachable', 'resolved store_unreachable']);
+    // Both from the same instance: the one that was sending when the outage began.
+    expect(new Set(receiver.bodies.map((b) => (b as { hub: string }).hub)).size).toBe(1);
   });
 });

@@ -136,7 +136,8 @@ export async function serve(
           store: runtime.store,
           targets: config.alerts.targets,
           instanceId: randomUUID(),
-          hubName: hostname(),
+          // Host and pid: several instances may share a host, and the operator wants to know which one spoke.
+          hubName: `${hostname()} (pid ${process.pid})`,
           clock: runtime.clock,
           logger,
           intervalMs: config.alerts.intervalMs,
