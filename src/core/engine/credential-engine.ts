@@ -386,6 +386,7 @@ export class CredentialEngine {
 
   async #obtain(key: string, intent: Intent): Promise<IssuedToken> {
     const deadline = this.#clock.now() + this.#o.waitTimeoutMs;
+    let waited = false;
     for (;;) {
       if (this.#stopped) throw new UpstreamUnavailableError(`the hub is shutting down; no refresh of ${key}`);
       const entry = this.#requireEntry(key);
@@ -410,7 +411,9 @@ export class CredentialEngine {
           } finally {
             await lease.release();
           }
-        } else {
+        } else if (!waited) {
+          // Once per flight, however many times it looks again while it waits.
+          waited = true;
           this.events.emit('lease_waited', { appid: entry.app.appid, kind: entry.kind.name });
         }
       }
