@@ -25,6 +25,8 @@ export interface AlertSource {
   quotaUsage?(): QuotaReading[];
   /** Open Platform components' verify tickets; the hook for when components land. */
   verifyTickets?(): VerifyTicketReading[];
+  /** Work only the sending instance does before it judges (reading WeChat's quota counts, quota-poller.ts). */
+  beforeRound?(): Promise<void>;
 }
 
 /** Options of an Alerter; durations in milliseconds. */
@@ -173,6 +175,7 @@ export class Alerter {
       return;
     }
     const { source } = this.#o;
+    await source.beforeRound?.();
     const credentials = source.listCredentials();
     this.#upstreamSince = upstreamFailingSince(this.#upstreamSince, credentials);
     const current = openIncidents(

@@ -14,6 +14,7 @@ const TARGET = parseWebhookTarget('http://127.0.0.1:9/hook');
 /** A source whose credentials the test sets. */
 class Source implements AlertSource {
   credentials: CredentialState[] = [];
+  beforeRound?: () => Promise<void>;
   listCredentials(): CredentialState[] {
     return this.credentials;
   }
@@ -157,6 +158,14 @@ describe('Alerter', () => {
     expect(Object.keys((record?.state as { open: object }).open)).toEqual(['credential_failed:wxa:access_token']);
     await f.members[0]!.stop();
     expect(await f.store.acquireLease(ALERT_LEADER_LEASE, 'someone-else', 1_000)).toBe(true);
+  });
+
+  it('leaves the work before a round (reading quotas) to the sending instance', async () => {
+    const f = await fleet(3);
+    let calls = 0;
+    f.source.beforeRound = async () => void calls++;
+    for (let i = 0; i < 4; i++) await f.round();
+    expect(calls).toBe(4);
   });
 
   it('sends a digest instead of a flood', async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { Alerter } from '../../alerts/index.js';
+import { Alerter, QuotaPoller } from '../../alerts/index.js';
+import { getApiQuota } from '../../wechat/index.js';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import {
@@ -111,6 +112,13 @@ export async function serve(
   const destination = logDestination(chooseLogFormat(config.logFormat, ctx.stderr), ctx.stderr);
   const logger = pino({ level: config.logLevel }, destination);
   const runtime = await openHub(ctx, { storeUrl: config.storeUrl, upstream: config.upstream, logger, background: true, tuning: config.tuning });
+  // WeChat's own daily count of each app's token endpoint; read by the fleet's alert sender only (alerter.ts).
+  const quotaPoller = new QuotaPoller({
+    targets: async () => (await runtime.hub.listApps()).map((a) => ({ appid: a.appid, cgiPath: a.grant === 'stable' ? '/cgi-bin/stable_token' : '/cgi-bin/token' })),
+    fetchQuota: async (appid, cgiPath) => getApiQuota({ baseUrl: config.upstream, clock: runtime.clock, accessToken: (await runtime.hub.getAccessToken(appid)).token, cgiPath }),
+    clock: runtime.clock,
+    logger,
+  });
   let app: FastifyInstance;
   try {
     // The server logs internal errors, 5xx answers and failed passthrough calls, never a query, body or key.
@@ -120,7 +128,7 @@ export async function serve(
       events: runtime.hub.events,
       ops: runtime.ops,
       credentials: () => runtime.hub.listCredentials(),
-      quota: () => runtime.hub.quotaUsage(),
+      quota: () => [...runtime.hub.quotaUsage(), ...quotaPoller.readings()],
       clock: runtime.clock,
       logger: { level: config.logLevel, stream: destination },
     });
@@ -132,7 +140,11 @@ export async function serve(
     config.alerts.targets.length === 0
       ? undefined
       : new Alerter({
-          source: runtime.hub,
+          source: {
+            listCredentials: () => runtime.hub.listCredentials(),
+            quotaUsage: () => [...runtime.hub.quotaUsage(), ...quotaPoller.readings()],
+            beforeRound: () => quotaPoller.poll(),
+          },
           store: runtime.store,
           targets: config.alerts.targets,
           instanceId: randomUUID(),
