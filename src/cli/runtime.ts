@@ -6,6 +6,9 @@ import { silentLogger } from '../util/logger.js';
 import { StoreClock } from '../core/store-clock.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createWeChatFetcher } from '../core/token-fetcher.js';
+import { OpsEmitter, type OpsEvents } from '../core/ops-events.js';
+import { observeStore } from '../stores/observed-store.js';
+import { timedFetch } from '../wechat/timed-fetch.js';
 import { createSealer } from '../core/sealer.js';
 import { loadMasterKey } from '../core/master-key.js';
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from '../stores/open-store.js';
@@ -41,6 +44,8 @@ export interface HubRuntime {
   readonly store: Store;
   /** The hub's clock (aligned on the store's for Redis/PostgreSQL): anything reporting expiry must use it. */
   readonly clock: Clock;
+  /** Upstream call timings and store errors, for metrics. */
+  readonly ops: OpsEvents;
   close(): Promise<void>;
 }
 
@@ -70,7 +75,9 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
   }
   const sealer = createSealer({ current: master.key, previous: master.previous });
   // Tokens and tickets are sealed at rest like secrets (issue 13, finding 8); the engine only sees plaintext.
-  const store = new SealingStore(await openStore(options.storeUrl, { logger }), sealer);
+  const ops = new OpsEmitter();
+  const opened = observeStore(await openStore(options.storeUrl, { logger }), (operation) => ops.emit('store_error', { operation }));
+  const store = new SealingStore(opened, sealer);
   let storeClock: StoreClock | undefined;
   try {
     if (store.time) {
@@ -83,7 +90,7 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
     const hub = new Hub({
       store,
       secrets: sealer,
-      fetcher: createWeChatFetcher({ baseUrl: options.upstream, wecomBaseUrl: options.wecomUpstream ?? DEFAULT_WECOM_BASE_URL, clock }),
+      fetcher: createWeChatFetcher({ baseUrl: options.upstream, wecomBaseUrl: options.wecomUpstream ?? DEFAULT_WECOM_BASE_URL, clock, fetch: timedFetch((...args) => globalThis.fetch(...args), clock, (call) => ops.emit('upstream_call', call)) }),
       clock,
       logger,
       instanceId: randomUUID(),
@@ -100,6 +107,7 @@ export async function openHub(ctx: CliContext, options: OpenHubOptions): Promise
       hub,
       store,
       clock,
+      ops,
       async close() {
         await hub.stop();
         storeClock?.stop();

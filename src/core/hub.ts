@@ -7,7 +7,8 @@ import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import { CredentialEngine, type EngineTuning } from './engine/credential-engine.js';
 import { accessTokenKind } from './kinds/access-token.js';
-import { DEFAULT_FORCE_DAILY_LIMIT, DEFAULT_FORCE_SPACING_MS } from './kinds/force-gate.js';
+import { DEFAULT_FORCE_DAILY_LIMIT, DEFAULT_FORCE_SPACING_MS, forceLogOf } from './kinds/force-gate.js';
+import { shanghaiDay } from './refresh-policy.js';
 import { credentialKey, type CredentialKind } from './kinds/kind.js';
 import { stickyAgeKnown } from './kinds/sticky-value.js';
 import { ticketKind } from './kinds/ticket.js';
@@ -95,6 +96,7 @@ export class Hub implements TokenService, PrincipalCredentials {
   readonly #healthCheckMs: number;
   readonly #resyncIntervalMs: number;
   readonly #background: boolean;
+  readonly #forceDailyLimit: number;
   #unsubscribe: (() => Promise<void>) | undefined;
   #cancelHealth: (() => void) | undefined;
   #storeHealthy = true;
@@ -124,9 +126,10 @@ export class Hub implements TokenService, PrincipalCredentials {
       forceDailyLimit,
       ...tuning
     } = options;
+    this.#forceDailyLimit = forceDailyLimit ?? DEFAULT_FORCE_DAILY_LIMIT;
     this.#accessToken = accessTokenKind(fetcher, {
       spacingMs: forceSpacingMs ?? DEFAULT_FORCE_SPACING_MS,
-      dailyLimit: forceDailyLimit ?? DEFAULT_FORCE_DAILY_LIMIT,
+      dailyLimit: this.#forceDailyLimit,
     });
     this.#tickets = new Map(TICKET_TYPES.map((type) => [type, ticketKind(type, this.#accessToken, fetcher)]));
     const wecomToken = wecomTokenKind(fetcher);
@@ -334,6 +337,18 @@ export class Hub implements TokenService, PrincipalCredentials {
   /** Where every tracked credential of every kind stands. */
   listCredentials(): CredentialState[] {
     return this.#engine.states();
+  }
+
+  /**
+   * Quotas the hub counts fleet-wide, from the shared records: today's stable-token force refreshes of every app
+   * that made one, against WeChat's daily limit (`api` = `stable_token_force`).
+   */
+  quotaUsage(): Array<{ appid: string; api: string; used: number; limit: number }> {
+    const today = shanghaiDay(this.#clock.now());
+    return this.#engine.principalIds(this.#accessToken).flatMap((appid) => {
+      const log = forceLogOf(this.#engine.record(this.#tokenKey(appid))?.state);
+      return log && log.day === today ? [{ appid, api: 'stable_token_force', used: log.count, limit: this.#forceDailyLimit }] : [];
+    });
   }
 
   async putApp(appid: string, input: { secret: string; grant: Grant }): Promise<{ created: boolean }> {

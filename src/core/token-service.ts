@@ -177,6 +177,8 @@ export interface HubEventMap {
   invalidated: [{ appid: string; kind: string; result: 'refreshed' | 'stale' | 'throttled' }];
   /** Another instance (or process) published a newer value and this instance adopted it. */
   adopted: [{ appid: string; kind: string; expiresAt: number }];
+  /** A refresh found the credential's lease held by another instance and waits for its result. */
+  lease_waited: [{ appid: string; kind: string }];
 }
 
 /** A WeCom app as listed: where its token stands. */

@@ -15,6 +15,7 @@ import { registerHealthRoutes } from './health.js';
 import { createNodeServer } from './http-server.js';
 import { buildLoggerOptions } from './logging.js';
 import { ServerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import { AUTH_THROTTLE_MAX_ADDRESSES, resolveServerOptions, type ServerOptions } from './options.js';
 import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
@@ -88,7 +89,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     ...(opts.tls !== undefined && { https: {} as never }),
   });
 
-  const metrics = opts.metrics ? new ServerMetrics(opts.events) : null;
+  const metrics = opts.metrics
+    ? new ServerMetrics({ events: opts.events, ops: opts.ops, credentials: opts.credentials, quota: opts.quota, clock: opts.clock, appLimit: opts.metricsAppLimit })
+    : null;
   const throttle =
     opts.authFailureLimit === 0
       ? null
@@ -126,6 +129,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   drainKeepAliveOnClose(app);
   logDroppedConnections(app, opts.maxConnections, opts.clock);
 
+  // First: @fastify/swagger records the routes registered after it.
+  registerOpenApi(app, { passthroughPrefixes: opts.passthroughPrefixes });
   app.register(async (scope) => {
     registerHealthRoutes(scope, opts.service, metrics, opts.metricsKey === undefined ? null : { digest: sha256(opts.metricsKey), guard });
   });

@@ -1,7 +1,9 @@
 import type { DestinationStream, LoggerOptions } from 'pino';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
-import type { HubEvents, TokenService } from '../core/token-service.js';
+import type { OpsEvents } from '../core/ops-events.js';
+import type { CredentialState, HubEvents, TokenService } from '../core/token-service.js';
+import { DEFAULT_METRICS_APP_LIMIT, type QuotaUsage } from './metrics.js';
 import { ConfigError } from '../errors/index.js';
 import { assertRandomKey, MIN_KEY_LENGTH } from './key-strength.js';
 
@@ -14,6 +16,14 @@ export interface ServerOptions {
   service: TokenService;
   /** Hub events to count in /metrics (refreshes, failures, invalidations, adoptions). */
   events?: HubEvents;
+  /** Upstream call timings and store errors to count in /metrics (the CLI's HubRuntime.ops). */
+  ops?: OpsEvents;
+  /** Every tracked credential's state, read at each scrape for the credential gauges (Hub.listCredentials). */
+  credentials?: () => readonly CredentialState[];
+  /** Quotas the hub counts, read at each scrape (Hub.quotaUsage). */
+  quota?: () => readonly QuotaUsage[];
+  /** Distinct appids with per-app metric series before the rest share `(other)`. Default DEFAULT_METRICS_APP_LIMIT. */
+  metricsAppLimit?: number;
   /** Bearer key for the admin API (the CLI reads WXTOKEN_ADMIN_KEY). Undefined: every admin call answers 401. */
   adminKey?: string;
   /** Where the WeChat-compatible passthrough forwards business calls. Default DEFAULT_UPSTREAM_BASE_URL. */
@@ -154,6 +164,10 @@ export const MIN_ADMIN_KEY_LENGTH = MIN_KEY_LENGTH;
 export interface ResolvedServerOptions {
   readonly service: TokenService;
   readonly events: HubEvents | undefined;
+  readonly ops: OpsEvents | undefined;
+  readonly credentials: (() => readonly CredentialState[]) | undefined;
+  readonly quota: (() => readonly QuotaUsage[]) | undefined;
+  readonly metricsAppLimit: number;
   readonly adminKey: string | undefined;
   readonly upstreamBaseUrl: string;
   readonly wecomUpstreamBaseUrl: string;
@@ -234,10 +248,18 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
   const authFailureWindowMs = positiveMs('authFailureWindowMs', options.authFailureWindowMs ?? DEFAULT_AUTH_FAILURE_WINDOW_MS);
   const allowCallerSecret = options.allowCallerSecret ?? false;
   if (typeof allowCallerSecret !== 'boolean') throw new ConfigError(`createServer: option "allowCallerSecret" must be a boolean, got ${typeof allowCallerSecret}`);
+  const metricsAppLimit = options.metricsAppLimit ?? DEFAULT_METRICS_APP_LIMIT;
+  if (!Number.isInteger(metricsAppLimit) || metricsAppLimit < 0) {
+    throw new ConfigError(`createServer: option "metricsAppLimit" must be a whole number ≥ 0, got ${String(metricsAppLimit)}`);
+  }
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new ConfigError('createServer: option "fetch" must be a function');
   return {
     events: options.events,
+    ops: options.ops,
+    credentials: options.credentials,
+    quota: options.quota,
+    metricsAppLimit,
     adminKey,
     upstreamBaseUrl,
     wecomUpstreamBaseUrl,

@@ -37,6 +37,11 @@ describe('serve validates every option before starting anything (issue 13, findi
     ['a bad upstream', ['--upstream', 'nowhere'], {}, /invalid upstream URL/],
     ['a zero connection cap', ['--max-connections', '0'], {}, /positive whole number/],
     ['an unreadable WXTOKEN_ALLOW_CALLER_SECRET', [], { WXTOKEN_ALLOW_CALLER_SECRET: 'yes' }, /WXTOKEN_ALLOW_CALLER_SECRET must be 1, true, 0 or false/],
+    ['a bad log format', ['--log-format', 'xml'], {}, /xml/],
+    ['a bad log format from the environment', [], { WXTOKEN_LOG_FORMAT: 'xml' }, /log format "xml"/],
+    ['an alert webhook that is not a URL', ['--alert-webhook', 'wecom+nowhere?key=ROBOTKEY'], {}, /alert webhook is not a URL .*: "wecom\+nowhere"\n$/],
+    ['an alert webhook from the environment that is not http', [], { WXTOKEN_ALERT_WEBHOOKS: 'https://ok.example/x,ftp://files.example/x' }, /alert webhook must be http/],
+    ['a quota threshold above 100 %', ['--alert-quota-threshold', '120'], {}, /percentage/],
   ])('refuses %s with exit code 2, opening nothing', async (_what, args, env, message) => {
     const name = `bad-${Math.random().toString(36).slice(2)}.db`;
     const before = readdirSync(dir).length;

@@ -4,6 +4,7 @@ import { AppNotFoundError, InvalidRequestError } from '../../src/errors/index.js
 import { verifyJssdkSignature } from '../../src/wechat/jssdk-signature.js';
 import { budgetAllows, countCall } from '../../src/core/kinds/hourly-budget.js';
 import { STICKY_FINE_PROBE_FRACTION, STICKY_PROBE_FRACTION } from '../../src/core/kinds/sticky-value.js';
+import { nextWeComTokenRecord } from '../../src/core/kinds/wecom-token.js';
 import { createTestStore } from '../support/test-store.js';
 import { hubHarness } from '../support/hub-harness.js';
 import { FakeFetcher } from '../support/fake-fetcher.js';
@@ -149,5 +150,52 @@ describe('the hourly ticket budget', () => {
     expect(countCall(null, H + 5)).toEqual({ hour: H, calls: 1 });
     expect(countCall({ hour: H, calls: 4 }, H + 5)).toEqual({ hour: H, calls: 5 });
     expect(countCall({ hour: H, calls: 4 }, H + HOUR)).toEqual({ hour: H + HOUR, calls: 1 });
+  });
+});
+
+describe('dating a WeCom token (nextWeComTokenRecord)', () => {
+  const T = Date.UTC(2026, 5, 1, 2, 0, 0);
+  const record = (token: string, state: Record<string, unknown>, obtainedAt = T, expiresAt = T + 900_000) => ({
+    key: 'wecom:ww01/1:wecom_token',
+    version: 1,
+    token,
+    expiresAt,
+    obtainedAt,
+    failure: null,
+    state,
+    pending: null,
+    invalidations: 0,
+  });
+  const call = (rec: ReturnType<typeof record> | null, at: number) => ({ record: rec, startedAt: at, returnedAt: at + 50 });
+
+  it('a first answer has an unknown age: vouched for a probe interval, its implied expiry kept', () => {
+    const next = nextWeComTokenRecord(call(null, T), 'A', T + LIFE);
+    expect(next.expiresAt).toBe(T + LIFE * STICKY_PROBE_FRACTION);
+    expect(next.state).toMatchObject({ ageKnown: false, impliedExpiresAt: T + LIFE });
+  });
+
+  it('the same token implying the same end (WeCom counts down): that end is exact', () => {
+    const first = nextWeComTokenRecord(call(null, T), 'A', T + LIFE);
+    const again = nextWeComTokenRecord(call(record('A', first.state as Record<string, unknown>), T + 900_000), 'A', T + LIFE + 1_000);
+    expect(again).toMatchObject({ token: 'A', expiresAt: T + LIFE, obtainedAt: T, state: { exact: true } });
+  });
+
+  it('the same token implying a later end (the full expires_in again): dated as a sticky value', () => {
+    const first = nextWeComTokenRecord(call(null, T), 'A', T + LIFE);
+    const again = nextWeComTokenRecord(call(record('A', first.state as Record<string, unknown>), T + 900_000), 'A', T + 900_000 + LIFE);
+    expect(again.state).not.toHaveProperty('exact');
+    expect(again.state).toMatchObject({ ageKnown: false, impliedExpiresAt: T + 900_000 + LIFE });
+  });
+
+  it('once exact, the same token near its end never gains life from a rounded-up expires_in', () => {
+    const exact = record('A', { impliedExpiresAt: T + LIFE, exact: true }, T, T + LIFE);
+    const next = nextWeComTokenRecord(call(exact, T + LIFE - 200), 'A', T + LIFE - 200 + 1_000);
+    expect(next.expiresAt).toBe(T + LIFE);
+  });
+
+  it('once exact, a new token is exact at once: one gettoken per lifetime', () => {
+    const exact = record('A', { impliedExpiresAt: T + LIFE, exact: true }, T, T + LIFE);
+    const next = nextWeComTokenRecord(call(exact, T + LIFE), 'B', T + 2 * LIFE);
+    expect(next).toEqual({ token: 'B', obtainedAt: T + LIFE, expiresAt: T + 2 * LIFE, state: { impliedExpiresAt: T + 2 * LIFE, exact: true } });
   });
 });

@@ -54,6 +54,8 @@ export interface HubProcessOptions extends HubFlags {
   env?: Record<string, string>;
   /** A label for failure messages, e.g. `A`. */
   name?: string;
+  /** More `serve` arguments, e.g. `['--alert-webhook', url]`. */
+  extraArgs?: readonly string[];
 }
 
 /** One running `wxtoken serve`. */
@@ -116,7 +118,7 @@ export class HubProcess {
 
 /** Builds the `wxtoken serve` argument list. */
 export function serveArgs(options: HubProcessOptions): string[] {
-  const args = [CLI, 'serve', '--listen', '127.0.0.1:0', '--store', options.storeUrl, '--upstream', options.upstream, '--log-level', options.logLevel ?? 'warn'];
+  const args = [CLI, 'serve', '--listen', '127.0.0.1:0', '--store', options.storeUrl, '--upstream', options.upstream, '--wecom-upstream', options.upstream, '--log-level', options.logLevel ?? 'warn'];
   const flags: Array<[string, number | undefined]> = [
     ['--refresh-lead', options.refreshLead],
     ['--serve-margin', options.serveMargin],
@@ -124,7 +126,7 @@ export function serveArgs(options: HubProcessOptions): string[] {
     ['--reference-lifetime', options.referenceLifetime],
   ];
   for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
-  return args;
+  return [...args, ...(options.extraArgs ?? [])];
 }
 
 /** Starts `wxtoken serve` on 127.0.0.1:0 and resolves once it prints the address it listens on. */

@@ -42,11 +42,12 @@ export async function startHub(
   const hub = new Hub({
     store,
     secrets: createSecretBox(MASTER_KEY),
-    fetcher: createWeChatFetcher({ baseUrl: upstream, timeoutMs: upstreamTimeoutMs }),
+    // The simulator serves WeChat's and WeCom's endpoints alike.
+    fetcher: createWeChatFetcher({ baseUrl: upstream, wecomBaseUrl: upstream, timeoutMs: upstreamTimeoutMs }),
     ...hubTuning,
   });
   await hub.start();
-  const server = createServer({ service: hub, events: hub.events, adminKey: ADMIN_KEY, upstreamBaseUrl: upstream });
+  const server = createServer({ service: hub, events: hub.events, adminKey: ADMIN_KEY, upstreamBaseUrl: upstream, wecomUpstreamBaseUrl: upstream });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   return {
     hub,

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { createServer } from '../../server/index.js';
 import { createSimulator } from '../../simulator/index.js';
 import { untilAborted, type CliContext } from '../context.js';
+import { chooseLogFormat, logDestination } from '../log-destination.js';
 import { openHub, parseListen } from '../runtime.js';
 import { DEFAULT_LISTEN } from './serve.js';
 
@@ -49,7 +50,9 @@ export async function demo(
   try {
     const simulatorUrl = await simulator.listen({ host: '127.0.0.1', port: 0 });
     closers.push(() => simulator.close());
-    const logger = pino({ level: ctx.env['WXTOKEN_LOG_LEVEL'] ?? 'info' }, ctx.stderr);
+    // A person watches the demo: readable lines on a terminal, JSON when its output is captured.
+    const format = ctx.env['WXTOKEN_LOG_FORMAT'] === 'json' || ctx.env['WXTOKEN_LOG_FORMAT'] === 'pretty' ? ctx.env['WXTOKEN_LOG_FORMAT'] : undefined;
+    const logger = pino({ level: ctx.env['WXTOKEN_LOG_LEVEL'] ?? 'info' }, logDestination(chooseLogFormat(format, ctx.stderr), ctx.stderr));
     const runtime = await openHub(ctx, { storeUrl, upstream: simulatorUrl, logger, background: true });
     closers.unshift(() => runtime.close());
     for (const app of DEMO_APPS) await runtime.hub.putApp(app.appid, { secret: app.secret, grant: app.grant });
@@ -57,7 +60,16 @@ export async function demo(
     const clientKey = await runtime.hub.createClientKey(keyName, DEMO_APPS.map((a) => a.appid));
     const ownAdminKey = ctx.env['WXTOKEN_ADMIN_KEY'] || undefined;
     const adminKey = ownAdminKey ?? `adm_${randomBytes(24).toString('base64url')}`;
-    const server = createServer({ service: runtime.hub, events: runtime.hub.events, clock: runtime.clock, adminKey, upstreamBaseUrl: simulatorUrl });
+    const server = createServer({
+      service: runtime.hub,
+      events: runtime.hub.events,
+      ops: runtime.ops,
+      credentials: () => runtime.hub.listCredentials(),
+      quota: () => runtime.hub.quotaUsage(),
+      clock: runtime.clock,
+      adminKey,
+      upstreamBaseUrl: simulatorUrl,
+    });
     const hubUrl = await server.listen({ host: listen.host, port: listen.port });
     closers.unshift(() => server.close());
     const [stable, classic] = DEMO_APPS;

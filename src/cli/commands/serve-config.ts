@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { DEFAULT_REFRESH_LEAD_MS, DEFAULT_SERVE_MARGIN_MS } from '../../core/engine/credential-engine.js';
 import { MASTER_KEY_ENV, parseKey } from '../../core/master-key.js';
+import { DEFAULT_ALERT_INTERVAL_MS, DEFAULT_QUOTA_THRESHOLD, DEFAULT_UPSTREAM_UNREACHABLE_MS, parseWebhookList, parseWebhookTarget, type WebhookTarget } from '../../alerts/index.js';
 import { WxTokenError } from '../../errors/index.js';
+import { LOG_FORMATS, type LogFormat } from '../log-destination.js';
 import { resolveServerSettings, type ServerOptions } from '../../server/index.js';
 import { parseStoreUrl } from '../../stores/open-store.js';
 import { UsageError } from '../context.js';
@@ -37,6 +39,26 @@ export interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   allowCallerSecret?: boolean;
+  logFormat?: string;
+  /** Repeatable `--alert-webhook`. */
+  alertWebhook?: string[];
+  /** Seconds between alert rounds. */
+  alertInterval?: number;
+  /** Minutes WeChat must stay unreachable before an alert. */
+  alertUpstreamAfter?: number;
+  /** Percent of a quota above which an alert fires. */
+  alertQuotaThreshold?: number;
+}
+
+/** The environment variable listing alert webhooks, comma-separated, when no `--alert-webhook` is given. */
+export const ALERT_WEBHOOKS_ENV = 'WXTOKEN_ALERT_WEBHOOKS';
+
+/** Alerting as configured; `targets` empty: alerting off. */
+export interface AlertConfig {
+  readonly targets: readonly WebhookTarget[];
+  readonly intervalMs: number;
+  readonly upstreamUnreachableMs: number;
+  readonly quotaThreshold: number;
 }
 
 /** Everything `serve` needs, validated; the server settings lack only what the opened hub provides. */
@@ -46,6 +68,9 @@ export interface ServeConfig {
   readonly upstream: string;
   readonly wecomUpstream: string;
   readonly logLevel: string;
+  /** Undefined: pretty on a terminal, JSON otherwise (log-destination.ts). */
+  readonly logFormat: LogFormat | undefined;
+  readonly alerts: AlertConfig;
   readonly tuning: { refreshLeadMs?: number; serveMarginMs?: number; leaseTtlMs?: number; referenceLifetimeMs?: number; invalidationFloorMs?: number };
   readonly server: Omit<ServerOptions, 'service' | 'events' | 'clock' | 'logger'>;
 }
@@ -100,10 +125,15 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new UsageError(`invalid log level ${JSON.stringify(logLevel)} (--log-level / WXTOKEN_LOG_LEVEL): expected one of ${LOG_LEVELS.join(', ')}`);
   }
+  const logFormat = opts.logFormat ?? (env['WXTOKEN_LOG_FORMAT'] || undefined);
+  if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat)) {
+    throw new UsageError(`invalid log format ${JSON.stringify(logFormat)} (--log-format / WXTOKEN_LOG_FORMAT): expected one of ${LOG_FORMATS.join(', ')}`);
+  }
+  const alerts = resolveAlerts(env, opts);
   const lead = tuning.refreshLeadMs ?? DEFAULT_REFRESH_LEAD_MS;
   const margin = tuning.serveMarginMs ?? DEFAULT_SERVE_MARGIN_MS;
   if (margin >= lead) throw new UsageError(`--serve-margin (${margin / 1000} s) must be smaller than --refresh-lead (${lead / 1000} s)`);
-  return { listen, storeUrl, upstream, wecomUpstream, logLevel, tuning, server };
+  return { listen, storeUrl, upstream, wecomUpstream, logLevel, logFormat: logFormat as LogFormat | undefined, alerts, tuning, server };
 }
 
 /** Set to 1 (or true) to forward callers' own AppSecrets on the secret-bearing paths, as --allow-caller-secret. */
@@ -115,6 +145,27 @@ function parseFlagEnv(env: NodeJS.ProcessEnv, name: string): boolean {
   if (value === undefined || value === '' || value === '0' || value === 'false') return false;
   if (value === '1' || value === 'true') return true;
   throw new UsageError(`${name} must be 1, true, 0 or false, got ${JSON.stringify(env[name])}`);
+}
+
+/**
+ * The alert webhooks (`--alert-webhook`, repeatable, else WXTOKEN_ALERT_WEBHOOKS comma-separated) and thresholds.
+ * A malformed webhook is a usage error naming only its scheme and host (a robot URL carries its key).
+ */
+export function resolveAlerts(env: NodeJS.ProcessEnv, opts: ServeOptions): AlertConfig {
+  let targets: WebhookTarget[] = [];
+  asUsage(() => {
+    targets = opts.alertWebhook && opts.alertWebhook.length > 0 ? opts.alertWebhook.map(parseWebhookTarget) : parseWebhookList(env[ALERT_WEBHOOKS_ENV] ?? '');
+  }, (message) => message);
+  const threshold = opts.alertQuotaThreshold;
+  if (threshold !== undefined && !(threshold > 0 && threshold <= 100)) {
+    throw new UsageError(`--alert-quota-threshold must be a percentage in (0, 100], got ${threshold}`);
+  }
+  return {
+    targets,
+    intervalMs: opts.alertInterval === undefined ? DEFAULT_ALERT_INTERVAL_MS : Math.round(opts.alertInterval * 1000),
+    upstreamUnreachableMs: opts.alertUpstreamAfter === undefined ? DEFAULT_UPSTREAM_UNREACHABLE_MS : Math.round(opts.alertUpstreamAfter * 60_000),
+    quotaThreshold: threshold === undefined ? DEFAULT_QUOTA_THRESHOLD : threshold / 100,
+  };
 }
 
 /** The environment variable holding the key GET /metrics requires, when `--metrics-key` does not say otherwise. */

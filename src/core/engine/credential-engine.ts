@@ -390,6 +390,7 @@ export class CredentialEngine {
 
   async #obtain(key: string, intent: Intent): Promise<IssuedToken> {
     const deadline = this.#clock.now() + this.#o.waitTimeoutMs;
+    let waited = false;
     for (;;) {
       if (this.#stopped) throw new UpstreamUnavailableError(`the hub is shutting down; no refresh of ${key}`);
       const entry = this.#requireEntry(key);
@@ -414,6 +415,10 @@ export class CredentialEngine {
           } finally {
             await lease.release();
           }
+        } else if (!waited) {
+          // Once per flight, however many times it looks again while it waits.
+          waited = true;
+          this.events.emit('lease_waited', { appid: entry.principal.id, kind: entry.kind.name });
         }
       }
       if (waitUntil !== undefined) {
