@@ -47,10 +47,10 @@ export const DEFAULT_WECOM_TICKET_CORP_HOURLY_LIMIT = 400;
 /** The same, per application per hour (§7.2 [Q4]: "单个应用不能超过100次"). */
 export const DEFAULT_WECOM_TICKET_APP_HOURLY_LIMIT = 100;
 /**
- * WeCom errors carry WeChat's ` rid: …` suffix unless asked for WeCom's own `hint: […], from ip: …, more info at …`
- * form: existing clients and tests parse the rid; the WeCom form is one option away.
+ * WeCom errors take WeCom's own form, `<text>, hint: […], from ip: …, more info at …` (wechat-api.md §7.1);
+ * `rid` gives WeChat's ` rid: …` suffix instead, for clients that parse only that.
  */
-export const DEFAULT_WECOM_ERRMSG_STYLE: WeComErrmsgStyle = 'rid';
+export const DEFAULT_WECOM_ERRMSG_STYLE: WeComErrmsgStyle = 'wecom';
 /** Reports say gettoken still succeeds from an IP outside 企业可信IP (UNCONFIRMED, open-platform §5), so no check. */
 export const DEFAULT_WECOM_GETTOKEN_IP_CHECK = false;
 /** §1.2 lists 40001 first for a wrong secret on `/cgi-bin/token`; 40125 is the newer docs' code. */
@@ -97,7 +97,7 @@ export interface SimulatorOptions {
   wecomTicketCorpHourlyLimit?: number;
   /** The same per application (the app whose token is presented). Default 100. */
   wecomTicketAppHourlyLimit?: number;
-  /** Format of errmsg on the WeCom endpoints. Default 'rid'. */
+  /** Format of errmsg on the WeCom endpoints. Default 'wecom'. */
   wecomErrmsgStyle?: WeComErrmsgStyle;
   /** Whether gettoken itself answers 60020 for a caller outside the app's ipAllowList. Default false. */
   wecomGettokenIpCheck?: boolean;

@@ -21,6 +21,8 @@ import {
   UpstreamUnavailableError,
   type WxTokenError,
 } from '../../src/errors/index.js';
+import { WECOM_TOKEN_ERRCODES } from '../../src/server/compat/wecom-token-endpoint.js';
+import { WECOM_ERRMSG } from '../../src/wechat/wecom-errmsg.js';
 import { COMPAT_ERRORS, INTERNAL_ERROR_CODE } from '../../src/server/index.js';
 import { wechatError } from '../../src/wechat/errcodes.js';
 
@@ -89,13 +91,29 @@ describe('docs/errors.md', () => {
 
   it('lists every errcode the WeChat-compatible endpoints emit', () => {
     const start = doc.indexOf('\n## WeChat-compatible errcodes');
+    const wecomStart = doc.indexOf('\n### WeCom-compatible errcodes');
     expect(start).toBeGreaterThan(-1);
-    const rows = new Map<number, string>();
-    for (const m of doc.slice(start).matchAll(/^\| (-?\d+) \| `([^`]+)` \|/gm)) rows.set(Number(m[1]), m[2]!);
+    expect(wecomStart).toBeGreaterThan(start);
+    const rows = tableRows(doc.slice(start, wecomStart));
     for (const { errcode, errmsg } of Object.values(COMPAT_ERRORS)) {
       expect(rows.has(errcode), `errcode ${errcode} is not in the table`).toBe(true);
       // The table shows each errcode's base errmsg; variants (e.g. the credentials one) extend it.
       expect(errmsg.startsWith(rows.get(errcode)!), `errmsg of ${errcode}`).toBe(true);
     }
   });
+
+  it("lists every errcode the WeCom-compatible gettoken emits, with WeCom's text", () => {
+    const start = doc.indexOf('\n### WeCom-compatible errcodes');
+    const rows = tableRows(doc.slice(start, doc.indexOf('\n## ', start + 1) === -1 ? undefined : doc.indexOf('\n## ', start + 1)));
+    for (const errcode of WECOM_TOKEN_ERRCODES) {
+      expect(rows.get(errcode), `errcode ${errcode}`).toBe(WECOM_ERRMSG.get(errcode));
+    }
+  });
 });
+
+/** The `| errcode | \`errmsg\` |` rows of a markdown table. */
+function tableRows(text: string): Map<number, string> {
+  const rows = new Map<number, string>();
+  for (const m of text.matchAll(/^\| (-?\d+) \| `([^`]+)` \|/gm)) rows.set(Number(m[1]), m[2]!);
+  return rows;
+}

@@ -65,8 +65,14 @@ async function wechatError(promise: Promise<unknown>): Promise<WeChatError> {
   const err = await rejectionOf(promise);
   expect(err).toBeInstanceOf(WeChatError);
   const e = err as WeChatError;
-  expect(e.rid).toMatch(RID_PATTERN);
-  expect(e.errmsg).toContain(`rid: ${e.rid}`);
+  // WeChat's endpoints end errmsg with a rid; WeCom's carry a hint in its place.
+  if (e.errmsg.includes(', hint: [')) {
+    expect(e.rid).toMatch(/^\d{25}$/);
+    expect(e.errmsg).toContain(`hint: [${e.rid}]`);
+  } else {
+    expect(e.rid).toMatch(RID_PATTERN);
+    expect(e.errmsg).toContain(`rid: ${e.rid}`);
+  }
   return e;
 }
 

@@ -64,11 +64,12 @@ describe('WeChat errcodes become WeChatError', () => {
     ]);
   });
 
-  it('parses both rid separators and tolerates errmsgs without one (WeCom hint format) or without errmsg at all', async () => {
+  it("parses both rid separators and WeCom's hint, and tolerates errmsgs without one or without errmsg at all", async () => {
     const cases: Array<[unknown, string | undefined, string]> = [
       [`invalid appsecret, rid: ${RID}`, RID, `invalid appsecret, rid: ${RID}`],
       [`system error rid: ${RID}`, RID, `system error rid: ${RID}`],
-      ['api freq out of limit, hint: [1651125626252370061579454], from ip: 122.14.234.1, more info at https://open.work.weixin.qq.com/devtool/query?e=45009', undefined, 'api freq out of limit, hint: [1651125626252370061579454], from ip: 122.14.234.1, more info at https://open.work.weixin.qq.com/devtool/query?e=45009'],
+      ['api freq out of limit, hint: [1651125626252370061579454], from ip: 122.14.234.1, more info at https://open.work.weixin.qq.com/devtool/query?e=45009', '1651125626252370061579454', 'api freq out of limit, hint: [1651125626252370061579454], from ip: 122.14.234.1, more info at https://open.work.weixin.qq.com/devtool/query?e=45009'],
+      ['api freq out of limit', undefined, 'api freq out of limit'],
       [undefined, undefined, ''],
       [42, undefined, ''],
     ];

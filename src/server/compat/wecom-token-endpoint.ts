@@ -8,6 +8,9 @@ import type { RouteContext } from '../context.js';
 import { logFailure, toHttpFailure } from '../error-handler.js';
 import { secondsLeft } from '../token-body.js';
 
+/** The errcodes the WeCom-compatible gettoken answers with (each with WeCom's text, wechat/wecom-errmsg.ts). */
+export const WECOM_TOKEN_ERRCODES = [-1, 40001, 40013, 41002, 41004, 45009, 48002] as const;
+
 /** WeCom's gettoken answer: errcode and errmsg on success too. */
 export type WeComTokenAnswer =
   | { errcode: 0; errmsg: 'ok'; access_token: string; expires_in: number }
@@ -21,7 +24,7 @@ export type WeComTokenAnswer =
  */
 export function wecomTokenHandler(ctx: RouteContext, random: () => number): (request: FastifyRequest, reply: FastifyReply) => Promise<WeComTokenAnswer> {
   const { service, clock, guard, metrics } = ctx;
-  const error = (request: FastifyRequest, errcode: number, detail?: string): WeComTokenAnswer => ({
+  const error = (request: FastifyRequest, errcode: (typeof WECOM_TOKEN_ERRCODES)[number], detail?: string): WeComTokenAnswer => ({
     errcode,
     errmsg: wecomErrmsg(errcode, newWeComHint(clock.now(), random), request.ip, detail),
   });

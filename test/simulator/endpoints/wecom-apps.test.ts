@@ -165,8 +165,11 @@ describe('WeCom errmsg and 企业可信IP', () => {
     expect((await gettoken(AGENT_A.secret)).errmsg).toMatch(/^api freq out of limit, hint: .*e=45009$/);
   });
 
-  it('default style keeps WeChat\'s rid suffix with WeCom\'s texts', async () => {
+  it("default style is WeCom's own; wecomErrmsgStyle rid gives WeChat's rid suffix with WeCom's texts", async () => {
     ({ sim } = corpSimulator());
+    expect((await gettoken('nope')).errmsg).toMatch(/^invalid credential, hint: \[\d{25}\], from ip: .+, more info at https:\/\/open\.work\.weixin\.qq\.com\/devtool\/query\?e=40001$/);
+    await sim.close();
+    ({ sim } = corpSimulator({ wecomErrmsgStyle: 'rid' }));
     expect((await gettoken('nope')).errmsg).toMatch(/^invalid credential rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
   });
 

@@ -33,6 +33,6 @@ describe('WeCom GET /cgi-bin/gettoken', () => {
     expect((await wecom(`corpid=${CORPID}`)).errcode).toBe(41004);
     const wrong = await wecom(`corpid=${CORPID}&corpsecret=nope`);
     expect(wrong.errcode).toBe(40001);
-    expect(wrong.errmsg).toMatch(/^invalid credential rid: /);
+    expect(wrong.errmsg).toMatch(/^invalid credential, hint: \[\d+\], from ip: /);
   });
 });
