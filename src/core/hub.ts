@@ -314,6 +314,14 @@ export class Hub implements TokenService, PrincipalCredentials {
     return digestEquals(this.#openSecret(principal, name), presented);
   }
 
+  /**
+   * The principals of a type this instance holds (in memory, no store read: for request paths). One registered
+   * elsewhere appears with its store event, or at the next resync.
+   */
+  trackedPrincipals(type: PrincipalRecord['type']): PrincipalRecord[] {
+    return this.#engine.principalsOfType(type);
+  }
+
   /** Every stored principal of a type (from the store: includes those this instance has not loaded yet). */
   async listPrincipals(type: PrincipalRecord['type']): Promise<PrincipalRecord[]> {
     return (await this.#store.listPrincipals()).filter((p) => p.type === type);

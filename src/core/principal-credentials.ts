@@ -31,6 +31,8 @@ export interface PrincipalCredentials {
   removePrincipal(id: string): Promise<boolean>;
   /** Constant-time check of a principal's secret. */
   principalSecretMatches(id: string, name: string, presented: string): Promise<boolean>;
+  /** The principals of a type this instance holds, without a store read (for request paths). */
+  trackedPrincipals(type: PrincipalRecord['type']): PrincipalRecord[];
   /** Every stored principal of a type. */
   listPrincipals(type: PrincipalRecord['type']): Promise<PrincipalRecord[]>;
 }

@@ -114,16 +114,24 @@ export class WeComAgents implements WeComService {
    * WeCom-compatible gettoken, where the secret is what names the app).
    */
   async agentOfSecret(corpid: string, secret: string): Promise<string | undefined> {
-    const agents = (await this.#hub.listPrincipals('wecom_agent')).map(wecomAgentOf).filter((a) => a.corpid === corpid);
     let found: string | undefined;
     // Every candidate is compared, so the time taken does not tell which one matched.
-    for (const { agent } of agents) if ((await this.#hub.principalSecretMatches(wecomAgentId(corpid, agent), PRIMARY_SECRET, secret)) && !found) found = agent;
+    for (const agent of await this.agentsOf(corpid)) {
+      if ((await this.#hub.principalSecretMatches(wecomAgentId(corpid, agent), PRIMARY_SECRET, secret)) && !found) found = agent;
+    }
     return found;
   }
 
-  /** The registered apps of a corp (for scope checks of the compat layer). */
+  /**
+   * The registered apps of a corp this instance holds (for the compat layer: no store read per request, so a flood
+   * of requests naming unknown corps costs the store nothing).
+   */
   async agentsOf(corpid: string): Promise<string[]> {
-    return (await this.#hub.listPrincipals('wecom_agent')).map(wecomAgentOf).filter((a) => a.corpid === corpid).map((a) => a.agent);
+    return this.#hub
+      .trackedPrincipals('wecom_agent')
+      .map(wecomAgentOf)
+      .filter((a) => a.corpid === corpid)
+      .map((a) => a.agent);
   }
 }
 

@@ -232,6 +232,13 @@ export class CredentialEngine {
     return this.#entries.get(key)?.principal;
   }
 
+  /** The principals of a type with a tracked credential, as last seen. */
+  principalsOfType(type: PrincipalRecord['type']): PrincipalRecord[] {
+    const found = new Map<string, PrincipalRecord>();
+    for (const e of this.#entries.values()) if (e.principal.type === type) found.set(e.principal.id, e.principal);
+    return [...found.values()];
+  }
+
   /** Ids of the principals with a tracked credential (of `kind`, when given). */
   principalIds(kind?: CredentialKind): string[] {
     const ids = new Set<string>();
