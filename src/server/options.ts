@@ -4,6 +4,7 @@ import { systemClock } from '../util/clock.js';
 import type { HubEvents, TokenService } from '../core/token-service.js';
 import { ConfigError } from '../errors/index.js';
 import { assertRandomKey, MIN_KEY_LENGTH } from './key-strength.js';
+import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/options.js';
 
 /** Pino options for the server's logger; `stream` picks the destination (stdout by default). */
 export type ServerLoggerOptions = LoggerOptions & { stream?: DestinationStream };
@@ -16,6 +17,11 @@ export interface ServerOptions {
   events?: HubEvents;
   /** Bearer key for the admin API (the CLI reads WXTOKEN_ADMIN_KEY). Undefined: every admin call answers 401. */
   adminKey?: string;
+  /**
+   * The dashboard at /dashboard (sign-in with the admin key; `/` redirects there). Served only when `adminKey` is
+   * set; `false` turns it off. Defaults in dashboard/options.ts.
+   */
+  dashboard?: DashboardOptions | false;
   /** Where the WeChat-compatible passthrough forwards business calls. Default DEFAULT_UPSTREAM_BASE_URL. */
   upstreamBaseUrl?: string;
   /** Path prefixes forwarded to `upstreamBaseUrl`. Default DEFAULT_PASSTHROUGH_PREFIXES; `[]` disables the passthrough. */
@@ -141,6 +147,7 @@ export interface ResolvedServerOptions {
   readonly service: TokenService;
   readonly events: HubEvents | undefined;
   readonly adminKey: string | undefined;
+  readonly dashboard: ResolvedDashboardOptions;
   readonly upstreamBaseUrl: string;
   readonly passthroughPrefixes: readonly string[];
   readonly upstreamTimeoutMs: number;
@@ -229,6 +236,7 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
   return {
     events: options.events,
     adminKey,
+    dashboard: resolveDashboardOptions(options.dashboard),
     upstreamBaseUrl,
     passthroughPrefixes: [...passthroughPrefixes],
     upstreamTimeoutMs,
