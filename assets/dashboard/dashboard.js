@@ -197,7 +197,7 @@ function chart(target, previous, series, height) {
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      series: [{}, { label: 'refreshed', stroke: '#2f7d32', fill: 'rgba(47,125,50,0.35)', paths: bars }, { label: 'failed', stroke: '#c62828', fill: 'rgba(198,40,40,0.45)', paths: bars }],
+      series: [{}, { label: 'refreshed', stroke: '#2f7d32', fill: 'rgba(47,125,50,0.35)', paths: bars, points: { show: false } }, { label: 'failed', stroke: '#c62828', fill: 'rgba(198,40,40,0.45)', paths: bars, points: { show: false } }],
       axes: [{}, { size: 40 }],
     },
     [xs, series.refreshed, series.failed],
@@ -224,11 +224,13 @@ function renderOverview(data) {
   fleetChart = chart($('#fleet-chart'), fleetChart, data.fleet, 160);
   const byKind = Object.entries(data.quota.by_kind);
   $('#quota').replaceChildren(
+    ...[
     el('p', { class: 'muted', text: `since ${new Date(data.quota.day_start).toISOString().slice(0, 16).replace('T', ' ')} UTC (midnight Asia/Shanghai), as seen by this hub` }),
     byKind.length === 0 ? el('p', { class: 'muted', text: 'no calls yet today' }) : el('ul', {}, ...byKind.map(([kind, n]) => el('li', { text: `${kind}: ${n} call${n === 1 ? '' : 's'}` }))),
     data.quota.busiest.length === 0
       ? null
       : el('table', { class: 'grid compact' }, el('thead', {}, el('tr', {}, el('th', { text: 'busiest credential' }), el('th', { text: 'calls / daily limit' }))), el('tbody', {}, ...data.quota.busiest.map((q) => el('tr', {}, el('td', { class: 'mono', text: q.key }), el('td', { text: q.limit ? `${q.calls} / ${q.limit} (${Math.round((100 * q.calls) / q.limit)} %)` : String(q.calls) }))))),
+    ].filter(Boolean),
   );
   $('#errors').replaceChildren(
     ...(data.errors.length === 0
