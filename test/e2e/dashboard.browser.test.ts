@@ -84,14 +84,14 @@ describe.runIf(chromiumAvailable())('the dashboard in a real browser (wxtoken de
   });
 
   it('updates a row live, without a reload, when the hub refreshes it on schedule', async () => {
-    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    await page.evaluate(() => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true));
     const before = await rowOf(page, STABLE_APP).locator('td[data-mode=expiry]').getAttribute('data-at');
     // The demo's tokens live TOKEN_TTL_SECONDS; the hub refreshes them shortly before that.
     await expect
       .poll(() => rowOf(page, STABLE_APP).locator('td[data-mode=expiry]').getAttribute('data-at'), { timeout: (TOKEN_TTL_SECONDS + 10) * 1000, interval: 250 })
       .not.toBe(before);
     expect(await page.getAttribute('#live', 'data-last-event')).toMatch(/^(refreshed|adopted) wx00000000000000d[12]:access_token$/);
-    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     await page.click(`#credentials tbody tr[data-key="${STABLE_APP}:access_token"] td.mono`);
     await page.locator('#detail h2').waitFor();
     await screenshot(page, '03-live-refresh');
