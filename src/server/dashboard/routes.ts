@@ -367,6 +367,8 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
         'x-accel-buffering': 'no',
         'content-security-policy': DASHBOARD_CSP,
         'x-content-type-options': 'nosniff',
+        // The connection ends with the stream: a long-lived response never returns its socket to keep-alive.
+        connection: 'close',
       });
       res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ now: clock.now() })}\n\n`);
       streams.add(res);
@@ -379,7 +381,11 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
         cancelHeartbeat = clock.setTimer(beat, options.heartbeatMs);
       };
       cancelHeartbeat = clock.setTimer(beat, options.heartbeatMs);
-      request.raw.on('close', () => {
+      const socket = request.raw.socket;
+      res.on('close', () => {
+        // The socket carried nothing but this stream: never leave it to keep-alive, where a server's close would
+        // wait for it.
+        socket.destroy();
         unsubscribe();
         cancelHeartbeat();
         streams.delete(res);
