@@ -82,23 +82,31 @@ function toast(text, error = false) {
   toast.timer = setTimeout(() => (node.hidden = true), 4000);
 }
 
-/** A button that asks for a second click before it acts (no modal dialogs). */
-function confirmButton(label, confirmLabel, action) {
+// Buttons waiting for their confirming click, by id, until when: a live reload that redraws a button keeps it armed.
+const armedUntil = new Map();
+const ARM_MS = 4000;
+
+/** A button that asks for a second click (within 4 s) before it acts; no modal dialogs. */
+function confirmButton(id, label, confirmLabel, action) {
   const button = el('button', { type: 'button', class: 'danger', text: label });
+  const armed = () => (armedUntil.get(id) ?? 0) > Date.now();
+  const draw = () => (button.textContent = armed() ? confirmLabel : label);
+  draw();
+  if (armed()) setTimeout(draw, armedUntil.get(id) - Date.now());
   button.addEventListener('click', async (event) => {
     event.stopPropagation();
-    if (button.dataset.armed !== 'yes') {
-      button.dataset.armed = 'yes';
-      button.textContent = confirmLabel;
-      setTimeout(() => {
-        button.dataset.armed = '';
-        button.textContent = label;
-      }, 4000);
+    if (!armed()) {
+      armedUntil.set(id, Date.now() + ARM_MS);
+      draw();
+      setTimeout(draw, ARM_MS);
       return;
     }
+    armedUntil.delete(id);
     button.disabled = true;
     try {
       await action();
+    } catch (err) {
+      toast(err.message, true);
     } finally {
       button.disabled = false;
     }
@@ -271,7 +279,7 @@ async function loadDetail(key) {
     });
     buttons.append(
       ask,
-      confirmButton('Remove app', 'Click again to remove', async () => {
+      confirmButton(`remove-app ${data.app.appid}`, 'Remove app', 'Click again to remove', async () => {
         await api('DELETE', `/dashboard/api/apps/${data.app.appid}`);
         toast(`removed app ${data.app.appid}`);
         section.hidden = true;
@@ -316,7 +324,7 @@ function renderKeys(keys) {
         el(
           'td',
           {},
-          confirmButton('Revoke', 'Click again to revoke', async () => {
+          confirmButton(`revoke-key ${k.name}`, 'Revoke', 'Click again to revoke', async () => {
             await api('DELETE', `/dashboard/api/keys/${encodeURIComponent(k.name)}`);
             toast(`revoked key ${k.name}`);
             await loadKeys();

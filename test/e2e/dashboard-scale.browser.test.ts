@@ -92,7 +92,7 @@ describe.runIf(chromiumAvailable())('the dashboard with 10,000 credentials (chro
       expect(await page.locator('#credentials tbody tr').count()).toBe(50);
     }
     expect(await page!.textContent('#page-info')).toContain(`${CREDENTIALS} credentials`);
-    await screenshot(page!, '09-10000-credentials');
+    await screenshot(page!, '10-10000-credentials');
     const sorted = [...samples].sort((a, b) => a - b);
     const result = { credentials: CREDENTIALS, loads: LOADS, firstPageMs: samples, medianMs: sorted[Math.floor(LOADS / 2)], minMs: sorted[0], maxMs: sorted[LOADS - 1] };
     await mkdir(ARTIFACTS_DIR, { recursive: true });
@@ -128,7 +128,7 @@ describe.runIf(chromiumAvailable())('the dashboard with 10,000 credentials (chro
     await page.click('#next');
     await expect.poll(() => page.textContent('#page-info')).toContain('page 2 of 200');
     expect(await page.locator('#credentials tbody tr').first().getAttribute('data-key')).not.toBe(firstKey);
-    await screenshot(page, '10-10000-credentials-page-2');
+    await screenshot(page, '11-10000-credentials-page-2');
     await page.context().close();
   });
 });

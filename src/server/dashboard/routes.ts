@@ -17,6 +17,7 @@ import { sha256 } from '../auth.js';
 import type { AuthGuard } from '../auth-guard.js';
 import { handleApiError, sendFailure, toHttpFailure } from '../error-handler.js';
 import { actionsOf, refreshActionOf } from './actions.js';
+import { dailyLimit } from './daily-limits.js';
 import { DashboardActivity, type ActivityEvent } from './activity.js';
 import { parseCredentialQuery, principalOf, queryCredentials, toRow, type CredentialRow } from './credential-view.js';
 import { MAX_REVOKED_SESSIONS, type ResolvedDashboardOptions } from './options.js';
@@ -30,11 +31,6 @@ export const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '.
 export const VENDOR_FILES: readonly string[] = ['uPlot.iife.min.js', 'uPlot.min.css'];
 const VENDOR_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
 
-/**
- * WeChat's published daily limit per app for a kind's fetch endpoint, where one is published (docs/wechat-api.md:
- * 2000 a day for getAccessToken); kinds without a published limit show counts only.
- */
-export const DAILY_LIMITS: Readonly<Record<string, number>> = { access_token: 2000 };
 /** Principals shown in the quota card: the busiest this WeChat day. */
 const QUOTA_TOP = 5;
 
@@ -260,7 +256,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
         row: toRow(state, actionsOf(state.kind)),
         history: activity.history.series(now, key),
         calls_today: activity.history.callsToday(key, now),
-        daily_limit: DAILY_LIMITS[state.kind] ?? null,
+        daily_limit: dailyLimit(state.kind, app?.grant),
         app: app ? { appid: app.appid, grant: app.grant } : null,
       };
     });
@@ -274,10 +270,11 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
         storeReady = false;
       }
       const states = await listCredentials(service);
+      const grants = new Map((await service.listApps()).map((app) => [app.appid, app.grant]));
       const byState: Record<string, number> = { failed: 0, retrying: 0, pending: 0, ok: 0 };
       for (const s of states) byState[s.state] = (byState[s.state] ?? 0) + 1;
       const busiest = states
-        .map((s) => ({ key: s.key, kind: s.kind, calls: activity.history.callsToday(s.key, now), limit: DAILY_LIMITS[s.kind] ?? null }))
+        .map((s) => ({ key: s.key, kind: s.kind, calls: activity.history.callsToday(s.key, now), limit: dailyLimit(s.kind, grants.get(principalOf(s))) }))
         .filter((q) => q.calls > 0)
         .sort((a, b) => b.calls - a.calls)
         .slice(0, QUOTA_TOP);

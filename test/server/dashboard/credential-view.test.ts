@@ -9,6 +9,7 @@ import {
   toRow,
   type CredentialQuery,
 } from '../../../src/server/dashboard/credential-view.js';
+import { dailyLimit } from '../../../src/server/dashboard/daily-limits.js';
 
 function state(key: string, kind: string, s: CredentialState['state'], expiresAt: number | null = null, code?: string): CredentialState {
   return {
@@ -99,5 +100,17 @@ describe('queryCredentials', () => {
       lastRefreshAt: null,
       actions: ['refresh'],
     });
+  });
+});
+
+describe('dailyLimit', () => {
+  it.each<[string, 'stable' | 'classic' | undefined, number | null]>([
+    ['access_token', 'classic', 2000],
+    ['access_token', 'stable', 500_000],
+    ['access_token', undefined, null],
+    ['jsapi_ticket', 'classic', null],
+    ['constructor', 'classic', null],
+  ])('%s of a %s app: %s', (kind, grant, limit) => {
+    expect(dailyLimit(kind, grant)).toBe(limit);
   });
 });

@@ -224,6 +224,8 @@ describe('dashboard API', () => {
     expect(list.json()).toMatchObject({ total: 2, pages: 2, page: 1, rows: [{ key: `${APPID}:access_token`, kind: 'access_token', principal: APPID, actions: ['refresh'] }] });
     const one = await browser.api('GET', `/dashboard/api/credential?key=${encodeURIComponent(`${OTHER_APPID}:access_token`)}`);
     expect(one.json()).toMatchObject({ row: { principal: OTHER_APPID }, app: { appid: OTHER_APPID, grant: 'classic' }, daily_limit: 2000, calls_today: 0 });
+    const stable = await browser.api('GET', `/dashboard/api/credential?key=${encodeURIComponent(`${APPID}:access_token`)}`);
+    expect(stable.json()).toMatchObject({ app: { grant: 'stable' }, daily_limit: 500_000 });
     expectError(await browser.api('GET', '/dashboard/api/credential?key=nope'), 404, 'not_found');
   });
 
