@@ -313,6 +313,7 @@ describe('dashboard live events', () => {
       await app.close();
       // The server's close ends the stream instead of waiting for the browser to go away.
       while (!(await reader.read()).done);
+      for (const e of ['refreshed', 'refresh_failed', 'invalidated', 'adopted']) expect(events.listenerCount(e), e).toBe(0);
     } finally {
       await app.close();
     }
