@@ -16,8 +16,8 @@ export interface DashboardOptions {
   /** How long a sign-in lasts. Default DEFAULT_SESSION_TTL_MS. */
   sessionTtlMs?: number;
   /**
-   * Mark cookies Secure: `auto` (default) when the request came over TLS (the hub's own `tls` option); `true` when
-   * TLS is terminated in front of the hub; `false` never.
+   * Mark cookies Secure: `auto` (default) when the request came over TLS (the hub's own `tls` option, or a proxy
+   * in front that sends `X-Forwarded-Proto: https`); `true` always; `false` never.
    */
   secureCookies?: boolean | 'auto';
   /** One-time sign-in links this server accepts (`wxtoken demo` issues one). Default none. */

@@ -89,6 +89,18 @@ async function listCredentials(service: TokenService): Promise<CredentialState[]
   }));
 }
 
+/**
+ * Whether the browser reached the hub over TLS: the hub's own, or a proxy's that says so in X-Forwarded-Proto.
+ * The header is trusted from anyone because it can only make a cookie stricter: a forged `https` gets a visitor a
+ * Secure cookie their plain-HTTP browser will not send back.
+ */
+export function cameOverTls(request: Pick<FastifyRequest, 'protocol' | 'headers'>): boolean {
+  if (request.protocol === 'https') return true;
+  const forwarded = request.headers['x-forwarded-proto'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
+  return first === 'https';
+}
+
 function isUnsafe(method: string): boolean {
   return method !== 'GET' && method !== 'HEAD';
 }
@@ -155,7 +167,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   });
 
   function cookieOpts(request: FastifyRequest): { secure: boolean } {
-    return { secure: options.secureCookies === 'auto' ? request.protocol === 'https' : options.secureCookies };
+    return { secure: options.secureCookies === 'auto' ? cameOverTls(request) : options.secureCookies };
   }
 
   function sessionOf(request: FastifyRequest, reply: FastifyReply): { expiresAt: number; id: string } | null {

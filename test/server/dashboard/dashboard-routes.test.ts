@@ -124,7 +124,18 @@ describe('dashboard sign-in', () => {
     expect(page.body).not.toContain(ADMIN_KEY);
   });
 
-  it('marks cookies Secure when told TLS is terminated in front', async () => {
+  it('marks cookies Secure behind a TLS proxy that says so', async () => {
+    h = await setup();
+    const browser = new Browser(h.app);
+    await browser.request('GET', '/dashboard/sign-in', { headers: { 'x-forwarded-proto': 'https' } });
+    const res = await browser.request('POST', '/dashboard/sign-in', {
+      form: `_csrf=${encodeURIComponent(browser.csrf)}&key=${encodeURIComponent(ADMIN_KEY)}`,
+      headers: { 'x-forwarded-proto': 'https, http' },
+    });
+    expect(setCookie(res, 'wxtoken_session')).toMatch(/; Secure/);
+  });
+
+  it('marks cookies Secure when told to, whatever the request says', async () => {
     h = await setup({ dashboard: { secureCookies: true } });
     const res = await new Browser(h.app).signIn();
     expect(setCookie(res, 'wxtoken_session')).toMatch(/; Secure/);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cookieSigningKey, parseSession, RevokedSessions, sessionValue } from '../../../src/server/dashboard/session.js';
 import { SignInLinks } from '../../../src/server/dashboard/sign-in-links.js';
+import { cameOverTls } from '../../../src/server/dashboard/routes.js';
 import { ManualClock } from '../../../src/util/clock.js';
 
 const NOW = Date.UTC(2026, 0, 1);
@@ -58,5 +59,18 @@ describe('SignInLinks', () => {
     await clock.advance(1000);
     expect(links.consume(late)).toBe(false);
     expect(links.consume('made-up-token')).toBe(false);
+  });
+});
+
+describe('cameOverTls', () => {
+  it.each<[string, 'http' | 'https', Record<string, string | string[]>, boolean]>([
+    ['plain HTTP', 'http', {}, false],
+    ["the hub's own TLS", 'https', {}, true],
+    ['a proxy that says https', 'http', { 'x-forwarded-proto': 'https' }, true],
+    ['the first hop of several, any case', 'http', { 'x-forwarded-proto': 'HTTPS, http' }, true],
+    ['a proxy that says http', 'http', { 'x-forwarded-proto': 'http' }, false],
+    ['a repeated header: the first counts', 'http', { 'x-forwarded-proto': ['https', 'http'] }, true],
+  ])('%s', (_name, protocol, headers, expected) => {
+    expect(cameOverTls({ protocol, headers })).toBe(expected);
   });
 });
