@@ -114,6 +114,11 @@ export interface TokenService {
   refresh(appid: string): Promise<IssuedToken>;
 
   listApps(): Promise<AppStatus[]>;
+  /**
+   * Where every tracked credential of every kind stands (the dashboard's list). Optional: without it the dashboard
+   * shows each app's access token from listApps.
+   */
+  listCredentials?(): CredentialState[];
   /** Creates or updates an app; a changed secret clears a `failed` state. Returns whether it was created. */
   putApp(appid: string, app: { secret: string; grant: Grant }): Promise<{ created: boolean }>;
   /** Returns whether the app existed. */

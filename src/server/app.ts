@@ -4,6 +4,7 @@ import { AuthGuard } from './auth-guard.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
 import { registerWeComAdminRoutes } from './admin/wecom-admin-routes.js';
+import { registerDashboard } from './dashboard/routes.js';
 import { registerPassthrough } from './compat/passthrough.js';
 import { secretCallHandler } from './compat/secret-calls.js';
 import type { UpstreamCallOptions } from './compat/upstream-call.js';
@@ -148,6 +149,22 @@ export function createServer(options: ServerOptions): FastifyInstance {
     registerAdminRoutes(scope, ctx, new AdminKeyCheck(opts.adminKey));
     registerWeComAdminRoutes(scope, ctx);
   });
+
+  const adminKey = opts.adminKey;
+  if (adminKey !== undefined && opts.dashboard.enabled) {
+    app.get('/', (_request, reply) => reply.redirect('/dashboard', 302));
+    app.register(async (scope) => {
+      await registerDashboard(scope, {
+        service: opts.service,
+        events: opts.events,
+        clock: opts.clock,
+        guard,
+        adminKey,
+        options: opts.dashboard,
+        upstream: { baseUrl: opts.upstreamBaseUrl, fetch: opts.fetch, timeoutMs: opts.upstreamTimeoutMs },
+      });
+    });
+  }
 
   // WeChat-compatible surface: bodies stay raw bytes, parsed only where the hub reads them (stable_token) and
   // otherwise forwarded byte for byte.

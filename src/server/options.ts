@@ -6,6 +6,7 @@ import type { CredentialState, HubEvents, TokenService } from '../core/token-ser
 import { DEFAULT_METRICS_APP_LIMIT, type QuotaUsage } from './metrics.js';
 import { ConfigError } from '../errors/index.js';
 import { assertRandomKey, MIN_KEY_LENGTH } from './key-strength.js';
+import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/options.js';
 
 /** Pino options for the server's logger; `stream` picks the destination (stdout by default). */
 export type ServerLoggerOptions = LoggerOptions & { stream?: DestinationStream };
@@ -26,6 +27,11 @@ export interface ServerOptions {
   metricsAppLimit?: number;
   /** Bearer key for the admin API (the CLI reads WXTOKEN_ADMIN_KEY). Undefined: every admin call answers 401. */
   adminKey?: string;
+  /**
+   * The dashboard at /dashboard (sign-in with the admin key; `/` redirects there). Served only when `adminKey` is
+   * set; `false` turns it off. Defaults in dashboard/options.ts.
+   */
+  dashboard?: DashboardOptions | false;
   /** Where the WeChat-compatible passthrough forwards business calls. Default DEFAULT_UPSTREAM_BASE_URL. */
   upstreamBaseUrl?: string;
   /**
@@ -169,6 +175,7 @@ export interface ResolvedServerOptions {
   readonly quota: (() => readonly QuotaUsage[]) | undefined;
   readonly metricsAppLimit: number;
   readonly adminKey: string | undefined;
+  readonly dashboard: ResolvedDashboardOptions;
   readonly upstreamBaseUrl: string;
   readonly wecomUpstreamBaseUrl: string;
   readonly passthroughPrefixes: readonly string[];
@@ -261,6 +268,7 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
     quota: options.quota,
     metricsAppLimit,
     adminKey,
+    dashboard: resolveDashboardOptions(options.dashboard),
     upstreamBaseUrl,
     wecomUpstreamBaseUrl,
     passthroughPrefixes: [...passthroughPrefixes],

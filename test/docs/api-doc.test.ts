@@ -17,7 +17,11 @@ describe('docs/api.md', () => {
     await app.close();
 
     const headings = [...doc.matchAll(/^### `([^`]+)`/gm)].map((m) => m[1]!);
-    const wildcards = routes.filter((r) => r.url.endsWith('*'));
+    // The dashboard's static files are served under two wildcard routes, each documented by its own heading.
+    const staticFiles = routes.filter((r) => r.url.endsWith('*') && r.url.startsWith('/dashboard/'));
+    expect(staticFiles.map((r) => r.url).sort()).toEqual(['/dashboard/assets/*', '/dashboard/vendor/*']);
+    for (const r of staticFiles) expect(headings, `docs/api.md documents ${r.url}`).toContain(`GET ${r.url}`);
+    const wildcards = routes.filter((r) => r.url.endsWith('*') && !r.url.startsWith('/dashboard/'));
     expect(wildcards.map((r) => r.url).sort()).toEqual(DEFAULT_PASSTHROUGH_PREFIXES.map((p) => `${p}*`).sort());
     const passthroughHeading = [...doc.matchAll(/^### `ANY .*$/gm)].map((m) => m[0])[0];
     for (const r of wildcards) expect(passthroughHeading, `passthrough heading lists ${r.url}`).toContain(r.url);

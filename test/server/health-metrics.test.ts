@@ -57,7 +57,8 @@ describe('/metrics', () => {
   it('counts hub events, and stops listening on close', async () => {
     const emitter = new EventEmitter();
     const events = emitter as unknown as HubEvents;
-    h = await setup({ events });
+    // Without the dashboard, which listens to the same events for its history (test/server/dashboard).
+    h = await setup({ events, dashboard: false });
     const kind = 'access_token';
     emitter.emit('refreshed', { appid: APPID, kind, expiresAt: 1, durationMs: 12, reason: 'scheduled' });
     emitter.emit('refreshed', { appid: APPID, kind, expiresAt: 1, durationMs: 12, reason: 'scheduled' });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createServer } from '../../server/index.js';
+import { SignInLinks } from '../../server/dashboard/sign-in-links.js';
 import { createSimulator } from '../../simulator/index.js';
 import { untilAborted, type CliContext } from '../context.js';
 import { chooseLogFormat, logDestination } from '../log-destination.js';
@@ -40,7 +41,7 @@ function parsePositive(value: string): number {
 export async function demo(
   ctx: CliContext,
   opts: { listen: string; store?: string; tokenTtl?: number },
-  onReady?: (info: { hubUrl: string; simulatorUrl: string; clientKey: string; adminKey: string }) => void,
+  onReady?: (info: { hubUrl: string; simulatorUrl: string; clientKey: string; adminKey: string; signInUrl: string }) => void,
 ): Promise<void> {
   const listen = parseListen(opts.listen);
   const tempDir = opts.store ? undefined : await mkdtemp(join(tmpdir(), 'wxtoken-demo-'));
@@ -60,6 +61,8 @@ export async function demo(
     const clientKey = await runtime.hub.createClientKey(keyName, DEMO_APPS.map((a) => a.appid));
     const ownAdminKey = ctx.env['WXTOKEN_ADMIN_KEY'] || undefined;
     const adminKey = ownAdminKey ?? `adm_${randomBytes(24).toString('base64url')}`;
+    // A one-time link signs the person at the terminal in: the admin key stays out of URLs and browser history.
+    const signInLinks = new SignInLinks({ clock: runtime.clock });
     const server = createServer({
       service: runtime.hub,
       events: runtime.hub.events,
@@ -69,9 +72,11 @@ export async function demo(
       clock: runtime.clock,
       adminKey,
       upstreamBaseUrl: simulatorUrl,
+      dashboard: { signInLinks },
     });
     const hubUrl = await server.listen({ host: listen.host, port: listen.port });
     closers.unshift(() => server.close());
+    const signInUrl = `${hubUrl}/dashboard/sign-in?token=${signInLinks.issue()}`;
     const [stable, classic] = DEMO_APPS;
     ctx.stdout.write(
       [
@@ -83,6 +88,9 @@ export async function demo(
         `  client key: ${clientKey}`,
         // A key from the environment may be a real one: never echo it.
         `  admin key:  ${ownAdminKey ? '(from WXTOKEN_ADMIN_KEY)' : adminKey}`,
+        `  dashboard:  ${hubUrl}/dashboard`,
+        `  sign in:    ${signInUrl}`,
+        '              (opens the dashboard signed in; works once, for 15 minutes; then sign in with the admin key)',
         '',
         'Get a token:',
         `  curl -s -H 'Authorization: Bearer ${clientKey}' ${hubUrl}/v1/apps/${stable.appid}/access-token`,
@@ -93,7 +101,7 @@ export async function demo(
         '',
       ].join('\n'),
     );
-    onReady?.({ hubUrl, simulatorUrl, clientKey, adminKey });
+    onReady?.({ hubUrl, simulatorUrl, clientKey, adminKey, signInUrl });
     await untilAborted(ctx.shutdownSignal);
   } finally {
     for (const close of closers) await close().catch(() => {});

@@ -60,7 +60,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .addHelpText(
       'after',
-      '\nThe admin API (/v1/apps, /v1/keys) is enabled when WXTOKEN_ADMIN_KEY is set to a random key of at least\n128 bits (`openssl rand -hex 32`); secrets are encrypted with WXTOKEN_MASTER_KEY (or a key file created beside\nthe SQLite database). Every option is checked before anything is opened.',
+      '\nThe admin API (/v1/apps, /v1/keys) and the dashboard (/dashboard, sign-in with the admin key) are enabled when\nWXTOKEN_ADMIN_KEY is set to a random key of at least 128 bits (`openssl rand -hex 32`); secrets are encrypted with WXTOKEN_MASTER_KEY (or a key file created beside\nthe SQLite database). Every option is checked before anything is opened.',
     )
     .action(async (opts: ServeOptions) => {
       await serve(ctx, opts);
