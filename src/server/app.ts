@@ -152,8 +152,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   const adminKey = opts.adminKey;
   if (adminKey !== undefined && opts.dashboard.enabled) {
-    app.get('/', (_request, reply) => reply.redirect('/dashboard', 302));
     app.register(async (scope) => {
+      // In the scope, not on the root: a route added to the root now would be added before the OpenAPI plugin
+      // (registered asynchronously) could record it.
+      scope.get('/', (_request, reply) => reply.redirect('/dashboard', 302));
       await registerDashboard(scope, {
         service: opts.service,
         events: opts.events,
