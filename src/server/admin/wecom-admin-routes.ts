@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { WeComService } from '../../core/token-service.js';
-import { AppNotFoundError, NotFoundError } from '../../errors/index.js';
+import { AppNotFoundError } from '../../errors/index.js';
+import { wecomOf } from '../v1/wecom.js';
 import { wecomAgentId } from '../../core/principals.js';
 import type { RouteContext } from '../context.js';
 import { tokenBodySchema, type TokenBody } from '../token-body.js';
@@ -37,10 +38,7 @@ const putAgentResponseSchema = {
  */
 export function registerWeComAdminRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { service, clock, expiry } = ctx;
-  const wecom = (): WeComService => {
-    if (!service.wecom) throw new NotFoundError('this hub serves no WeCom apps');
-    return service.wecom;
-  };
+  const wecom = (): WeComService => wecomOf(service);
 
   app.get('/v1/wecom', { schema: { response: { 200: { type: 'object', required: ['agents'], properties: { agents: { type: 'array', items: agentStatusSchema } } } } } }, async () => ({
     agents: wecom()

@@ -7,7 +7,8 @@ interface AppParams {
   appid: string;
 }
 
-const invalidateBodySchema = {
+/** The body of an invalidate request: the token upstream rejected. */
+export const invalidateBodySchema = {
   type: 'object',
   required: ['access_token'],
   properties: { access_token: { type: 'string', minLength: 1, maxLength: 2048 } },

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyAction, Resource } from '../../core/key-scope.js';
-import type { WeComService } from '../../core/token-service.js';
+import type { TokenService, WeComService } from '../../core/token-service.js';
 import { NotFoundError } from '../../errors/index.js';
 import { WECOM_TICKET_TYPES, type WeComTicketType } from '../../wechat/index.js';
 import { authorizeResource } from '../auth.js';
 import type { RouteContext } from '../context.js';
 import { secondsLeft, tokenBodySchema, type TokenBody } from '../token-body.js';
+import { invalidateBodySchema } from './access-token.js';
 import { jssdkConfigRequestSchema, ticketBodySchema } from './tickets.js';
 
 interface AgentParams {
@@ -32,11 +33,11 @@ const wecomJssdkConfigSchema = {
   additionalProperties: false,
 } as const;
 
-const invalidateBodySchema = {
-  type: 'object',
-  required: ['access_token'],
-  properties: { access_token: { type: 'string', minLength: 1, maxLength: 2048 } },
-} as const;
+/** The service's WeCom side; 404 `not_found` on a service that holds no WeCom apps. */
+export function wecomOf(service: TokenService): WeComService {
+  if (!service.wecom) throw new NotFoundError('this hub serves no WeCom apps');
+  return service.wecom;
+}
 
 /**
  * The client API for WeCom apps, the same shapes as for Official Account apps under `/v1/wecom/{corpid}/{agent}`:
@@ -45,10 +46,7 @@ const invalidateBodySchema = {
  */
 export function registerWeComRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { service, clock, expiry, guard, metrics } = ctx;
-  const wecom = (): WeComService => {
-    if (!service.wecom) throw new NotFoundError('this hub serves no WeCom apps');
-    return service.wecom;
-  };
+  const wecom = (): WeComService => wecomOf(service);
   const resource = (params: AgentParams) => (): Resource => ({ type: 'wecom', corpid: params.corpid, agentid: params.agent });
   // Authenticate before the body is read or validated: strangers get 401, not hints about the body.
   const authorize =
