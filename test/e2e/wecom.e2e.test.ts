@@ -94,7 +94,7 @@ describe('WeCom end to end', () => {
     const { simUrl, hubUrl, signKey } = await stack();
     const url = 'https://work.example.com/app?x=1#frag';
     const signs = await Promise.all(
-      Array.from({ length: 200 }, () =>
+      Array.from({ length: 1000 }, () =>
         fetch(`${hubUrl}/v1/wecom/${CORP_A}/${AGENT.agentid}/jssdk-config`, {
           method: 'POST',
           headers: { authorization: `Bearer ${signKey}`, 'content-type': 'application/json' },
