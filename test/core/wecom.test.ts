@@ -4,7 +4,7 @@ import { AppNotFoundError, InvalidRequestError } from '../../src/errors/index.js
 import { verifyJssdkSignature } from '../../src/wechat/jssdk-signature.js';
 import { budgetAllows, countCall } from '../../src/core/kinds/hourly-budget.js';
 import { STICKY_FINE_PROBE_FRACTION, STICKY_PROBE_FRACTION } from '../../src/core/kinds/sticky-value.js';
-import { nextWeComTokenRecord } from '../../src/core/kinds/wecom-token.js';
+import { nextWeComTokenRecord, STILL_HELD_RETRY_MS } from '../../src/core/kinds/wecom-token.js';
 import { createTestStore } from '../support/test-store.js';
 import { hubHarness } from '../support/hub-harness.js';
 import { FakeFetcher } from '../support/fake-fetcher.js';
@@ -167,30 +167,40 @@ describe('dating a WeCom token (nextWeComTokenRecord)', () => {
     invalidations: 0,
   });
   const call = (rec: ReturnType<typeof record> | null, at: number) => ({ record: rec, startedAt: at, returnedAt: at + 50 });
+  /** The answer as a value to store (failing the test when it is a wait). */
+  const value = (obtained: ReturnType<typeof nextWeComTokenRecord>) => {
+    if ('waitUntil' in obtained) throw new Error(`expected a value, got a wait until ${obtained.waitUntil}`);
+    return obtained;
+  };
 
   it('a first answer has an unknown age: vouched for a probe interval, its implied expiry kept', () => {
-    const next = nextWeComTokenRecord(call(null, T), 'A', T + LIFE);
+    const next = value(nextWeComTokenRecord(call(null, T), 'A', T + LIFE));
     expect(next.expiresAt).toBe(T + LIFE * STICKY_PROBE_FRACTION);
     expect(next.state).toMatchObject({ ageKnown: false, impliedExpiresAt: T + LIFE });
   });
 
   it('the same token implying the same end (WeCom counts down): that end is exact', () => {
-    const first = nextWeComTokenRecord(call(null, T), 'A', T + LIFE);
+    const first = value(nextWeComTokenRecord(call(null, T), 'A', T + LIFE));
     const again = nextWeComTokenRecord(call(record('A', first.state as Record<string, unknown>), T + 900_000), 'A', T + LIFE + 1_000);
     expect(again).toMatchObject({ token: 'A', expiresAt: T + LIFE, obtainedAt: T, state: { exact: true } });
   });
 
   it('the same token implying a later end (the full expires_in again): dated as a sticky value', () => {
-    const first = nextWeComTokenRecord(call(null, T), 'A', T + LIFE);
-    const again = nextWeComTokenRecord(call(record('A', first.state as Record<string, unknown>), T + 900_000), 'A', T + 900_000 + LIFE);
+    const first = value(nextWeComTokenRecord(call(null, T), 'A', T + LIFE));
+    const again = value(nextWeComTokenRecord(call(record('A', first.state as Record<string, unknown>), T + 900_000), 'A', T + 900_000 + LIFE));
     expect(again.state).not.toHaveProperty('exact');
     expect(again.state).toMatchObject({ ageKnown: false, impliedExpiresAt: T + 900_000 + LIFE });
   });
 
   it('once exact, the same token near its end never gains life from a rounded-up expires_in', () => {
     const exact = record('A', { impliedExpiresAt: T + LIFE, exact: true }, T, T + LIFE);
-    const next = nextWeComTokenRecord(call(exact, T + LIFE - 200), 'A', T + LIFE - 200 + 1_000);
+    const next = value(nextWeComTokenRecord(call(exact, T + LIFE - 200), 'A', T + LIFE - 200 + 1_000));
     expect(next.expiresAt).toBe(T + LIFE);
+  });
+
+  it('once exact, the same token handed back after its end means its successor is moments away: ask again shortly', () => {
+    const exact = record('A', { impliedExpiresAt: T + LIFE, exact: true }, T, T + LIFE);
+    expect(nextWeComTokenRecord(call(exact, T + LIFE + 5), 'A', T + LIFE + 1_005)).toEqual({ waitUntil: T + LIFE + 5 + 50 + STILL_HELD_RETRY_MS });
   });
 
   it('once exact, a new token is exact at once: one gettoken per lifetime', () => {

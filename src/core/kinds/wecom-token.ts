@@ -1,7 +1,7 @@
 import type { CredentialRecord, KindState } from '../../stores/store.js';
 import { wecomAgentOf } from '../principals.js';
 import type { CredentialFetcher } from '../token-fetcher.js';
-import type { CredentialKind, ObtainedValue } from './kind.js';
+import type { CredentialKind, Obtained, ObtainedValue } from './kind.js';
 import { nextStickyRecord, stickyValueUntil } from './sticky-value.js';
 
 /**
@@ -15,6 +15,12 @@ export const IMPLIED_EXPIRY_SLACK_MS = 2_000;
  * longer, and gettoken hands it back until then, so no new one is asked for before.
  */
 export const EXPIRES_IN_RESOLUTION_MS = 1_000;
+
+/**
+ * How soon to ask again when gettoken still hands back a token whose known end has passed (the hub's clock a little
+ * ahead of WeCom's, or a call started a few milliseconds early): WeCom replaces it within moments.
+ */
+export const STILL_HELD_RETRY_MS = 250;
 
 /**
  * A WeCom app's access token (`/cgi-bin/gettoken` with the app's secret). WeCom answers the current token unchanged
@@ -39,15 +45,20 @@ export function wecomTokenKind(fetcher: CredentialFetcher): CredentialKind {
   };
 }
 
-/** What a gettoken answer (`value`, implied expiry `impliedExpiresAt` = call start + expires_in) makes of the record. */
+/**
+ * What a gettoken answer (`value`, implied expiry `impliedExpiresAt` = call start + expires_in) makes of the record:
+ * the value to store, or, when WeCom still hands back a token whose known end has passed, a short wait before
+ * asking again (its successor is moments away; storing the dead token would only fail the callers waiting).
+ */
 export function nextWeComTokenRecord(
   call: { readonly record: CredentialRecord | null; readonly startedAt: number; readonly returnedAt: number },
   value: string,
   impliedExpiresAt: number,
-): ObtainedValue {
+): Obtained {
   const { record } = call;
   // Once WeCom was seen counting down, every answer tells its token's end.
   if (record && exactExpiry(record.state)) {
+    if (record.token === value && call.startedAt >= record.expiresAt) return { waitUntil: call.returnedAt + STILL_HELD_RETRY_MS };
     // The same token again never lives longer than first implied: near its end, WeCom rounds what is left up to 1 s.
     if (record.token === value) {
       const expiresAt = Math.min(record.expiresAt, impliedExpiresAt);
