@@ -16,6 +16,12 @@ import { AUTH_THROTTLE_MAX_ADDRESSES, resolveServerOptions, type ServerOptions }
 import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
 import { registerTicketRoutes } from './v1/tickets.js';
+import { registerProxyRoutes } from './v1/proxy.js';
+import { STABLE_TOKEN_PATH, TOKEN_PATH } from './compat/token-endpoints.js';
+import { TokenVerifier } from './compat/token-verifier.js';
+import { collectBody } from './upstream/collect-body.js';
+import { HealingForwarder } from './upstream/healing-forwarder.js';
+import { IssuedTokens } from './upstream/issued-tokens.js';
 
 /** How often a closing server looks for keep-alive connections whose last request has finished. */
 export const CLOSE_DRAIN_POLL_MS = 25;
@@ -135,16 +141,33 @@ export function createServer(options: ServerOptions): FastifyInstance {
     registerAdminRoutes(scope, ctx, new AdminKeyCheck(opts.adminKey));
   });
 
-  // WeChat-compatible surface: bodies stay raw bytes, parsed only where the hub reads them (stable_token) and
-  // otherwise forwarded byte for byte.
+  // Calls forwarded to WeChat (passthrough and proxy) share one forwarder and one memory of issued tokens.
+  const upstream = { upstreamBaseUrl: opts.upstreamBaseUrl, fetch: opts.fetch, clock: opts.clock, timeoutMs: opts.upstreamTimeoutMs, service: opts.service };
+  const forwarder = new HealingForwarder({ ...upstream, replayBodyLimitBytes: opts.replayBodyLimitBytes, bodyLimitBytes: opts.passthroughBodyLimitBytes });
+  const issued = new IssuedTokens(opts.service, opts.clock);
+  const verifier = opts.tokenCheckIntervalMs === 0 ? null : new TokenVerifier({ ...upstream, intervalMs: opts.tokenCheckIntervalMs });
+
+  // The proxy: bodies are streamed to WeChat, never parsed or held whole (upstream/healing-forwarder.ts).
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    registerProxyRoutes(scope, ctx, { forwarder, prefixes: opts.passthroughPrefixes });
+  });
+
+  // WeChat-compatible surface: the token endpoints read their (small) bodies whole; everything else is streamed
+  // to WeChat byte for byte by the passthrough.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (request, payload, done) => {
+      const url = request.routeOptions.url;
+      if (url !== TOKEN_PATH && url !== STABLE_TOKEN_PATH) return done(null, payload);
+      collectBody(payload, opts.bodyLimitBytes).then((body) => done(null, body), (err: Error) => done(err));
+    });
     const replies = new WeChatReplies(opts.clock, opts.random);
-    const tokenHandler = registerCompatTokenRoutes(scope, ctx, replies);
+    const tokenHandler = registerCompatTokenRoutes(scope, ctx, replies, { issued, verifier });
     registerPassthrough(
       scope,
-      { upstreamBaseUrl: opts.upstreamBaseUrl, prefixes: opts.passthroughPrefixes, timeoutMs: opts.upstreamTimeoutMs, fetch: opts.fetch, clock: opts.clock, service: opts.service },
+      { prefixes: opts.passthroughPrefixes, clock: opts.clock, forwarder, issued, bufferedBodyLimitBytes: opts.bodyLimitBytes, service: opts.service },
       replies,
       tokenHandler,
     );

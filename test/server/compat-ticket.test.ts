@@ -26,7 +26,9 @@ describe('WeChat-compatible GET /cgi-bin/ticket/getticket', () => {
 
   it('forwards a token the hub did not issue, and anything but a GET, to WeChat unchanged', async () => {
     h = await setup({ upstreamBaseUrl: stub.baseUrl });
-    stub.respond = (_req, reply) => reply.header('content-type', 'application/json').send(Buffer.from('{"errcode":40001,"errmsg":"invalid credential"}'));
+    // Only the stranger's token is rejected: a rejection of the hub's own would be healed (replayed once).
+    stub.respond = (req, reply) =>
+      reply.header('content-type', 'application/json').send(Buffer.from(req.url.includes('NOT_THE_HUBS') ? '{"errcode":40001,"errmsg":"invalid credential"}' : '{"errcode":0,"errmsg":"ok"}'));
     const foreign = await h.app.inject({ url: '/cgi-bin/ticket/getticket?access_token=NOT_THE_HUBS&type=jsapi' });
     expect(foreign.json()).toMatchObject({ errcode: 40001 });
     const { token } = await h.service.getAccessToken(APPID);

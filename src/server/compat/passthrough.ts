@@ -1,7 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../util/clock.js';
 import type { TokenService } from '../../core/token-service.js';
-import { InvalidRequestError, MethodNotAllowedError } from '../../errors/index.js';
+import { InvalidRequestError, MethodNotAllowedError, PayloadTooLargeError } from '../../errors/index.js';
+import { collectBody, declaredLength, isByteStream } from '../upstream/collect-body.js';
+import type { HealingForwarder } from '../upstream/healing-forwarder.js';
+import type { IssuedTokens } from '../upstream/issued-tokens.js';
+import { ACCESS_TOKEN_PARAMETER, queryValue } from '../upstream/query-token.js';
+import { sendAnswer } from '../upstream/send-outcome.js';
 import { PASSTHROUGH_METHODS, resolvePassthroughTarget } from './passthrough-path.js';
 import { answerGetTicket, GET_TICKET_PATH } from './ticket-endpoint.js';
 import { compatTokenPath, type CompatTokenHandler } from './token-endpoints.js';
@@ -9,17 +14,17 @@ import { COMPAT_ERRORS, type WeChatReplies } from './wechat-reply.js';
 
 /** How the passthrough reaches WeChat. */
 export interface PassthroughOptions {
-  readonly upstreamBaseUrl: string;
   readonly prefixes: readonly string[];
-  readonly timeoutMs: number;
-  readonly fetch: typeof fetch;
   readonly clock: Clock;
+  /** Forwards and heals (see upstream/healing-forwarder.ts). */
+  readonly forwarder: HealingForwarder;
+  /** Recognises the tokens the hub issued, the ones whose rejection the passthrough heals. */
+  readonly issued: IssuedTokens;
+  /** The largest body read whole (a token request spelt oddly, answered by the hub itself). */
+  readonly bufferedBodyLimitBytes: number;
   /** Answers getticket for tokens the hub issued; without it every getticket goes to WeChat. */
   readonly service?: TokenService;
 }
-
-// Methods that never carry a body; fetch refuses one on them.
-const BODYLESS = new Set(['GET', 'HEAD']);
 
 const ALLOWED = new Set(PASSTHROUGH_METHODS);
 
@@ -29,11 +34,12 @@ const ALLOWED = new Set(PASSTHROUGH_METHODS);
  * at the hub keeps working for its business calls. Nothing else is forwarded: no caller headers, no
  * Authorization, no cookies. The path is resolved first (resolvePassthroughTarget) and every check is made on
  * the resolved path, which is also the one forwarded: the token endpoints are never forwarded, however they are
- * spelled, because a fetch at WeChat would invalidate the hub's token. Unsupported methods get 405.
+ * spelled, because a fetch at WeChat would invalidate the hub's token. Unsupported methods get 405. Bodies are
+ * streamed both ways. When the call carries a token the hub issued (`access_token`) and WeChat rejects it, the
+ * hub invalidates it and replays the call once with the current token (upstream/healing-forwarder.ts).
  */
 export function registerPassthrough(app: FastifyInstance, options: PassthroughOptions, replies: WeChatReplies, tokenHandler: CompatTokenHandler): void {
-  const { upstreamBaseUrl, timeoutMs, clock } = options;
-  const fetchImpl = options.fetch;
+  const { clock, forwarder, issued } = options;
 
   async function forward(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     if (!ALLOWED.has(request.method)) throw new MethodNotAllowedError(request.method, PASSTHROUGH_METHODS);
@@ -42,51 +48,43 @@ export function registerPassthrough(app: FastifyInstance, options: PassthroughOp
       throw new InvalidRequestError('the resolved path is outside the passthrough prefixes');
     }
     const tokenPath = compatTokenPath(target.path);
-    if (tokenPath !== null) return tokenHandler(request, reply, tokenPath);
+    if (tokenPath !== null) {
+      // The hub answers these itself, reading the body whole (stable_token's is a small JSON object).
+      if (isByteStream(request.body)) request.body = await collectBody(request.body, options.bufferedBodyLimitBytes);
+      return tokenHandler(request, reply, tokenPath);
+    }
     if (options.service && target.path === GET_TICKET_PATH) {
       // An SDK fetching its own ticket with a token the hub issued shares the hub's managed ticket.
       const managed = await answerGetTicket(options.service, request, replies, () => clock.now());
       if (managed !== undefined) return managed;
     }
 
-    const headers: Record<string, string> = {};
-    const contentType = request.headers['content-type'];
-    if (contentType !== undefined) headers['content-type'] = contentType;
-    const init: RequestInit = { method: request.method, headers, redirect: 'manual' };
-    if (!BODYLESS.has(request.method) && Buffer.isBuffer(request.body)) init.body = request.body;
-
-    const controller = new AbortController();
-    init.signal = controller.signal;
-    const cancelTimer = clock.setTimer(() => controller.abort(), timeoutMs);
-    let status: number;
-    let upstreamType: string | null;
-    let location: string | null;
-    let body: Buffer;
-    try {
-      // The resolved path (nothing left for fetch's URL parser to resolve) and the query as received.
-      const res = await fetchImpl(upstreamBaseUrl + target.path + target.search, init);
-      status = res.status;
-      upstreamType = res.headers.get('content-type');
-      location = res.headers.get('location');
-      body = Buffer.from(await res.arrayBuffer());
-    } catch (err) {
-      // The message names the path only: the query holds an access_token (or a secret).
-      const why = controller.signal.aborted ? 'timeout' : 'network';
-      request.log.warn({ path: target.path, why, err: errorName(err) }, 'passthrough to WeChat failed');
-      return reply.code(502).send(replies.error(COMPAT_ERRORS.systemError, `the hub could not reach WeChat: ${why}`));
-    } finally {
-      cancelTimer();
+    const presented = queryValue(target.search, ACCESS_TOKEN_PARAMETER);
+    const appid = presented === undefined || presented === '' ? undefined : issued.appOf(presented);
+    const outcome = await forwarder.forward(
+      {
+        method: request.method,
+        path: target.path,
+        search: target.search,
+        contentType: request.headers['content-type'],
+        body: isByteStream(request.body) ? request.body : undefined,
+        declaredLength: declaredLength(request),
+        token: appid === undefined || presented === undefined ? null : { appid, value: presented },
+      },
+      request.log,
+    );
+    switch (outcome.kind) {
+      case 'too-large':
+        throw new PayloadTooLargeError(forwarder.bodyLimitBytes);
+      case 'unreachable':
+        // The message names the path only: the query holds an access_token (or a secret).
+        request.log.warn({ path: target.path, why: outcome.why }, 'passthrough to WeChat failed');
+        return reply.code(502).send(replies.error(COMPAT_ERRORS.systemError, `the hub could not reach WeChat: ${outcome.why}`));
+      case 'answer':
+        if (outcome.status >= 500) request.log.warn({ path: target.path, status: outcome.status }, 'WeChat answered a passthrough call with an HTTP 5xx');
+        return sendAnswer(reply, outcome);
     }
-    if (status >= 500) request.log.warn({ path: target.path, status }, 'WeChat answered a passthrough call with an HTTP 5xx');
-    reply.code(status);
-    if (upstreamType !== null) reply.header('content-type', upstreamType);
-    if (location !== null) reply.header('location', location);
-    return reply.send(body);
   }
 
   for (const prefix of options.prefixes) app.all(`${prefix}*`, forward);
-}
-
-function errorName(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err;
 }
