@@ -5,7 +5,7 @@ import { InvalidRequestError, MethodNotAllowedError, PayloadTooLargeError } from
 import { collectBody, declaredLength, isByteStream } from '../upstream/collect-body.js';
 import type { HealingForwarder } from '../upstream/healing-forwarder.js';
 import type { IssuedTokens } from '../upstream/issued-tokens.js';
-import { ACCESS_TOKEN_PARAMETER, queryValue } from '../upstream/query-token.js';
+import { ACCESS_TOKEN_PARAMETER, queryValue, withQueryValue } from '../upstream/query-token.js';
 import { sendAnswer } from '../upstream/send-outcome.js';
 import { PASSTHROUGH_METHODS, resolvePassthroughTarget } from './passthrough-path.js';
 import { answerGetTicket, GET_TICKET_PATH } from './ticket-endpoint.js';
@@ -22,8 +22,8 @@ export interface PassthroughOptions {
   readonly issued: IssuedTokens;
   /** The largest body read whole (a token request spelt oddly, answered by the hub itself). */
   readonly bufferedBodyLimitBytes: number;
-  /** Answers getticket for tokens the hub issued; without it every getticket goes to WeChat. */
-  readonly service?: TokenService;
+  /** Answers getticket for tokens the hub issued, and supplies the current token of a call it heals. */
+  readonly service: TokenService;
 }
 
 const ALLOWED = new Set(PASSTHROUGH_METHODS);
@@ -53,7 +53,7 @@ export function registerPassthrough(app: FastifyInstance, options: PassthroughOp
       if (isByteStream(request.body)) request.body = await collectBody(request.body, options.bufferedBodyLimitBytes);
       return tokenHandler(request, reply, tokenPath);
     }
-    if (options.service && target.path === GET_TICKET_PATH) {
+    if (target.path === GET_TICKET_PATH) {
       // An SDK fetching its own ticket with a token the hub issued shares the hub's managed ticket.
       const managed = await answerGetTicket(options.service, request, replies, () => clock.now());
       if (managed !== undefined) return managed;
@@ -61,15 +61,27 @@ export function registerPassthrough(app: FastifyInstance, options: PassthroughOp
 
     const presented = queryValue(target.search, ACCESS_TOKEN_PARAMETER);
     const appid = presented === undefined || presented === '' ? undefined : issued.appOf(presented);
+    let search = target.search;
+    let token: { appid: string; value: string } | null = null;
+    if (appid !== undefined) {
+      // A token the hub issued but has since replaced (a refresh, or a rejection reported by anyone): the call
+      // goes with the current one. SDKs hold their token until the expiry they were given; without this, every
+      // call of theirs would meet WeChat's 40001 first and need a replay.
+      const current = await currentToken(options.service, appid);
+      if (current !== undefined) {
+        if (current !== presented) search = withQueryValue(search, ACCESS_TOKEN_PARAMETER, current);
+        token = { appid, value: current };
+      }
+    }
     const outcome = await forwarder.forward(
       {
         method: request.method,
         path: target.path,
-        search: target.search,
+        search,
         contentType: request.headers['content-type'],
         body: isByteStream(request.body) ? request.body : undefined,
         declaredLength: declaredLength(request),
-        token: appid === undefined || presented === undefined ? null : { appid, value: presented },
+        token,
       },
       request.log,
     );
@@ -87,4 +99,15 @@ export function registerPassthrough(app: FastifyInstance, options: PassthroughOp
   }
 
   for (const prefix of options.prefixes) app.all(`${prefix}*`, forward);
+}
+
+/** The app's current token, or undefined when the hub has none to give (the call then goes as it came). */
+async function currentToken(service: TokenService, appid: string): Promise<string | undefined> {
+  const held = service.currentToken?.(appid);
+  if (held !== undefined) return held.token;
+  try {
+    return (await service.getAccessToken(appid)).token;
+  } catch {
+    return undefined;
+  }
 }
