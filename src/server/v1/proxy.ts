@@ -8,6 +8,7 @@ import type { HealingForwarder } from '../upstream/healing-forwarder.js';
 import { ACCESS_TOKEN_PARAMETER, withQueryValue } from '../upstream/query-token.js';
 import { sendAnswer } from '../upstream/send-outcome.js';
 import { parseProxyTarget } from './proxy-target.js';
+import { PROXY_SOURCE_HEADER } from '../../client/hub-client.js';
 
 /** What the proxy route needs beyond the route context. */
 export interface ProxyOptions {
@@ -53,6 +54,8 @@ export function registerProxyRoutes(app: FastifyInstance, ctx: RouteContext, opt
       case 'unreachable':
         throw new UpstreamTransportError(outcome.why, target.path, 'the hub could not reach WeChat');
       case 'answer':
+        // Tells WeChat's answers (whatever their status) from the hub's own errors, for the client SDK.
+        reply.header(PROXY_SOURCE_HEADER, 'wechat');
         reply.header('cache-control', 'no-store');
         return sendAnswer(reply, outcome);
     }
