@@ -36,6 +36,9 @@ describe('serve validates every option before starting anything (issue 13, findi
     ['a bad store URL', ['--store', 'ftp://nowhere'], {}, /unsupported scheme/],
     ['a bad upstream', ['--upstream', 'nowhere'], {}, /invalid upstream URL/],
     ['a zero connection cap', ['--max-connections', '0'], {}, /positive whole number/],
+    ['a replay limit above the passthrough body limit', ['--passthrough-body-limit', '4096', '--replay-body-limit', '8192'], {}, /"replayBodyLimitBytes" must be an integer from 0 to passthroughBodyLimitBytes \(4096\)/],
+    ['a passthrough body limit under 1 KiB', ['--passthrough-body-limit', '100'], {}, /"passthroughBodyLimitBytes" must be an integer ≥ 1024/],
+    ['a negative token check interval', ['--token-check-interval', '-1'], {}, /--token-check-interval|seconds/],
   ])('refuses %s with exit code 2, opening nothing', async (_what, args, env, message) => {
     const name = `bad-${Math.random().toString(36).slice(2)}.db`;
     const before = readdirSync(dir).length;

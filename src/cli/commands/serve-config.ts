@@ -32,6 +32,10 @@ export interface ServeOptions {
   maxConnections?: number;
   authFailureLimit?: number;
   authFailureWindow?: number;
+  upstreamTimeout?: number;
+  passthroughBodyLimit?: number;
+  replayBodyLimit?: number;
+  tokenCheckInterval?: number;
   metricsKey?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -80,6 +84,10 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
     maxConnections: opts.maxConnections,
     authFailureLimit: opts.authFailureLimit,
     authFailureWindowMs: ms(opts.authFailureWindow),
+    upstreamTimeoutMs: ms(opts.upstreamTimeout),
+    passthroughBodyLimitBytes: opts.passthroughBodyLimit,
+    replayBodyLimitBytes: opts.replayBodyLimit,
+    tokenCheckIntervalMs: ms(opts.tokenCheckInterval),
   });
   asUsage(() => {
     parseStoreUrl(storeUrl);
