@@ -4,7 +4,7 @@ import type { TokenService } from '../../core/token-service.js';
 /** Tokens remembered at once; the oldest is forgotten first (about 200 bytes each). */
 export const ISSUED_TOKEN_MEMORY_SIZE = 4_096;
 
-/** A token the hub handed out: whose it is and until when the hub vouched for it. */
+/** A token the hub handed out: whose it is and until when it is recognised. */
 export interface IssuedTokenEntry {
   readonly appid: string;
   readonly until: number;
@@ -12,8 +12,8 @@ export interface IssuedTokenEntry {
 
 /**
  * Which app a token presented to the passthrough belongs to, when the hub issued it: the current token of an app
- * (TokenService.appOfToken), or one the hub handed out or saw as current earlier and whose serving window has not
- * ended. The second case matters after a rotation elsewhere and on another instance: an SDK still holds the
+ * (TokenService.appOfToken), or one the hub handed out or saw as current earlier, for as long again as the hub
+ * vouched for it (see remember). The second case matters after a rotation elsewhere and on another instance: an SDK still holds the
  * previous token, WeChat rejects it, and the hub must still recognise it as its own to replay the call with the
  * new one. Tokens the hub never issued are never recognised, so a request with a stranger's token is never given
  * the hub's. Bounded; entries past their window are ignored.
@@ -28,10 +28,15 @@ export class IssuedTokens {
     this.#clock = clock;
   }
 
-  /** Records a token handed out for `appid`, vouched for until `until` (epoch ms). */
-  remember(token: string, appid: string, until: number): void {
+  /**
+   * Records a token handed out for `appid`, vouched for until `expiresAt` (epoch ms). It is recognised for as long
+   * again after that: SDKs round the expiry they are given (to whole seconds, sometimes up) and some hold a token a
+   * little past it; a call with such a token meets 42001, and the hub must still know it as its own to heal it.
+   */
+  remember(token: string, appid: string, expiresAt: number): void {
+    const until = expiresAt + Math.max(0, expiresAt - this.#clock.now());
     const known = this.#entries.get(token);
-    if (known && known.appid === appid && known.until >= until) return;
+    if (known && known.appid === appid) return;
     this.#entries.delete(token);
     if (this.#entries.size >= ISSUED_TOKEN_MEMORY_SIZE) {
       const oldest = this.#entries.keys().next().value;
