@@ -124,9 +124,14 @@ async function runSetup(name, sim, baseUrls) {
 const rows = [];
 const cleanups = [];
 try {
-  const sim = await startSimulator();
-  if (SETUPS.includes('a')) rows.push(...(await runSetup('(a) alone', sim, [sim.url])));
+  // A fresh simulator per setup: one setup's token fetches must not spend the next one's daily quota.
+  if (SETUPS.includes('a')) {
+    const sim = await startSimulator();
+    rows.push(...(await runSetup('(a) alone', sim, [sim.url])));
+    await sim.stop();
+  }
   if (SETUPS.includes('b')) {
+    const sim = await startSimulator();
     const dir = await mkdtemp(join(tmpdir(), 'wxtoken-peers-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const storeUrl = `sqlite:${join(dir, 'hub.db')}`;
@@ -136,6 +141,7 @@ try {
     await hub.stop();
   }
   if (SETUPS.includes('c')) {
+    const sim = await startSimulator();
     const prefix = `wxtoken-bench-peers-${randomBytes(4).toString('hex')}:`;
     cleanups.push(async () => {
       const redis = new Redis(REDIS_URL);

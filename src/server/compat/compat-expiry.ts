@@ -12,3 +12,15 @@ export function compatExpiresAt(issued: IssuedToken, refreshAt: number | undefin
   if (refreshAt === undefined || refreshAt <= now) return issued.expiresAt;
   return Math.min(refreshAt, issued.expiresAt);
 }
+
+/**
+ * The smallest `expires_in` the compatible endpoints hand out. WeChat never answers 0, and some SDKs read 0 as
+ * "never expires" (node-easywechat's cache stores a lifetime of 0 as no expiry): a token handed out in the last
+ * second before the hub's refresh would be held for ever. One second later the SDK comes back for the new token.
+ */
+export const MIN_EXPIRES_IN_SECONDS = 1;
+
+/** The whole seconds a compatible endpoint announces for an expiry `until` (epoch ms), never under the minimum. */
+export function compatExpiresIn(until: number, now: number): number {
+  return Math.max(MIN_EXPIRES_IN_SECONDS, until > now ? Math.floor((until - now) / 1000) : 0);
+}

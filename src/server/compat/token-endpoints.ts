@@ -4,11 +4,10 @@ import { APPID_PATTERN } from '../../core/token-service.js';
 import type { RouteContext } from '../context.js';
 import { logFailure, toHttpFailure } from '../error-handler.js';
 import { AuthThrottledError } from '../../errors/index.js';
-import { secondsLeft } from '../token-body.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
 import { registerCompatKeyCheck, signOnlyRefusal } from './key-capability.js';
 import type { IssuedTokens } from '../upstream/issued-tokens.js';
-import { compatExpiresAt } from './compat-expiry.js';
+import { compatExpiresAt, compatExpiresIn } from './compat-expiry.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 /** How the token endpoints take part in healing (see compat/token-verifier.ts and upstream/issued-tokens.ts). */
@@ -92,7 +91,7 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
       healing.issued.remember(issued.token, appid, issued.expiresAt);
       metrics?.tokenRead(appid, 'compat');
       // Ends at the hub's refresh time, not the token's death: see compat-expiry.ts.
-      return { access_token: issued.token, expires_in: secondsLeft(until, clock.now()) };
+      return { access_token: issued.token, expires_in: compatExpiresIn(until, clock.now()) };
     } catch (err) {
       if (err instanceof AuthThrottledError) {
         // An SDK understands WeChat's own "slow down" errcode; the status and Retry-After say the same to HTTP.

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { queryNames, queryValue, withQueryValue } from '../../../src/server/upstream/query-token.js';
 import { tokenRejectionErrcode } from '../../../src/server/upstream/token-rejection.js';
-import { compatExpiresAt } from '../../../src/server/compat/compat-expiry.js';
+import { compatExpiresAt, compatExpiresIn } from '../../../src/server/compat/compat-expiry.js';
 import { EARLY_SHARE, isEarlyRerequest } from '../../../src/server/compat/early-request.js';
 import { readPrefix, resume } from '../../../src/server/upstream/body-prefix.js';
 
@@ -73,6 +73,18 @@ describe('compatExpiresAt: the expiry a compatible endpoint announces', () => {
     ['the serving window when the hub does not say', undefined, 1_000, 10_000],
   ])('%s', (_label, refreshAt, now, expected) => {
     expect(compatExpiresAt(issued, refreshAt, now)).toBe(expected);
+  });
+});
+
+describe('compatExpiresIn: the seconds announced, never 0', () => {
+  it.each([
+    [10_999, 0, 10],
+    [1_000, 0, 1],
+    [999, 0, 1],
+    [0, 0, 1],
+    [0, 5_000, 1],
+  ])('until %d at %d → %d', (until, now, expected) => {
+    expect(compatExpiresIn(until, now)).toBe(expected);
   });
 });
 
