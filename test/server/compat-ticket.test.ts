@@ -24,6 +24,14 @@ describe('WeChat-compatible GET /cgi-bin/ticket/getticket', () => {
     expect(stub.received).toHaveLength(0);
   });
 
+  it('never announces expires_in 0, which some SDKs cache for ever', async () => {
+    h = await setup({ upstreamBaseUrl: stub.baseUrl });
+    const { token } = await h.service.getAccessToken(APPID);
+    h.service.getTicket = async () => ({ token: 'last-moments', expiresAt: h.clock.now() + 400, ageKnown: true });
+    const res = await h.app.inject({ url: `/cgi-bin/ticket/getticket?access_token=${token}&type=jsapi` });
+    expect(res.json()).toEqual({ errcode: 0, errmsg: 'ok', ticket: 'last-moments', expires_in: 1 });
+  });
+
   it('forwards a token the hub did not issue, and anything but a GET, to WeChat unchanged', async () => {
     h = await setup({ upstreamBaseUrl: stub.baseUrl });
     // Only the stranger's token is rejected: a rejection of the hub's own would be healed (replayed once).
