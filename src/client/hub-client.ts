@@ -13,6 +13,8 @@ export interface HubClientOptions {
   key: string;
   /** Per-request timeout; default 5 s (the hub answers from memory, so anything slower is a problem). */
   timeoutMs?: number;
+  /** Timeout of a `call` through the proxy unless its init has a signal; default DEFAULT_CALL_TIMEOUT_MS. */
+  callTimeoutMs?: number;
   fetch?: typeof fetch;
   clock?: Clock;
 }
@@ -40,6 +42,15 @@ export class HubClientError extends Error {
 export const DEFAULT_CLIENT_TIMEOUT_MS = 5_000;
 
 /**
+ * Default timeout of a call through the proxy: the hub waits up to its upstream timeout (10 s) for WeChat, and
+ * a healed call is two WeChat calls, so 30 s leaves room. Large media transfers pass a signal of their own.
+ */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+/** The header the hub's proxy puts on WeChat's answers, telling them from the hub's own errors. */
+export const PROXY_SOURCE_HEADER = 'x-wxtoken-source';
+
+/**
  * The SDK for business services: reads tokens from a wxtoken hub, caches each until the expiry the hub gives,
  * shares concurrent reads, and reports tokens WeChat rejected.
  */
@@ -47,6 +58,7 @@ export class HubClient {
   readonly #base: string;
   readonly #key: string;
   readonly #timeoutMs: number;
+  readonly #callTimeoutMs: number;
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
   readonly #cache = new Map<string, HubToken>();
@@ -57,6 +69,7 @@ export class HubClient {
     this.#base = options.baseUrl.replace(/\/+$/, '');
     this.#key = options.key;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
+    this.#callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.#fetch = options.fetch ?? fetch;
     this.#clock = options.clock ?? systemClock;
   }
@@ -123,6 +136,34 @@ export class HubClient {
       throw new HubClientError(code, message, res.status);
     }
     return json;
+  }
+
+  /**
+   * Calls WeChat through the hub's proxy (`/v1/apps/{appid}/proxy/{path}`): the hub injects the app's token and
+   * heals a rejection, so this service never holds a token. `path` is WeChat's, with its query
+   * (`/cgi-bin/menu/get`); `init` is fetch's (method, headers, body; a stream body needs `duplex: 'half'`).
+   * Resolves to WeChat's answer, status and body unchanged; rejects with HubClientError when the hub itself
+   * refused or failed (bad key, scope, refused path, WeChat unreachable).
+   */
+  async call(appid: string, path: string, init: RequestInit = {}): Promise<Response> {
+    if (!path.startsWith('/')) throw new TypeError(`path must be WeChat's path starting with "/", got ${JSON.stringify(path)}`);
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${this.#key}`);
+    let res: Response;
+    try {
+      res = await this.#fetch(`${this.#base}/v1/apps/${encodeURIComponent(appid)}/proxy${path}`, {
+        ...init,
+        headers,
+        signal: init.signal ?? AbortSignal.timeout(this.#callTimeoutMs),
+      });
+    } catch (err) {
+      throw new HubClientError('hub_unreachable', `wxtoken hub at ${this.#base} did not answer`, 0, { cause: err });
+    }
+    if (res.headers.get(PROXY_SOURCE_HEADER) === 'wechat') return res;
+    const json = (await res.json().catch(() => null)) as { error?: { code?: unknown; message?: unknown } } | null;
+    const code = typeof json?.error?.code === 'string' ? json.error.code : 'bad_response';
+    const message = typeof json?.error?.message === 'string' ? json.error.message : `unexpected hub response (HTTP ${res.status})`;
+    throw new HubClientError(code, message, res.status);
   }
 
   async #request(appid: string, method: string, path: string, body?: object): Promise<HubToken> {

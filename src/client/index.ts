@@ -1,1 +1,11 @@
-export { HubClient, HubClientError, DEFAULT_CLIENT_TIMEOUT_MS, type HubClientOptions, type HubToken, type MiniProgramSession, type OAuthGrant } from './hub-client.js';
+export {
+  HubClient,
+  HubClientError,
+  DEFAULT_CLIENT_TIMEOUT_MS,
+  DEFAULT_CALL_TIMEOUT_MS,
+  PROXY_SOURCE_HEADER,
+  type HubClientOptions,
+  type HubToken,
+  type MiniProgramSession,
+  type OAuthGrant,
+} from './hub-client.js';

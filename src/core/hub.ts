@@ -179,6 +179,10 @@ export class Hub implements TokenService, PrincipalCredentials {
     return this.#engine.peek(this.#tokenKey(appid));
   }
 
+  tokenRefreshAt(appid: string): number | undefined {
+    return this.#engine.refreshAt(this.#tokenKey(appid));
+  }
+
   getAccessToken(appid: string): Promise<IssuedToken> {
     // Not async: the hot path returns the engine's (usually already resolved) promise without another hop.
     const key = this.#tokenKey(appid);

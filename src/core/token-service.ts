@@ -100,6 +100,12 @@ export interface TokenService {
    * getAccessToken). Optional: it only lets the server answer the hot path without a promise.
    */
   currentToken?(appid: string): IssuedToken | undefined;
+  /**
+   * When the hub will replace the app's current token (epoch ms), if one is held: the WeChat-compatible endpoints
+   * end the `expires_in` they hand out there, so an SDK that caches for exactly that long comes back in time.
+   * Optional: without it they hand out the serving window.
+   */
+  tokenRefreshAt?(appid: string): number | undefined;
   /** The app's current JS-SDK (`jsapi`) or card (`wx_card`) ticket, fetched with its access token when none is held. */
   getTicket(appid: string, type: TicketType): Promise<IssuedTicket>;
   /** The app whose current access token `token` is, if the hub issued it (for the WeChat-compatible getticket). */

@@ -23,6 +23,12 @@ import { registerAccessTokenRoutes } from './v1/access-token.js';
 import { registerLoginProxyRoutes } from './v1/login-proxy.js';
 import { registerTicketRoutes } from './v1/tickets.js';
 import { registerWeComRoutes } from './v1/wecom.js';
+import { registerProxyRoutes } from './v1/proxy.js';
+import { STABLE_TOKEN_PATH, TOKEN_PATH } from './compat/token-endpoints.js';
+import { TokenVerifier } from './compat/token-verifier.js';
+import { collectBody } from './upstream/collect-body.js';
+import { HealingForwarder } from './upstream/healing-forwarder.js';
+import { IssuedTokens } from './upstream/issued-tokens.js';
 
 /** How often a closing server looks for keep-alive connections whose last request has finished. */
 export const CLOSE_DRAIN_POLL_MS = 25;
@@ -168,17 +174,45 @@ export function createServer(options: ServerOptions): FastifyInstance {
     });
   }
 
-  // WeChat-compatible surface: bodies stay raw bytes, parsed only where the hub reads them (stable_token) and
-  // otherwise forwarded byte for byte.
+  // Calls forwarded to WeChat (passthrough and proxy) share one forwarder and one memory of issued tokens.
+  // (main's `upstream`, a buffered call, stays for the login proxy and the secret-bearing calls.)
+  const forwarding = { ...upstream, service: opts.service };
+  const forwarder = new HealingForwarder({ ...forwarding, replayBodyLimitBytes: opts.replayBodyLimitBytes, bodyLimitBytes: opts.passthroughBodyLimitBytes });
+  const issued = new IssuedTokens(opts.service, opts.clock);
+  const verifier = opts.tokenCheckIntervalMs === 0 ? null : new TokenVerifier({ ...forwarding, intervalMs: opts.tokenCheckIntervalMs });
+
+  // The proxy: bodies are streamed to WeChat, never parsed or held whole (upstream/healing-forwarder.ts). Its
+  // wildcard loses to the login proxy's static routes (v1/login-proxy.ts) for their GETs.
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    registerProxyRoutes(scope, ctx, { forwarder, prefixes: opts.passthroughPrefixes });
+  });
+
+  // WeChat-compatible surface: the token endpoints read their (small) bodies whole; everything else is streamed
+  // to WeChat byte for byte by the passthrough.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (request, payload, done) => {
+      const url = request.routeOptions.url;
+      if (url !== TOKEN_PATH && url !== STABLE_TOKEN_PATH) return done(null, payload);
+      collectBody(payload, opts.bodyLimitBytes).then((body) => done(null, body), (err: Error) => done(err));
+    });
     const replies = new WeChatReplies(opts.clock, opts.random);
-    const tokenHandler = registerCompatTokenRoutes(scope, ctx, replies, opts.random);
+    const tokenHandler = registerCompatTokenRoutes(scope, ctx, replies, opts.random, { issued, verifier });
+    // Secret-bearing calls keep main's buffered call (upstream-call.ts): they carry an AppSecret, never a token to heal.
     const secretCalls = secretCallHandler(ctx, replies, { upstream, allowCallerSecret: opts.allowCallerSecret });
     registerPassthrough(
       scope,
-      { upstreamBaseUrl: opts.upstreamBaseUrl, wecomUpstreamBaseUrl: opts.wecomUpstreamBaseUrl, prefixes: opts.passthroughPrefixes, timeoutMs: opts.upstreamTimeoutMs, fetch: opts.fetch, clock: opts.clock, service: opts.service },
+      {
+        prefixes: opts.passthroughPrefixes,
+        clock: opts.clock,
+        forwarder,
+        wecomUpstreamBaseUrl: opts.wecomUpstreamBaseUrl,
+        issued,
+        bufferedBodyLimitBytes: opts.bodyLimitBytes,
+        service: opts.service,
+      },
       replies,
       tokenHandler,
       secretCalls,

@@ -7,6 +7,7 @@ import { DEFAULT_METRICS_APP_LIMIT, type QuotaUsage } from './metrics.js';
 import { ConfigError } from '../errors/index.js';
 import { assertRandomKey, MIN_KEY_LENGTH } from './key-strength.js';
 import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/options.js';
+import { DEFAULT_TOKEN_CHECK_INTERVAL_MS } from './compat/token-verifier.js';
 
 /** Pino options for the server's logger; `stream` picks the destination (stdout by default). */
 export type ServerLoggerOptions = LoggerOptions & { stream?: DestinationStream };
@@ -43,6 +44,21 @@ export interface ServerOptions {
   passthroughPrefixes?: readonly string[];
   /** Abort a forwarded call after this long. Default DEFAULT_UPSTREAM_TIMEOUT_MS. */
   upstreamTimeoutMs?: number;
+  /**
+   * Largest request body the passthrough and the proxy forward (streamed, never held whole). Default
+   * DEFAULT_PASSTHROUGH_BODY_LIMIT_BYTES. `bodyLimitBytes` still bounds every body the hub reads itself.
+   */
+  passthroughBodyLimitBytes?: number;
+  /**
+   * Request bodies up to this size are held while forwarded so a call WeChat rejects for its token can be replayed;
+   * larger ones are streamed and not replayed. Default DEFAULT_REPLAY_BODY_LIMIT_BYTES.
+   */
+  replayBodyLimitBytes?: number;
+  /**
+   * At most one verification call per app this often, when an SDK comes back early for a token
+   * (compat/token-verifier.ts). 0 disables verification. Default DEFAULT_TOKEN_CHECK_INTERVAL_MS.
+   */
+  tokenCheckIntervalMs?: number;
   /** fetch used by the passthrough. Default: the global fetch. */
   fetch?: typeof fetch;
   /** Time source for `expires_in`, rids and timeouts. Default: the system clock. */
@@ -108,7 +124,26 @@ export const DEFAULT_PASSTHROUGH_PREFIXES: readonly string[] = [
   '/semantic/',
 ];
 
-/** WeChat business calls answer within a few seconds; a caller waiting longer is better served by an error. */
+/**
+ * 64 MiB: above the largest media WeChat accepts (tens of MB for videos), so every upload passes; the body is
+ * streamed, so the limit bounds traffic, not memory.
+ */
+export const DEFAULT_PASSTHROUGH_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * 1 MiB: every JSON business call (menus, messages, templates) fits and can be replayed after a token rejection;
+ * media uploads above it are streamed, and a rejected one is invalidated and passed back for the caller to retry.
+ * This much memory per concurrent forwarded call at most.
+ */
+export const DEFAULT_REPLAY_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export { DEFAULT_TOKEN_CHECK_INTERVAL_MS } from './compat/token-verifier.js';
+
+/**
+ * WeChat business calls answer within a few seconds; a caller waiting longer is better served by an error. For
+ * forwarded calls it bounds the wait for WeChat's response headers (the upload included) and any pause in its
+ * response body.
+ */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
 
 /**
@@ -180,6 +215,9 @@ export interface ResolvedServerOptions {
   readonly wecomUpstreamBaseUrl: string;
   readonly passthroughPrefixes: readonly string[];
   readonly upstreamTimeoutMs: number;
+  readonly passthroughBodyLimitBytes: number;
+  readonly replayBodyLimitBytes: number;
+  readonly tokenCheckIntervalMs: number;
   readonly fetch: typeof fetch;
   readonly clock: Clock;
   readonly random: () => number;
@@ -233,6 +271,20 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
   if (!Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) {
     throw new ConfigError(`createServer: option "upstreamTimeoutMs" must be a positive number of milliseconds, got ${String(upstreamTimeoutMs)}`);
   }
+  const passthroughBodyLimitBytes = options.passthroughBodyLimitBytes ?? DEFAULT_PASSTHROUGH_BODY_LIMIT_BYTES;
+  if (!Number.isInteger(passthroughBodyLimitBytes) || passthroughBodyLimitBytes < 1024) {
+    throw new ConfigError(`createServer: option "passthroughBodyLimitBytes" must be an integer ≥ 1024, got ${String(passthroughBodyLimitBytes)}`);
+  }
+  const replayBodyLimitBytes = options.replayBodyLimitBytes ?? Math.min(DEFAULT_REPLAY_BODY_LIMIT_BYTES, passthroughBodyLimitBytes);
+  if (!Number.isInteger(replayBodyLimitBytes) || replayBodyLimitBytes < 0 || replayBodyLimitBytes > passthroughBodyLimitBytes) {
+    throw new ConfigError(
+      `createServer: option "replayBodyLimitBytes" must be an integer from 0 to passthroughBodyLimitBytes (${passthroughBodyLimitBytes}), got ${String(replayBodyLimitBytes)}`,
+    );
+  }
+  const tokenCheckIntervalMs = options.tokenCheckIntervalMs ?? DEFAULT_TOKEN_CHECK_INTERVAL_MS;
+  if (typeof tokenCheckIntervalMs !== 'number' || !Number.isFinite(tokenCheckIntervalMs) || tokenCheckIntervalMs < 0) {
+    throw new ConfigError(`createServer: option "tokenCheckIntervalMs" must be a number of milliseconds ≥ 0 (0 disables), got ${String(tokenCheckIntervalMs)}`);
+  }
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
     throw new ConfigError(`createServer: option "bodyLimitBytes" must be an integer ≥ 1024, got ${String(bodyLimitBytes)}`);
@@ -273,6 +325,9 @@ export function resolveServerSettings(options: Omit<ServerOptions, 'service'>): 
     wecomUpstreamBaseUrl,
     passthroughPrefixes: [...passthroughPrefixes],
     upstreamTimeoutMs,
+    passthroughBodyLimitBytes,
+    replayBodyLimitBytes,
+    tokenCheckIntervalMs,
     fetch: fetchImpl,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,

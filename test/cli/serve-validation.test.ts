@@ -42,6 +42,9 @@ describe('serve validates every option before starting anything (issue 13, findi
     ['an alert webhook that is not a URL', ['--alert-webhook', 'wecom+nowhere?key=ROBOTKEY'], {}, /alert webhook is not a URL .*: "wecom\+nowhere"\n$/],
     ['an alert webhook from the environment that is not http', [], { WXTOKEN_ALERT_WEBHOOKS: 'https://ok.example/x,ftp://files.example/x' }, /alert webhook must be http/],
     ['a quota threshold above 100 %', ['--alert-quota-threshold', '120'], {}, /percentage/],
+    ['a replay limit above the passthrough body limit', ['--passthrough-body-limit', '4096', '--replay-body-limit', '8192'], {}, /"replayBodyLimitBytes" must be an integer from 0 to passthroughBodyLimitBytes \(4096\)/],
+    ['a passthrough body limit under 1 KiB', ['--passthrough-body-limit', '100'], {}, /"passthroughBodyLimitBytes" must be an integer ≥ 1024/],
+    ['a negative token check interval', ['--token-check-interval', '-1'], {}, /--token-check-interval|seconds/],
   ])('refuses %s with exit code 2, opening nothing', async (_what, args, env, message) => {
     const name = `bad-${Math.random().toString(36).slice(2)}.db`;
     const before = readdirSync(dir).length;

@@ -21,10 +21,17 @@ describe('docs/api.md', () => {
     const staticFiles = routes.filter((r) => r.url.endsWith('*') && r.url.startsWith('/dashboard/'));
     expect(staticFiles.map((r) => r.url).sort()).toEqual(['/dashboard/assets/*', '/dashboard/vendor/*']);
     for (const r of staticFiles) expect(headings, `docs/api.md documents ${r.url}`).toContain(`GET ${r.url}`);
-    const wildcards = routes.filter((r) => r.url.endsWith('*') && !r.url.startsWith('/dashboard/'));
+    const wildcards = routes.filter((r) => r.url.endsWith('*') && !r.url.startsWith('/dashboard/') && !r.url.startsWith('/v1/'));
     expect(wildcards.map((r) => r.url).sort()).toEqual(DEFAULT_PASSTHROUGH_PREFIXES.map((p) => `${p}*`).sort());
     const passthroughHeading = [...doc.matchAll(/^### `ANY .*$/gm)].map((m) => m[0])[0];
     for (const r of wildcards) expect(passthroughHeading, `passthrough heading lists ${r.url}`).toContain(r.url);
+    // The hub's own wildcard routes (the proxy) are documented as `ANY /path/{WeChat path}`.
+    const ownWildcards = routes.filter((r) => r.url.endsWith('*') && r.url.startsWith('/v1/'));
+    expect(ownWildcards.map((r) => r.url)).toEqual(['/v1/apps/:appid/proxy/*']);
+    for (const r of ownWildcards) {
+      const heading = `ANY ${r.url.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\*$/, '{WeChat path}')}`;
+      expect(headings, `a "### \`${heading}\`" section`).toContain(heading);
+    }
 
     const missing: string[] = [];
     // Fastify adds a HEAD route beside each GET; it needs no section of its own.

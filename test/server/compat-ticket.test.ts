@@ -24,9 +24,19 @@ describe('WeChat-compatible GET /cgi-bin/ticket/getticket', () => {
     expect(stub.received).toHaveLength(0);
   });
 
+  it('never announces expires_in 0, which some SDKs cache for ever', async () => {
+    h = await setup({ upstreamBaseUrl: stub.baseUrl });
+    const { token } = await h.service.getAccessToken(APPID);
+    h.service.getTicket = async () => ({ token: 'last-moments', expiresAt: h.clock.now() + 400, ageKnown: true });
+    const res = await h.app.inject({ url: `/cgi-bin/ticket/getticket?access_token=${token}&type=jsapi` });
+    expect(res.json()).toEqual({ errcode: 0, errmsg: 'ok', ticket: 'last-moments', expires_in: 1 });
+  });
+
   it('forwards a token the hub did not issue, and anything but a GET, to WeChat unchanged', async () => {
     h = await setup({ upstreamBaseUrl: stub.baseUrl });
-    stub.respond = (_req, reply) => reply.header('content-type', 'application/json').send(Buffer.from('{"errcode":40001,"errmsg":"invalid credential"}'));
+    // Only the stranger's token is rejected: a rejection of the hub's own would be healed (replayed once).
+    stub.respond = (req, reply) =>
+      reply.header('content-type', 'application/json').send(Buffer.from(req.url.includes('NOT_THE_HUBS') ? '{"errcode":40001,"errmsg":"invalid credential"}' : '{"errcode":0,"errmsg":"ok"}'));
     const foreign = await h.app.inject({ url: '/cgi-bin/ticket/getticket?access_token=NOT_THE_HUBS&type=jsapi' });
     expect(foreign.json()).toMatchObject({ errcode: 40001 });
     const { token } = await h.service.getAccessToken(APPID);

@@ -3,7 +3,10 @@ import { ManualClock } from '../../src/util/clock.js';
 import { ConfigError } from '../../src/errors/index.js';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_PASSTHROUGH_BODY_LIMIT_BYTES,
   DEFAULT_PASSTHROUGH_PREFIXES,
+  DEFAULT_REPLAY_BODY_LIMIT_BYTES,
+  DEFAULT_TOKEN_CHECK_INTERVAL_MS,
   DEFAULT_UPSTREAM_BASE_URL,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   resolveServerOptions,
@@ -25,8 +28,14 @@ describe('resolveServerOptions', () => {
       logRequests: false,
       bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
       metrics: true,
+      passthroughBodyLimitBytes: DEFAULT_PASSTHROUGH_BODY_LIMIT_BYTES,
+      replayBodyLimitBytes: DEFAULT_REPLAY_BODY_LIMIT_BYTES,
+      tokenCheckIntervalMs: DEFAULT_TOKEN_CHECK_INTERVAL_MS,
     });
     expect(DEFAULT_BODY_LIMIT_BYTES).toBe(16 * 1024);
+    expect(DEFAULT_PASSTHROUGH_BODY_LIMIT_BYTES).toBe(64 * 1024 * 1024);
+    expect(DEFAULT_REPLAY_BODY_LIMIT_BYTES).toBe(1024 * 1024);
+    expect(DEFAULT_TOKEN_CHECK_INTERVAL_MS).toBe(10_000);
     expect(DEFAULT_UPSTREAM_BASE_URL).toBe('https://api.weixin.qq.com');
   });
 
@@ -43,9 +52,17 @@ describe('resolveServerOptions', () => {
     [{ bodyLimitBytes: 10 }, /"bodyLimitBytes".*10/],
     [{ bodyLimitBytes: 2048.5 }, /"bodyLimitBytes"/],
     [{ fetch: 'nope' as never }, /"fetch"/],
+    [{ passthroughBodyLimitBytes: 1000 }, /"passthroughBodyLimitBytes".*1000/],
+    [{ replayBodyLimitBytes: -1 }, /"replayBodyLimitBytes".*-1/],
+    [{ passthroughBodyLimitBytes: 4096, replayBodyLimitBytes: 4097 }, /"replayBodyLimitBytes".*4097/],
+    [{ tokenCheckIntervalMs: -5 }, /"tokenCheckIntervalMs".*-5/],
   ])('rejects %o', (bad, message) => {
     expect(() => resolveServerOptions({ service, ...bad })).toThrow(ConfigError);
     expect(() => resolveServerOptions({ service, ...bad })).toThrow(message);
+  });
+
+  it('keeps the replay limit within a smaller passthrough body limit by default', () => {
+    expect(resolveServerOptions({ service, passthroughBodyLimitBytes: 4096 }).replayBodyLimitBytes).toBe(4096);
   });
 
   it('requires a service', () => {

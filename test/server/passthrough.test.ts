@@ -87,7 +87,7 @@ describe('WeChat-compatible passthrough', () => {
   });
 
   it('applies the body limit: 413 and nothing forwarded', async () => {
-    h = await setup({ upstreamBaseUrl: stub.baseUrl, bodyLimitBytes: 1024 });
+    h = await setup({ upstreamBaseUrl: stub.baseUrl, passthroughBodyLimitBytes: 1024 });
     const res = await h.app.inject({ method: 'POST', url: '/cgi-bin/media/upload?access_token=T', headers: { 'content-type': 'application/json' }, payload: 'x'.repeat(1025) });
     expectError(res, 413, 'payload_too_large');
     expect(stub.received).toHaveLength(0);

@@ -56,6 +56,8 @@ export interface HubProcessOptions extends HubFlags {
   name?: string;
   /** More `serve` arguments, e.g. `['--alert-webhook', url]`. */
   extraArgs?: readonly string[];
+  /** Options for node itself, before the script (V8 flags NODE_OPTIONS does not allow). */
+  nodeArgs?: readonly string[];
 }
 
 /** One running `wxtoken serve`. */
@@ -133,7 +135,7 @@ export function serveArgs(options: HubProcessOptions): string[] {
 export function spawnHub(options: HubProcessOptions): Promise<HubProcess> {
   assertBuilt();
   const name = options.name ?? 'hub';
-  const child = spawn(process.execPath, serveArgs(options), {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...serveArgs(options)], {
     env: { ...process.env, WXTOKEN_MASTER_KEY: MASTER_KEY_HEX, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -35,6 +35,10 @@ export interface ServeOptions {
   maxConnections?: number;
   authFailureLimit?: number;
   authFailureWindow?: number;
+  upstreamTimeout?: number;
+  passthroughBodyLimit?: number;
+  replayBodyLimit?: number;
+  tokenCheckInterval?: number;
   metricsKey?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -111,6 +115,10 @@ export function resolveServeConfig(env: NodeJS.ProcessEnv, opts: ServeOptions): 
     authFailureLimit: opts.authFailureLimit,
     authFailureWindowMs: ms(opts.authFailureWindow),
     allowCallerSecret: opts.allowCallerSecret === true || parseFlagEnv(env, ALLOW_CALLER_SECRET_ENV) ? true : undefined,
+    upstreamTimeoutMs: ms(opts.upstreamTimeout),
+    passthroughBodyLimitBytes: opts.passthroughBodyLimit,
+    replayBodyLimitBytes: opts.replayBodyLimit,
+    tokenCheckIntervalMs: ms(opts.tokenCheckInterval),
   });
   asUsage(() => {
     parseStoreUrl(storeUrl);

@@ -13,7 +13,11 @@ import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_PASSTHROUGH_BODY_LIMIT_BYTES,
+  DEFAULT_REPLAY_BODY_LIMIT_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_TOKEN_CHECK_INTERVAL_MS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
 } from '../../server/index.js';
 import { untilAborted, type CliContext } from '../context.js';
 import { chooseLogFormat, logDestination, LOG_FORMATS } from '../log-destination.js';
@@ -46,6 +50,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--max-connections <n>', `refuse connections beyond this many open ones [default: ${DEFAULT_MAX_CONNECTIONS}]`, parseCount)
     .option('--auth-failure-limit <n>', `failed authentications from one address per window before it gets 429; 0 disables [default: ${DEFAULT_AUTH_FAILURE_LIMIT}]`, parseCountOrZero)
     .option('--auth-failure-window <seconds>', `the window of --auth-failure-limit, and how long a block lasts [default: ${DEFAULT_AUTH_FAILURE_WINDOW_MS / 1000}]`, parseSeconds)
+    .option('--upstream-timeout <seconds>', `wait this long for WeChat's answer to a forwarded call, and at most this long between its body chunks [default: ${DEFAULT_UPSTREAM_TIMEOUT_MS / 1000}]`, parseSeconds)
+    .option('--passthrough-body-limit <bytes>', `largest body the passthrough and the proxy forward (streamed) [default: ${DEFAULT_PASSTHROUGH_BODY_LIMIT_BYTES}]`, parseCount)
+    .option('--replay-body-limit <bytes>', `bodies up to this size are held so a call WeChat rejects for its token can be replayed [default: ${DEFAULT_REPLAY_BODY_LIMIT_BYTES}]`, parseCountOrZero)
+    .option('--token-check-interval <seconds>', `at most one verification call per app this often when an SDK comes back early for a token; 0 disables [default: ${DEFAULT_TOKEN_CHECK_INTERVAL_MS / 1000}]`, parseNonNegativeSeconds)
     .option('--metrics-key <source>', 'require a bearer key for /metrics: "admin" (the admin key) or "env:VAR" [env: WXTOKEN_METRICS_KEY; default: open]')
     .option('--allow-caller-secret', "forward a caller's own AppSecret on the secret-bearing paths (jscode2session, web OAuth, clear_quota/v2) instead of refusing it with 40125 [env: WXTOKEN_ALLOW_CALLER_SECRET=1; default: refuse]")
     .option(

@@ -252,6 +252,12 @@ export class CredentialEngine {
     return issued && this.#clock.now() < issued.expiresAt ? issued : undefined;
   }
 
+  /** When the held value is due for refresh (epoch ms), if one may be served now. */
+  refreshAt(key: string): number | undefined {
+    const entry = this.#entries.get(key);
+    return entry && this.peek(key) !== undefined ? entry.window.refreshAt : undefined;
+  }
+
   /** The stored record of a tracked credential, as last seen. */
   record(key: string): CredentialRecord | null {
     return this.#entries.get(key)?.cred ?? null;

@@ -4,11 +4,21 @@ import { APPID_PATTERN } from '../../core/token-service.js';
 import type { RouteContext } from '../context.js';
 import { logFailure, toHttpFailure } from '../error-handler.js';
 import { AuthThrottledError } from '../../errors/index.js';
-import { secondsLeft } from '../token-body.js';
 import { COMPAT_ERRORS, type WeChatErrorBody, type WeChatReplies } from './wechat-reply.js';
 import { registerCompatKeyCheck, signOnlyRefusal } from './key-capability.js';
 import { wecomTokenHandler, type WeComTokenAnswer } from './wecom-token-endpoint.js';
 import { WECOM_TOKEN_PATH } from '../../wechat/index.js';
+import type { IssuedTokens } from '../upstream/issued-tokens.js';
+import { compatExpiresAt, compatExpiresIn } from './compat-expiry.js';
+import type { TokenVerifier } from './token-verifier.js';
+
+/** How the token endpoints take part in healing (see compat/token-verifier.ts and upstream/issued-tokens.ts). */
+export interface CompatHealing {
+  /** Remembers every token handed out, so the passthrough recognises it after a rotation. */
+  readonly issued: IssuedTokens;
+  /** Verifies a token before handing it out again to an SDK that came back early; null: never verify. */
+  readonly verifier: TokenVerifier | null;
+}
 
 /** WeChat's token success body. */
 export interface WeChatTokenBody {
@@ -54,7 +64,13 @@ interface TokenParams {
  * GET /cgi-bin/token and POST /cgi-bin/stable_token (and WeCom's GET /cgi-bin/gettoken, wecom-token-endpoint.ts). `force_refresh` is ignored on purpose: only the hub decides
  * when a token is renewed (a caller forcing one would invalidate the token every other caller holds).
  */
-export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContext, replies: WeChatReplies, random: () => number): CompatTokenHandler {
+export function registerCompatTokenRoutes(
+  app: FastifyInstance,
+  ctx: RouteContext,
+  replies: WeChatReplies,
+  random: () => number,
+  healing: CompatHealing,
+): CompatTokenHandler {
   const { service, clock, metrics, guard } = ctx;
   // Before any route of the scope: a sign-only key is refused here and by the passthrough alike.
   registerCompatKeyCheck(app, service, replies);
@@ -75,9 +91,19 @@ export function registerCompatTokenRoutes(app: FastifyInstance, ctx: RouteContex
         // Distinguish an unknown app from a wrong secret, as WeChat does (appids are not secret).
         return replies.error((await service.hasApp(appid)) ? COMPAT_ERRORS.invalidAppsecret : COMPAT_ERRORS.invalidAppid);
       }
-      const issued = await service.getAccessToken(appid);
+      let issued = await service.getAccessToken(appid);
+      let until = compatExpiresAt(issued, service.tokenRefreshAt?.(appid), clock.now());
+      if (healing.verifier !== null) {
+        const checked = await healing.verifier.check(appid, issued, until, request.ip, request.log);
+        if (checked.token !== issued.token) {
+          issued = checked;
+          until = compatExpiresAt(issued, service.tokenRefreshAt?.(appid), clock.now());
+        }
+      }
+      healing.issued.remember(issued.token, appid, issued.expiresAt);
       metrics?.tokenRead(appid, 'compat');
-      return { access_token: issued.token, expires_in: secondsLeft(issued.expiresAt, clock.now()) };
+      // Ends at the hub's refresh time, not the token's death: see compat-expiry.ts.
+      return { access_token: issued.token, expires_in: compatExpiresIn(until, clock.now()) };
     } catch (err) {
       if (err instanceof AuthThrottledError) {
         // An SDK understands WeChat's own "slow down" errcode; the status and Retry-After say the same to HTTP.

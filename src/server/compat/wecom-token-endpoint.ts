@@ -6,7 +6,7 @@ import { AppNotFoundError, AuthThrottledError, QuotaExhaustedError } from '../..
 import { newWeComHint, wecomErrmsg } from '../../wechat/wecom-errmsg.js';
 import type { RouteContext } from '../context.js';
 import { logFailure, toHttpFailure } from '../error-handler.js';
-import { secondsLeft } from '../token-body.js';
+import { compatExpiresIn } from './compat-expiry.js';
 
 /** The errcodes the WeCom-compatible gettoken answers with (each with WeCom's text, wechat/wecom-errmsg.ts). */
 export const WECOM_TOKEN_ERRCODES = [-1, 40001, 40013, 41002, 41004, 45009, 48002] as const;
@@ -63,7 +63,8 @@ export function wecomTokenHandler(ctx: RouteContext, random: () => number): (req
       const issued = await service.wecom.getToken(corpid, agent);
       metrics?.tokenRead(`wecom:${corpid}/${agent}`, 'compat');
       reply.header('cache-control', 'no-store');
-      return { errcode: 0, errmsg: 'ok', access_token: issued.token, expires_in: secondsLeft(issued.expiresAt, clock.now()) };
+      // Never 0, which some SDKs cache as "no expiry" (compat-expiry.ts).
+      return { errcode: 0, errmsg: 'ok', access_token: issued.token, expires_in: compatExpiresIn(issued.expiresAt, clock.now()) };
     } catch (err) {
       if (err instanceof AuthThrottledError) {
         reply.code(429).header('retry-after', String(err.retryAfterSeconds));

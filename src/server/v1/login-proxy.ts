@@ -3,6 +3,7 @@ import { InvalidRequestError, UpstreamTransportError } from '../../errors/index.
 import { authorizeClient } from '../auth.js';
 import type { RouteContext } from '../context.js';
 import { callUpstream, relayUpstream, type UpstreamCallOptions } from '../compat/upstream-call.js';
+import { PROXY_SOURCE_HEADER } from '../../client/hub-client.js';
 
 /** One login call the hub makes for a service: the hub path, WeChat's path, and the parameter holding the code. */
 export interface LoginProxyRoute {
@@ -46,6 +47,8 @@ export function registerLoginProxyRoutes(app: FastifyInstance, ctx: RouteContext
       });
       if (!answer.ok) throw new UpstreamTransportError(answer.why, route.wechatPath, `the hub could not reach WeChat (${answer.errorName})`);
       reply.header('cache-control', 'no-store');
+      // Marked as the generic proxy marks WeChat's answers (v1/proxy.ts), so HubClient.call tells them from the hub's.
+      reply.header(PROXY_SOURCE_HEADER, 'wechat');
       return relayUpstream(reply, answer);
     });
   }
