@@ -267,7 +267,11 @@ export class RedisStore implements Store {
   async #ensureSubscribed(): Promise<void> {
     if (this.#subscriber) return;
     this.#subscribing ??= (async () => {
-      const subscriber = this.#redis.duplicate();
+      // With its offline queue on, unlike the main connection: ioredis re-subscribes by itself on every reconnection
+      // and does not handle that command's rejection, so a connection that drops again at that moment would surface
+      // as an unhandled rejection (which ends a Node process) instead of a queued SUBSCRIBE. Seen 2026-11-29 in the
+      // outage tests, ioredis 5.11.
+      const subscriber = this.#redis.duplicate({ enableOfflineQueue: true });
       // Outages are reported by the main connection; the subscriber's errors are expected echoes of them.
       subscriber.on('error', () => {});
       subscriber.on('message', (channel: string, text: string) => this.#onMessage(channel, text));
