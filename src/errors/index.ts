@@ -14,6 +14,7 @@ export { LoginCodeUsedError } from './login-code-used-error.js';
 export { LoginRateLimitedError } from './login-rate-limited-error.js';
 export { LoginRefusedError } from './login-refused-error.js';
 export { LoginUserBlockedError } from './login-user-blocked-error.js';
+export { MessageRejectedError } from './message-rejected-error.js';
 export { MethodNotAllowedError } from './method-not-allowed-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';
@@ -39,6 +40,7 @@ export const ERROR_CODES = [
   'login_code_used',
   'login_rate_limited',
   'login_user_blocked',
+  'message_rejected',
   'method_not_allowed',
   'not_found',
   'payload_too_large',
