@@ -1,6 +1,7 @@
 export { WxTokenError, type WxTokenErrorOptions } from './wxtoken-error.js';
 export type { ErrcodeCategory } from './errcode-category.js';
 export { AppNotFoundError } from './app-not-found-error.js';
+export { AuthorizerInactiveError } from './authorizer-inactive-error.js';
 export { AuthThrottledError } from './auth-throttled-error.js';
 export { ConfigError } from './config-error.js';
 export { ConflictError } from './conflict-error.js';
@@ -29,6 +30,7 @@ export { WeChatError, parseRid } from './wechat-error.js';
 export const ERROR_CODES = [
   'app_not_found',
   'auth_throttled',
+  'authorizer_inactive',
   'conflict',
   'credentials_rejected',
   'forbidden',

@@ -255,11 +255,12 @@ export class Components {
    */
   authorizeMany(component: ComponentRecord, input: { count: number; prefix?: string; exchanged?: boolean }): Array<{ appid: string; authCode?: string; refreshToken?: string }> {
     if (!Number.isSafeInteger(input.count) || input.count < 1 || input.count > 200_000) throw new InvalidRequestError('count must be an integer from 1 to 200000');
-    const prefix = input.prefix ?? 'wxa';
-    if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.-]{1,40}$/.test(prefix)) throw new InvalidRequestError('prefix must be 1-40 characters of A-Z a-z 0-9 _ . -');
+    // Appids look like real ones (wx + 16 hex) so that the hub accepts them: wx<prefix><index in hex>.
+    const prefix = input.prefix ?? 'a0';
+    if (typeof prefix !== 'string' || !/^[0-9a-f]{1,8}$/.test(prefix)) throw new InvalidRequestError('prefix must be 1-8 lower-case hex digits');
     const out: Array<{ appid: string; authCode?: string; refreshToken?: string }> = [];
     for (let i = 0; i < input.count; i++) {
-      const appid = `${prefix}${String(i).padStart(8, '0')}`;
+      const appid = `wx${prefix}${i.toString(16).padStart(16 - prefix.length, '0')}`;
       const { authCode } = this.authorize(component, { authorizerAppid: appid });
       if (input.exchanged === true) {
         component.authCodes.delete(authCode);
