@@ -18,6 +18,8 @@ import { AUTH_THROTTLE_MAX_ADDRESSES, resolveServerOptions, type ServerOptions }
 import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
 import { registerLoginProxyRoutes } from './v1/login-proxy.js';
+import { openPlatformOf } from './open/context.js';
+import { registerOpenPlatformRoutes } from './open/routes.js';
 import { registerTicketRoutes } from './v1/tickets.js';
 
 /** How often a closing server looks for keep-alive connections whose last request has finished. */
@@ -139,6 +141,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     scope.removeContentTypeParser('text/plain');
     registerAdminRoutes(scope, ctx, new AdminKeyCheck(opts.adminKey));
   });
+
+  const open = openPlatformOf(opts.service);
+  if (open !== null) registerOpenPlatformRoutes(app, ctx, new AdminKeyCheck(opts.adminKey), open, opts.random, opts.clock);
 
   // WeChat-compatible surface: bodies stay raw bytes, parsed only where the hub reads them (stable_token) and
   // otherwise forwarded byte for byte.

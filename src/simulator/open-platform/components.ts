@@ -286,6 +286,18 @@ export class Components {
     return { authorizer, refreshToken: this.#newRefreshToken(authorizer) };
   }
 
+  /**
+   * Replaces an authorizer's refresh token as an exchange elsewhere would (another system exchanging a
+   * re-authorization code): the old value keeps working `overlapMs` more (WeChat's 300 s by default).
+   */
+  rotateRefreshToken(component: ComponentRecord, appid: string, overlapMs = REFRESH_TOKEN_OVERLAP_MS): string {
+    const authorizer = component.authorizers.get(appid);
+    if (!authorizer || !authorizer.authorized) throw new NotFoundError(`component ${component.appid} has no authorized authorizer ${appid}`);
+    const value = this.#newRefreshToken(authorizer);
+    if (authorizer.previousRefresh) authorizer.previousRefresh.validUntil = this.#state.now() + overlapMs;
+    return value;
+  }
+
   /** Whether a presented refresh token is the authorizer's (or its predecessor within the overlap). */
   refreshTokenMatches(authorizer: AuthorizerRecord, presented: string): boolean {
     if (authorizer.refreshToken !== '' && authorizer.refreshToken === presented) return true;

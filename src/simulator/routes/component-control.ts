@@ -59,6 +59,13 @@ export function registerComponentControlRoutes(app: FastifyInstance, state: Simu
     const event = await state.pusher.push(component, 'unauthorized', { AuthorizerAppid: request.params.appid });
     return { unauthorized: request.params.appid, event };
   });
+  // Another system exchanges a code for this authorizer: {overlapSeconds?} (default 300) for the old refresh token.
+  app.post<Auth>(`${p}/:id/authorizers/:appid/rotate-refresh-token`, async (request) => {
+    const overlap = optionalBody(request).overlapSeconds;
+    if (overlap !== undefined && (typeof overlap !== 'number' || !(overlap >= 0))) throw new InvalidRequestError('overlapSeconds must be a non-negative number');
+    const component = state.components.require(request.params.id);
+    return { refreshToken: state.components.rotateRefreshToken(component, request.params.appid, overlap === undefined ? undefined : overlap * 1000) };
+  });
   app.post<Auth>(`${p}/:id/authorizers/:appid/freeze`, async (request) => {
     const frozen = optionalBody(request).frozen !== false;
     state.components.setFrozen(state.components.require(request.params.id), request.params.appid, frozen);
