@@ -11,7 +11,6 @@ import { FakeFetcher } from './fake-fetcher.js';
  * judge of tokens presented on business calls.
  */
 export class FakeComponentFetcher extends FakeFetcher implements ComponentFetcher {
-  lifetimeMs = 7_200_000;
   graceMs = 300_000;
   componentTokenCalls = 0;
   startPushCalls = 0;
