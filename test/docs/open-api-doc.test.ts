@@ -15,7 +15,9 @@ describe('docs/api.md: Open Platform', () => {
     const hub = new Hub({ store: await createTestStore(clock), secrets: testSealer, fetcher: new FakeComponentFetcher(clock), clock, background: false });
     const app = createServer({ service: hub, adminKey: 'admin-key-3f9c1e7a5b2d8c4f6a0e9b1d' });
     const routes: Array<{ methods: string[]; url: string }> = [];
-    app.addHook('onRoute', (route) => routes.push({ methods: [route.method].flat().map(String), url: route.url }));
+    app.addHook('onRoute', (route) => {
+      routes.push({ methods: [route.method].flat().map(String), url: route.url });
+    });
     await app.ready();
     await app.close();
     const headings = [...doc.matchAll(/^### `([^`]+)`/gm)].map((m) => m[1]!);

@@ -126,6 +126,9 @@ export class OpenPlatform {
   readonly #o: Required<OpenPlatformOptions>;
   readonly #tickets: VerifyTickets;
   readonly #timers: CancelTimer[] = [];
+  /** Authorizer appid → its component, filled from the store on a miss (routes that name only the authorizer). */
+  readonly #componentOf = new Map<string, string>();
+  readonly #activeIn = new Set<string>();
   /** api_start_push_ticket calls this instance made, by component (for status and tests). */
   readonly #startPushCalls = new Map<string, number>();
 
@@ -463,11 +466,23 @@ export class OpenPlatform {
   /** The component of a registered authorizer appid (for routes that name only the authorizer). */
   async componentOf(authorizerAppid: string): Promise<string> {
     validateOpenAppid('authorizer appid', authorizerAppid);
-    const matches = (await this.#hub.listPrincipals('authorizer')).filter((p) => authorizerOf(p).authorizerAppid === authorizerAppid);
-    if (matches.length === 0) throw new NotFoundError(`authorizer ${authorizerAppid} is not known to any component`);
-    // Authorized to several components: the active one serves; among equals, the first by id.
-    const active = matches.find((p) => (p.attributes.status ?? 'active') === 'active') ?? matches[0]!;
-    return authorizerOf(active).componentAppid;
+    // The hot path must not list every principal: a known authorizer's component is remembered (it does not change;
+    // a stale entry only makes #activeAuthorizer answer not-found or inactive, as the store would).
+    const known = this.#componentOf.get(authorizerAppid);
+    if (known !== undefined) return known;
+    // A miss reads every authorizer once and remembers them all; an appid authorized to several components maps
+    // to the one it is active with (among equals, the first by id).
+    for (const p of await this.#hub.listPrincipals('authorizer')) {
+      const { componentAppid, authorizerAppid: appid } = authorizerOf(p);
+      const current = this.#componentOf.get(appid);
+      if (current === undefined || (p.attributes.status ?? 'active') === 'active') {
+        if (current === undefined || !this.#activeIn.has(appid)) this.#componentOf.set(appid, componentAppid);
+        if ((p.attributes.status ?? 'active') === 'active') this.#activeIn.add(appid);
+      }
+    }
+    const componentAppid = this.#componentOf.get(authorizerAppid);
+    if (componentAppid === undefined) throw new NotFoundError(`authorizer ${authorizerAppid} is not known to any component`);
+    return componentAppid;
   }
 
   /** Authorizers, by id, filtered by component and status, one page at a time. */
