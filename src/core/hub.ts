@@ -617,6 +617,14 @@ export function digestEquals(a: string, b: string): boolean {
 }
 
 /** Stands in when the fetcher makes no Open Platform calls: every call says so. */
-const noComponentFetcher: ComponentFetcher = new Proxy({} as ComponentFetcher, {
-  get: () => () => Promise.reject(new ConfigError('this hub was built with a fetcher that makes no Open Platform calls')),
-});
+function unconfigured(): Promise<never> {
+  return Promise.reject(new ConfigError('this hub was built with a fetcher that makes no Open Platform calls'));
+}
+const noComponentFetcher: ComponentFetcher = {
+  fetchComponentToken: unconfigured,
+  startPushTicket: unconfigured,
+  createPreAuthCode: unconfigured,
+  queryAuth: unconfigured,
+  fetchAuthorizerToken: unconfigured,
+  listAuthorizers: unconfigured,
+};

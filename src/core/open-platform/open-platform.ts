@@ -392,11 +392,21 @@ export class OpenPlatform {
     validateOpenAppid('component appid', componentAppid);
     if (typeof code !== 'string' || code.length === 0 || code.length > 512) throw new InvalidRequestError('auth_code must be a non-empty string');
     const mark = `open-code:${componentAppid}:${createHash('sha256').update(code).digest('hex').slice(0, 32)}`;
-    if (!(await this.#store.acquireLease(mark, randomUUID(), CODE_MARK_TTL_MS))) {
+    const owner = randomUUID();
+    if (!(await this.#store.acquireLease(mark, owner, CODE_MARK_TTL_MS))) {
       this.#o.logger.info({ component: componentAppid, source }, 'authorization code already taken by another delivery');
       return { exchanged: false };
     }
-    const info = await this.#withComponentToken(componentAppid, (token) => this.#fetcher.queryAuth(componentAppid, token, code));
+    let info;
+    try {
+      info = await this.#withComponentToken(componentAppid, (token) => this.#fetcher.queryAuth(componentAppid, token, code));
+    } catch (err) {
+      // WeChat answered without spending the code (say, the component token was refused): another delivery may try.
+      // A code it called invalid or expired stays marked; after a transport failure the code may have been spent,
+      // and only the authorizer list can tell (reconciliation), so it stays marked too.
+      if (err instanceof WeChatError && err.errcode !== 61009 && err.errcode !== 61010) await this.#store.releaseLease(mark, owner).catch(() => undefined);
+      throw err;
+    }
     validateOpenAppid('authorizer appid', info.authorizerAppid);
     const before = await this.#store.getPrincipal(authorizerId(componentAppid, info.authorizerAppid));
     await this.#writeAuthorizer(componentAppid, info.authorizerAppid, {

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { validateOpenAppid } from '../../core/open-platform/ids.js';
 import type { OpenPlatform } from '../../core/open-platform/open-platform.js';
@@ -70,7 +71,7 @@ export function registerOpenCompatRoutes(app: FastifyInstance, ctx: RouteContext
       validateOpenAppid('authorizer appid', authorizerAppid);
       // Only a component token this hub issued (its current one) names the caller as the component.
       const current = await open.componentToken(componentAppid);
-      if (current.token !== token) return replies.error({ errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' });
+      if (!sameValue(current.token, token)) return replies.error({ errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' });
       const issued = await open.authorizerToken(componentAppid, authorizerAppid);
       return {
         authorizer_access_token: issued.token,
@@ -82,4 +83,9 @@ export function registerOpenCompatRoutes(app: FastifyInstance, ctx: RouteContext
       return fail(err);
     }
   });
+}
+
+/** Constant-time comparison of a presented token with the hub's (both hashed first, so lengths do not show). */
+function sameValue(expected: string, presented: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(expected).digest(), createHash('sha256').update(presented).digest());
 }
