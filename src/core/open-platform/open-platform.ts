@@ -20,19 +20,16 @@ import {
   componentAppidOf,
   componentId,
   MESSAGE_TOKEN_SECRET,
-  REFRESH_HISTORY_SECRET,
   REFRESH_TOKEN_SECRET,
   validateOpenAppid,
 } from './ids.js';
+import { AuthorizerRecords, authorizerInfo, type AuthorizerInfo } from './authorizer-records.js';
+export type { AuthorizerInfo } from './authorizer-records.js';
 import { DEFAULT_PUSH_MAX_SKEW_MS, DEFAULT_PUSH_REPLAY_WINDOW_MS, pushTimestampProblem, replayMarker } from './push-guard.js';
 import {
   AUTHORIZER_STATUSES,
-  nextRefreshToken,
-  parseRefreshHistory,
   reconcileDecision,
   type AuthorizerStatus,
-  type RefreshTokenEntry,
-  type RefreshTokenSource,
 } from './refresh-token.js';
 import { needsStartPush, ticketHealth, VerifyTickets, type TicketHealth } from './verify-ticket.js';
 
@@ -82,18 +79,6 @@ export interface ComponentStatus {
   readonly createdAt: number;
 }
 
-/** An authorizer as listed. No refresh token, only whether one is held and when it last changed. */
-export interface AuthorizerInfo {
-  readonly componentAppid: string;
-  readonly authorizerAppid: string;
-  readonly status: AuthorizerStatus;
-  readonly reason: string;
-  readonly statusAt: number;
-  readonly refreshTokenHeld: boolean;
-  readonly refreshTokenUpdatedAt: number | null;
-  readonly refreshTokenSource: RefreshTokenSource | null;
-  readonly funcScopes: readonly number[];
-}
 
 /** What a reconciliation found and did. */
 export interface ReconcileReport {
@@ -125,6 +110,7 @@ export class OpenPlatform {
   readonly #kinds: OpenPlatformKinds;
   readonly #o: Required<OpenPlatformOptions>;
   readonly #tickets: VerifyTickets;
+  readonly #records: AuthorizerRecords;
   readonly #timers: CancelTimer[] = [];
   /** Authorizer appid → its component, filled from the store on a miss (routes that name only the authorizer). */
   readonly #componentOf = new Map<string, string>();
@@ -138,6 +124,7 @@ export class OpenPlatform {
     this.#fetcher = fetcher;
     this.#kinds = kinds;
     this.#tickets = new VerifyTickets(store);
+    this.#records = new AuthorizerRecords(hub, store, options.clock);
     this.#o = {
       pushMaxSkewMs: DEFAULT_PUSH_MAX_SKEW_MS,
       pushReplayWindowMs: DEFAULT_PUSH_REPLAY_WINDOW_MS,
@@ -409,7 +396,7 @@ export class OpenPlatform {
     }
     validateOpenAppid('authorizer appid', info.authorizerAppid);
     const before = await this.#store.getPrincipal(authorizerId(componentAppid, info.authorizerAppid));
-    await this.#writeAuthorizer(componentAppid, info.authorizerAppid, {
+    await this.#records.write(componentAppid, info.authorizerAppid, {
       refreshToken: { value: info.refreshToken, source: 'query_auth' },
       status: info.refreshToken === '' && !before ? 'needs_exchange' : 'active',
       reason: `authorized (${source})`,
@@ -427,7 +414,7 @@ export class OpenPlatform {
   async revoke(componentAppid: string, authorizerAppid: string, reason: string): Promise<void> {
     validateOpenAppid('authorizer appid', authorizerAppid);
     const id = authorizerId(componentAppid, authorizerAppid);
-    const secrets = await this.#plainSecrets(id);
+    const secrets = await this.#records.plainSecrets(id);
     const existing = await this.#store.getPrincipal(id);
     // Removing the principal drops its credentials from the store and every instance; it is then written back
     // with its refresh-token history and the status, so nothing but the tokens is lost.
@@ -506,7 +493,7 @@ export class OpenPlatform {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidRequestError('offset must be a non-negative integer');
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new InvalidRequestError('limit must be an integer from 1 to 1000');
     const all = (await this.#hub.listPrincipals('authorizer'))
-      .map((p) => this.#info(p))
+      .map((p) => authorizerInfo(p))
       .filter((a) => (filter.componentAppid === undefined || a.componentAppid === filter.componentAppid) && (filter.status === undefined || a.status === filter.status));
     return { total: all.length, authorizers: all.slice(offset, offset + limit) };
   }
@@ -542,11 +529,11 @@ export class OpenPlatform {
       const heldToken = principal ? await this.#hub.principalSecret(principal.id, REFRESH_TOKEN_SECRET) : undefined;
       const decision = reconcileDecision(heldToken, entry);
       if (decision === 'adopt') {
-        await this.#writeAuthorizer(componentAppid, appid, { refreshToken: { value: entry.refreshToken, source: 'list' }, status: 'active', reason: 'refresh token from the authorizer list' });
+        await this.#records.write(componentAppid, appid, { refreshToken: { value: entry.refreshToken, source: 'list' }, status: 'active', reason: 'refresh token from the authorizer list' });
         report.adopted.push(appid);
       } else if (decision === 'needs_exchange') {
         if (principal?.attributes.status !== 'needs_exchange') {
-          await this.#writeAuthorizer(componentAppid, appid, { status: 'needs_exchange', reason: 'authorized, but no authorization code was exchanged' });
+          await this.#records.write(componentAppid, appid, { status: 'needs_exchange', reason: 'authorized, but no authorization code was exchanged' });
         }
         report.needsExchange.push(appid);
       } else {
@@ -569,7 +556,7 @@ export class OpenPlatform {
   /** Stores a refresh token a refresh answered (source `refresh`). */
   async refreshTokenChanged(principal: PrincipalRecord, value: string): Promise<void> {
     const { componentAppid, authorizerAppid } = authorizerOf(principal);
-    await this.#writeAuthorizer(componentAppid, authorizerAppid, { refreshToken: { value, source: 'refresh' } });
+    await this.#records.write(componentAppid, authorizerAppid, { refreshToken: { value, source: 'refresh' } });
   }
 
   /** Repairs a refused refresh token from the authorizer list; the listed value when it differs from the one held. */
@@ -581,7 +568,7 @@ export class OpenPlatform {
       return undefined;
     }
     if (entry.refreshToken === '') return undefined;
-    await this.#writeAuthorizer(componentAppid, authorizerAppid, { refreshToken: { value: entry.refreshToken, source: 'list' }, status: 'active', reason: 'repaired from the authorizer list' });
+    await this.#records.write(componentAppid, authorizerAppid, { refreshToken: { value: entry.refreshToken, source: 'list' }, status: 'active', reason: 'repaired from the authorizer list' });
     return entry.refreshToken;
   }
 
@@ -593,7 +580,7 @@ export class OpenPlatform {
       setImmediate(() => void this.revoke(componentAppid, authorizerAppid, reason).catch(() => undefined));
       return;
     }
-    await this.#writeAuthorizer(componentAppid, authorizerAppid, { status, reason });
+    await this.#records.write(componentAppid, authorizerAppid, { status, reason });
   }
 
   // ---- internals ------------------------------------------------------------------------------------------------
@@ -609,7 +596,7 @@ export class OpenPlatform {
     if (this.#hub.credentialRecord(id, this.#kinds.authorizerToken)) return id;
     const principal = await this.#store.getPrincipal(id);
     if (!principal || principal.type !== 'authorizer') throw new NotFoundError(`authorizer ${authorizerAppid} of component ${componentAppid} is not known`);
-    const info = this.#info(principal);
+    const info = authorizerInfo(principal);
     if (info.status !== 'active') {
       throw new AuthorizerInactiveError(
         `authorizer ${authorizerAppid} of component ${componentAppid} is ${info.status} since ${new Date(info.statusAt).toISOString()}: ${info.reason}`,
@@ -648,64 +635,5 @@ export class OpenPlatform {
     }
   }
 
-  async #plainSecrets(id: string): Promise<Record<string, string>> {
-    const secrets: Record<string, string> = {};
-    for (const name of [REFRESH_TOKEN_SECRET, REFRESH_HISTORY_SECRET]) {
-      const value = await this.#hub.principalSecret(id, name);
-      if (value !== undefined) secrets[name] = value;
-    }
-    return secrets;
-  }
-
-  /**
-   * Writes an authorizer in one store write: its refresh token (only if non-empty and new, with the history
-   * extended), its status and reason. A refresh token and the status it makes `active` are never written apart.
-   */
-  async #writeAuthorizer(
-    componentAppid: string,
-    authorizerAppid: string,
-    change: { refreshToken?: { value: string; source: RefreshTokenSource }; status?: AuthorizerStatus; reason?: string; funcScopes?: readonly number[] },
-  ): Promise<void> {
-    const id = authorizerId(componentAppid, authorizerAppid);
-    const existing = await this.#store.getPrincipal(id);
-    const secrets = await this.#plainSecrets(id);
-    const current = { value: secrets[REFRESH_TOKEN_SECRET] ?? '', history: parseRefreshHistory(secrets[REFRESH_HISTORY_SECRET]) };
-    const now = this.#o.clock.now();
-    const next = change.refreshToken ? nextRefreshToken(current, change.refreshToken.value, change.refreshToken.source, now) : null;
-    if (next) {
-      secrets[REFRESH_TOKEN_SECRET] = next.value;
-      secrets[REFRESH_HISTORY_SECRET] = JSON.stringify(next.history);
-    }
-    const attributes: Record<string, string | number | boolean> = { ...(existing?.attributes ?? {}), component: componentAppid, appid: authorizerAppid };
-    if (change.status !== undefined && change.status !== existing?.attributes.status) {
-      attributes.status = change.status;
-      attributes.statusAt = now;
-    }
-    attributes.status ??= 'active';
-    attributes.statusAt ??= now;
-    if (change.reason !== undefined) attributes.reason = change.reason;
-    if (change.funcScopes !== undefined) attributes.funcScopes = change.funcScopes.join(',');
-    await this.#hub.putPrincipal({ id, type: 'authorizer', attributes, secrets });
-  }
-
-  #info(principal: PrincipalRecord): AuthorizerInfo {
-    const { componentAppid, authorizerAppid } = authorizerOf(principal);
-    const a = principal.attributes;
-    return {
-      componentAppid,
-      authorizerAppid,
-      status: (AUTHORIZER_STATUSES as readonly string[]).includes(String(a.status)) ? (a.status as AuthorizerStatus) : 'active',
-      reason: String(a.reason ?? ''),
-      statusAt: Number(a.statusAt ?? principal.createdAt),
-      refreshTokenHeld: principal.secrets[REFRESH_TOKEN_SECRET] !== undefined,
-      refreshTokenUpdatedAt: principal.secrets[REFRESH_TOKEN_SECRET] !== undefined ? principal.updatedAt : null,
-      refreshTokenSource: null,
-      funcScopes: String(a.funcScopes ?? '')
-        .split(',')
-        .filter(Boolean)
-        .map(Number),
-    };
-  }
 }
 
-export type { RefreshTokenEntry };
