@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributedStores, requireStore } from '../support/hub-process.js';
 import { ADMIN_KEY } from '../support/stack.js';
+import { authorizerId, REFRESH_TOKEN_SECRET } from '../../src/core/open-platform/ids.js';
 import { AES_KEY, call, clientKey, COMPONENT, COMPONENT_SECRET, counters, hubOn, MSG_TOKEN, openSimulator, registerComponent, until } from './support.js';
 
 const redisStore = distributedStores().find((s) => s.name === 'Redis')!;
@@ -46,6 +47,9 @@ describe('Open Platform: a wiped token cache on Redis', () => {
     hub = await hubOn(url, simUrl);
     cleanups.push(() => hub.close());
     expect((await call(`${hub.url}/v1/components`, { key: ADMIN_KEY })).body.components[0].verify_ticket.health).toBe('missing');
+    // Before any push (so before any repair could run), the hub still holds the refresh token WeChat issued.
+    const issued = (await call(`${simUrl}/__sim/components/${COMPONENT}/authorizers/${appid}`)).body.refreshToken;
+    expect(await hub.hub.principalSecret(authorizerId(COMPONENT, appid), REFRESH_TOKEN_SECRET)).toBe(issued);
     await call(`${simUrl}/__sim/components`, { body: { appid: COMPONENT, secret: COMPONENT_SECRET, token: MSG_TOKEN, aesKey: AES_KEY, pushUrl: `${hub.url}/open/${COMPONENT}/events`, pushPeriodSeconds: 0 } });
     await call(`${simUrl}/__sim/components/${COMPONENT}/push-ticket`, { body: {} });
     await until(async () => (await call(`${hub.url}/v1/authorizers/${appid}/access-token`, { key })).status === 200);
