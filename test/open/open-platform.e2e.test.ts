@@ -34,6 +34,9 @@ describe('Open Platform on one hub', () => {
     expect(listed.token.state).toBe('ok');
     expect(JSON.stringify(listed)).not.toContain('ticket@@@');
     expect((await counters(simUrl)).componentTokenFetches).toBe(1);
+    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`wxtoken_open_verify_ticket_age_seconds\\{component="${COMPONENT}"\\} \\d+`));
+    expect(metrics).toContain(`wxtoken_open_verify_ticket_missing{component="${COMPONENT}"} 0`);
   });
 
   it('rejects tampered, foreign, stale and replayed pushes without side effects', async () => {

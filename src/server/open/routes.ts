@@ -8,12 +8,14 @@ import { registerAuthorizerRoutes } from '../v1/authorizers.js';
 import { registerOpenAdminRoutes } from './admin-routes.js';
 import { registerOpenCompatRoutes } from './compat.js';
 import { registerOpenEventRoutes } from './events.js';
+import { registerOpenMetrics } from './metrics.js';
 
 /**
  * Every Open Platform route, each group in its own scope: the client API and the admin API take JSON; the push
  * endpoint and the WeChat-compatible endpoints read raw bodies.
  */
 export function registerOpenPlatformRoutes(app: FastifyInstance, ctx: RouteContext, admin: AdminKeyCheck, open: OpenPlatform, random: () => number, clock: Clock): void {
+  if (ctx.metrics !== null) registerOpenMetrics(ctx.metrics, open);
   app.register(async (scope) => {
     scope.removeContentTypeParser('text/plain');
     registerAuthorizerRoutes(scope, ctx, open);
