@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AuthorizerInactiveError, InvalidRequestError, MessageRejectedError, NotFoundError, WeChatError } from '../../errors/index.js';
+import { AuthorizerInactiveError, InvalidRequestError, NotFoundError, WeChatError } from '../../errors/index.js';
 import type { PrincipalRecord, Store } from '../../stores/store.js';
 import type { CancelTimer, Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import { parseFlatXml } from '../../wechat/event-xml.js';
 import { jssdkSignature, newNonceStr, TICKET_TYPES, type TicketType } from '../../wechat/index.js';
-import { decodeAesKey, isEncodingAesKey, openMessage } from '../../wechat/msg-crypto.js';
+import { isEncodingAesKey } from '../../wechat/msg-crypto.js';
 import type { CredentialKind } from '../kinds/kind.js';
 import { stickyAgeKnown } from '../kinds/sticky-value.js';
 import { validatePageUrl } from '../page-url.js';
@@ -24,17 +23,21 @@ import {
   validateOpenAppid,
 } from './ids.js';
 import { AuthorizerRecords, authorizerInfo, type AuthorizerInfo } from './authorizer-records.js';
-export type { AuthorizerInfo } from './authorizer-records.js';
-import { DEFAULT_PUSH_MAX_SKEW_MS, DEFAULT_PUSH_REPLAY_WINDOW_MS, pushTimestampProblem, replayMarker } from './push-guard.js';
+import { DEFAULT_PUSH_MAX_SKEW_MS, DEFAULT_PUSH_REPLAY_WINDOW_MS } from './push-guard.js';
+import { PushVerifier, type VerifiedPush } from './push-verifier.js';
+import { DEFAULT_START_PUSH_INTERVAL_MS, TicketWatch, type TicketReport } from './ticket-watch.js';
 import {
   AUTHORIZER_STATUSES,
   reconcileDecision,
   type AuthorizerStatus,
 } from './refresh-token.js';
-import { needsStartPush, ticketHealth, VerifyTickets, type TicketHealth } from './verify-ticket.js';
+import { ticketHealth, VerifyTickets, type TicketHealth } from './verify-ticket.js';
 
-/** At most one api_start_push_ticket per component per this long, fleet-wide (§7.3 item 2: "at most once per 10 min"). */
-export const DEFAULT_START_PUSH_INTERVAL_MS = 600_000;
+export type { AuthorizerInfo } from './authorizer-records.js';
+export type { VerifiedPush } from './push-verifier.js';
+export type { TicketReport } from './ticket-watch.js';
+export { DEFAULT_START_PUSH_INTERVAL_MS } from './ticket-watch.js';
+
 /** How often each instance looks at its components' ticket ages. */
 export const DEFAULT_TICKET_CHECK_MS = 60_000;
 /** Reconciliation with api_get_authorizer_list runs at start-up and this often (§7.2 item 2: daily). */
@@ -90,11 +93,6 @@ export interface ReconcileReport {
   readonly unchanged: number;
 }
 
-/** A verified push, ready to be processed. */
-export interface VerifiedPush {
-  readonly componentAppid: string;
-  readonly fields: Readonly<Record<string, string>>;
-}
 
 /**
  * The Open Platform (第三方平台) over the hub's one engine: components (principal `component:<appid>` with its
@@ -111,12 +109,12 @@ export class OpenPlatform {
   readonly #o: Required<OpenPlatformOptions>;
   readonly #tickets: VerifyTickets;
   readonly #records: AuthorizerRecords;
+  readonly #pushes: PushVerifier;
+  readonly #watch: TicketWatch;
   readonly #timers: CancelTimer[] = [];
   /** Authorizer appid → its component, filled from the store on a miss (routes that name only the authorizer). */
   readonly #componentOf = new Map<string, string>();
   readonly #activeIn = new Set<string>();
-  /** api_start_push_ticket calls this instance made, by component (for status and tests). */
-  readonly #startPushCalls = new Map<string, number>();
 
   constructor(hub: OpenPlatformHub, store: Store, fetcher: ComponentFetcher, kinds: OpenPlatformKinds, options: OpenPlatformOptions) {
     this.#hub = hub;
@@ -133,6 +131,8 @@ export class OpenPlatform {
       reconcileIntervalMs: DEFAULT_RECONCILE_INTERVAL_MS,
       ...options,
     };
+    this.#pushes = new PushVerifier(hub, store, { clock: options.clock, maxSkewMs: this.#o.pushMaxSkewMs, replayWindowMs: this.#o.pushReplayWindowMs });
+    this.#watch = new TicketWatch(hub, store, fetcher, this.#tickets, { clock: options.clock, logger: options.logger, startPushIntervalMs: this.#o.startPushIntervalMs });
   }
 
   /** The verify tickets in the store (the component token kind reads them). */
@@ -254,24 +254,7 @@ export class OpenPlatform {
    * and it was not accepted before (a fleet-wide mark kept for the replay window).
    */
   async verifyPush(componentAppid: string, query: Readonly<Record<string, string | undefined>>, body: string): Promise<VerifiedPush> {
-    validateOpenAppid('component appid', componentAppid);
-    const id = componentId(componentAppid);
-    const [token, aesKey] = await Promise.all([this.#hub.principalSecret(id, MESSAGE_TOKEN_SECRET), this.#hub.principalSecret(id, AES_KEY_SECRET)]);
-    if (token === undefined || aesKey === undefined) throw new NotFoundError(`component ${componentAppid} is not registered`);
-    const { msg_signature: msgSignature, timestamp, nonce } = query;
-    if (!msgSignature || !timestamp || !nonce) throw new MessageRejectedError('msg_signature, timestamp and nonce are required');
-    const stale = pushTimestampProblem(timestamp, this.#o.clock.now(), this.#o.pushMaxSkewMs);
-    if (stale) throw new MessageRejectedError(stale);
-    const encrypt = parseFlatXml(body).Encrypt;
-    if (!encrypt) throw new MessageRejectedError('the body has no Encrypt field');
-    const message = openMessage({ token, key: decodeAesKey(aesKey), receiveId: componentAppid }, { msgSignature, timestamp, nonce }, encrypt);
-    const fields = parseFlatXml(message);
-    if (fields.AppId !== componentAppid) throw new MessageRejectedError('the decrypted message names another AppId');
-    // Last, so that only a push that passed every check is marked (a forged one cannot block the real one).
-    if (!(await this.#store.acquireLease(replayMarker(componentAppid, msgSignature), randomUUID(), this.#o.pushReplayWindowMs))) {
-      throw new MessageRejectedError('this push was already accepted (replay)');
-    }
-    return { componentAppid, fields };
+    return this.#pushes.verify(componentAppid, query, body);
   }
 
   /** Acts on a verified push: stores a verify ticket, exchanges an authorization code, or revokes an authorizer. */
@@ -311,38 +294,16 @@ export class OpenPlatform {
   // ---- verify ticket health ---------------------------------------------------------------------------------------
 
   /**
-   * Looks at every component's ticket age; for a missing or stale one asks WeChat to resume pushes
-   * (api_start_push_ticket), at most once per startPushInterval fleet-wide (a store lease), and logs the state.
+   * Looks at every component's ticket age; for a missing or stale one asks WeChat to resume pushes, at most once per
+   * period fleet-wide, and logs the state (ticket-watch.ts).
    */
-  async checkTickets(): Promise<Array<{ componentAppid: string; health: TicketHealth; startPush: boolean }>> {
-    const report: Array<{ componentAppid: string; health: TicketHealth; startPush: boolean }> = [];
-    for (const principal of this.#trackedComponents()) {
-      const componentAppid = componentAppidOf(principal);
-      const ticket = await this.#tickets.latest(componentAppid);
-      const health = ticketHealth(ticket ? this.#o.clock.now() - ticket.createdAt : undefined);
-      let startPush = false;
-      if (needsStartPush(health) && (await this.#store.acquireLease(`open-start-push:${componentAppid}`, randomUUID(), this.#o.startPushIntervalMs))) {
-        startPush = true;
-        this.#startPushCalls.set(componentAppid, (this.#startPushCalls.get(componentAppid) ?? 0) + 1);
-        const secret = await this.#hub.principalSecret(principal.id, PRIMARY_SECRET);
-        if (secret !== undefined) {
-          await this.#fetcher
-            .startPushTicket({ componentAppid, secret })
-            .catch((err: unknown) => this.#o.logger.error({ component: componentAppid, err: String(err) }, 'api_start_push_ticket failed'));
-        }
-      }
-      if (health !== 'fresh') {
-        const level = health === 'late' ? 'warn' : 'error';
-        this.#o.logger[level]({ component: componentAppid, health, startPush }, `verify ticket is ${health}`);
-      }
-      report.push({ componentAppid, health, startPush });
-    }
-    return report;
+  checkTickets(): Promise<TicketReport[]> {
+    return this.#watch.check(this.#trackedComponents());
   }
 
   /** api_start_push_ticket calls this instance made for a component. */
   startPushCalls(componentAppid: string): number {
-    return this.#startPushCalls.get(componentAppid) ?? 0;
+    return this.#watch.startPushCalls(componentAppid);
   }
 
   // ---- authorization --------------------------------------------------------------------------------------------
