@@ -5,6 +5,7 @@ import type { CliContext } from './context.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './context.js';
 export { UsageError } from './context.js';
 import { registerApp } from './commands/app.js';
+import { registerComponent } from './commands/component.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKey } from './commands/key.js';
 import { registerMasterKey } from './commands/master-key.js';
@@ -35,6 +36,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerApp(program, ctx);
   registerWeCom(program, ctx);
   registerKey(program, ctx);
+  registerComponent(program, ctx);
   registerToken(program, ctx);
   registerTicket(program, ctx);
   registerDemo(program, ctx);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { AppNotFoundError, ConflictError, InvalidRequestError, StoreUnavailableError } from '../errors/index.js';
+import { AppNotFoundError, ConfigError, ConflictError, InvalidRequestError, StoreUnavailableError } from '../errors/index.js';
 import type { CredentialRecord, Grant, PrincipalRecord, Store, StoreEvent } from '../stores/store.js';
 import { cardSignature, jssdkSignature, newNonceStr, TICKET_TYPES, WECOM_TICKET_TYPES, type TicketType } from '../wechat/index.js';
 import { KeyRing } from './client-keys.js';
@@ -17,7 +17,12 @@ import { wecomTokenKind } from './kinds/wecom-token.js';
 import { grantOf, PRIMARY_SECRET, principalLabel, secretContext, validateSecret } from './principals.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
-import type { CredentialFetcher } from './token-fetcher.js';
+import { isComponentFetcher, type ComponentFetcher, type CredentialFetcher } from './token-fetcher.js';
+import { authorizerTokenKind } from './kinds/authorizer-token.js';
+import { componentTokenKind } from './kinds/component-token.js';
+import { OpenPlatform, type OpenPlatformOptions } from './open-platform/open-platform.js';
+import { VerifyTickets } from './open-platform/verify-ticket.js';
+import { ConcurrencyLimit } from '../util/concurrency-limit.js';
 import { validatePageUrl } from './page-url.js';
 import type { PrincipalCredentials } from './principal-credentials.js';
 import { WeComAgents } from './wecom-agents.js';
@@ -66,7 +71,20 @@ export interface HubOptions extends EngineTuning {
   healthCheckMs?: number;
   /** How often to re-read all apps and tokens even when healthy, converging on missed events (default 60 s). */
   resyncIntervalMs?: number;
+  /** The Open Platform calls; default `fetcher` when it makes them (createWeChatFetcher does). */
+  componentFetcher?: ComponentFetcher;
+  /** api_authorizer_token calls in flight at most, per instance (default 16, §7.3 item 3). */
+  authorizerConcurrency?: number;
+  /** Authorizer tokens are served up to this much (scaled to the token's life: 1/60 of it at most) less than their life, at random, spreading refreshes (default 2 min). */
+  authorizerJitterMs?: number;
+  /** Tuning of the Open Platform's timers and push checks (open-platform/open-platform.ts). */
+  openPlatform?: Pick<OpenPlatformOptions, 'pushMaxSkewMs' | 'pushReplayWindowMs' | 'startPushIntervalMs' | 'ticketCheckMs' | 'reconcileIntervalMs'>;
 }
+
+/** api_authorizer_token calls in flight per instance (§7.3 item 3 suggests 16). */
+export const DEFAULT_AUTHORIZER_CONCURRENCY = 16;
+/** The ±2 min jitter of §7.3 item 3, applied as up to 2 min less served life. */
+export const DEFAULT_AUTHORIZER_JITTER_MS = 120_000;
 
 /** Ping interval: an outage is noticed (and /readyz turns) within this. */
 export const DEFAULT_HEALTH_CHECK_MS = 5_000;
@@ -83,6 +101,8 @@ const GRANTS: readonly Grant[] = ['stable', 'classic'];
 export class Hub implements TokenService, PrincipalCredentials {
   /** WeCom apps: their tokens, tickets and JS-SDK signatures. */
   readonly wecom: WeComAgents;
+  /** Open Platform components and their authorizers. */
+  readonly open: OpenPlatform;
   readonly #store: Store;
   readonly #secrets: SecretSealer;
   readonly #clock: Clock;
@@ -124,6 +144,10 @@ export class Hub implements TokenService, PrincipalCredentials {
       resyncIntervalMs: _r,
       forceSpacingMs,
       forceDailyLimit,
+      componentFetcher: _cf,
+      authorizerConcurrency: _ac,
+      authorizerJitterMs: _aj,
+      openPlatform: _op,
       ...tuning
     } = options;
     this.#forceDailyLimit = forceDailyLimit ?? DEFAULT_FORCE_DAILY_LIMIT;
@@ -134,7 +158,25 @@ export class Hub implements TokenService, PrincipalCredentials {
     this.#tickets = new Map(TICKET_TYPES.map((type) => [type, ticketKind(type, this.#accessToken, fetcher)]));
     const wecomToken = wecomTokenKind(fetcher);
     const wecomTickets = new Map(WECOM_TICKET_TYPES.map((type) => [type, wecomTicketKind(type, wecomToken, fetcher)]));
-    this.#kinds = [this.#accessToken, ...this.#tickets.values(), wecomToken, ...wecomTickets.values()];
+    const component = options.componentFetcher ?? (isComponentFetcher(fetcher) ? fetcher : noComponentFetcher);
+    const componentToken = componentTokenKind(component, new VerifyTickets(this.#store));
+    // The hooks reach the facade built below: the kind runs only once the hub is started.
+    const authorizerToken = authorizerTokenKind(
+      component,
+      componentToken,
+      {
+        refreshTokenChanged: (principal, value) => this.open.refreshTokenChanged(principal, value),
+        repairRefreshToken: (principal) => this.open.repairRefreshToken(principal),
+        statusChanged: (principal, status, reason) => this.open.statusChanged(principal, status, reason),
+      },
+      {
+        limit: new ConcurrencyLimit(options.authorizerConcurrency ?? DEFAULT_AUTHORIZER_CONCURRENCY),
+        jitterMs: options.authorizerJitterMs ?? DEFAULT_AUTHORIZER_JITTER_MS,
+        random: random ?? Math.random,
+      },
+    );
+    const authorizerTickets = new Map(TICKET_TYPES.map((type) => [type, ticketKind(type, authorizerToken, fetcher)]));
+    this.#kinds = [this.#accessToken, ...this.#tickets.values(), wecomToken, ...wecomTickets.values(), componentToken, authorizerToken, ...authorizerTickets.values()];
     this.#engine = new CredentialEngine({
       ...tuning,
       store: this.#store,
@@ -147,6 +189,13 @@ export class Hub implements TokenService, PrincipalCredentials {
     });
     this.#randomBytes = randomBytes ?? nodeRandomBytes;
     this.wecom = new WeComAgents(this, { token: wecomToken, tickets: wecomTickets }, { clock: this.#clock, randomBytes: this.#randomBytes });
+    this.open = new OpenPlatform(
+      this,
+      this.#store,
+      component,
+      { componentToken, authorizerToken, tickets: authorizerTickets },
+      { ...options.openPlatform, clock: this.#clock, logger: this.#log, randomBytes: this.#randomBytes, background: this.#background },
+    );
     this.#keys = new KeyRing(this.#store, { randomBytes: this.#randomBytes, now: () => this.#clock.now() });
   }
 
@@ -163,12 +212,14 @@ export class Hub implements TokenService, PrincipalCredentials {
     await this.#reloadPrincipals();
     this.#lastResync = this.#clock.now();
     if (this.#background) this.#scheduleHealthCheck();
+    this.open.start();
   }
 
   /** Stops timers and the subscription and waits for refreshes in progress; the caller closes the store. */
   async stop(): Promise<void> {
     this.#cancelHealth?.();
     this.#cancelHealth = undefined;
+    this.open.stop();
     await this.#keys.flushUsage(true).catch(() => {});
     await this.#engine.stop();
     await this.#unsubscribe?.().catch(() => {});
@@ -324,6 +375,13 @@ export class Hub implements TokenService, PrincipalCredentials {
    */
   trackedPrincipals(type: PrincipalRecord['type']): PrincipalRecord[] {
     return this.#engine.principalsOfType(type);
+  }
+
+  /** Opens a principal's sealed secret of that name (undefined when the principal or secret is unknown). */
+  async principalSecret(id: string, name: string): Promise<string | undefined> {
+    const principal = (await this.#store.getPrincipal(id)) ?? undefined;
+    if (!principal || principal.secrets[name] === undefined) return undefined;
+    return this.#openSecret(principal, name);
   }
 
   /** Every stored principal of a type (from the store: includes those this instance has not loaded yet). */
@@ -584,3 +642,16 @@ function validateAppid(appid: string): void {
 export function digestEquals(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
+
+/** Stands in when the fetcher makes no Open Platform calls: every call says so. */
+function unconfigured(): Promise<never> {
+  return Promise.reject(new ConfigError('this hub was built with a fetcher that makes no Open Platform calls'));
+}
+const noComponentFetcher: ComponentFetcher = {
+  fetchComponentToken: unconfigured,
+  startPushTicket: unconfigured,
+  createPreAuthCode: unconfigured,
+  queryAuth: unconfigured,
+  fetchAuthorizerToken: unconfigured,
+  listAuthorizers: unconfigured,
+};

@@ -1,6 +1,15 @@
 import type { Clock } from '../util/clock.js';
 import type { Grant } from '../stores/store.js';
 import {
+  createPreAuthCode,
+  getAuthorizerList,
+  getAuthorizerToken,
+  getComponentToken,
+  queryAuth,
+  startPushTicket,
+  type AuthorizationInfo,
+  type AuthorizerToken,
+  type ListedAuthorizer,
   getAccessToken,
   getStableAccessToken,
   getTicket,
@@ -27,6 +36,24 @@ export interface CredentialFetcher {
   fetchWeComTicket(accessToken: string, type: WeComTicketType): Promise<Ticket>;
 }
 
+/**
+ * The Open Platform calls (wechat/component.ts): the component token and authorizer tokens for the kinds, and the
+ * authorization calls for the Open Platform facade. The WeChat fetcher implements it; tests use the simulator.
+ */
+export interface ComponentFetcher {
+  fetchComponentToken(component: { componentAppid: string; secret: string; verifyTicket: string }): Promise<AccessToken>;
+  startPushTicket(component: { componentAppid: string; secret: string }): Promise<void>;
+  createPreAuthCode(componentAppid: string, componentToken: string): Promise<{ code: string; expiresAt: number }>;
+  queryAuth(componentAppid: string, componentToken: string, authorizationCode: string): Promise<AuthorizationInfo>;
+  fetchAuthorizerToken(input: { componentAppid: string; componentToken: string; authorizerAppid: string; refreshToken: string }): Promise<AuthorizerToken>;
+  listAuthorizers(componentAppid: string, componentToken: string, offset: number, count: number): Promise<{ total: number; list: ListedAuthorizer[] }>;
+}
+
+/** Whether a fetcher also makes the Open Platform calls. */
+export function isComponentFetcher(fetcher: object): fetcher is ComponentFetcher {
+  return typeof (fetcher as Partial<ComponentFetcher>).fetchComponentToken === 'function';
+}
+
 /** Where and how the WeChat fetcher calls WeChat. */
 export interface WeChatFetcherOptions {
   /** WeChat API base URL; default https://api.weixin.qq.com (point it at the simulator in development). */
@@ -40,7 +67,7 @@ export interface WeChatFetcherOptions {
 }
 
 /** A CredentialFetcher that calls WeChat's token endpoint of each app's grant and getticket, and WeCom's endpoints. */
-export function createWeChatFetcher(options: WeChatFetcherOptions = {}): CredentialFetcher {
+export function createWeChatFetcher(options: WeChatFetcherOptions = {}): CredentialFetcher & ComponentFetcher {
   const transport = {
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     ...(options.fetch !== undefined && { fetch: options.fetch }),
@@ -61,6 +88,24 @@ export function createWeChatFetcher(options: WeChatFetcherOptions = {}): Credent
     },
     fetchWeComTicket(accessToken, type) {
       return getWeComTicket({ ...wecom, accessToken, type });
+    },
+    fetchComponentToken({ componentAppid, secret, verifyTicket }) {
+      return getComponentToken({ ...base, componentAppid, componentSecret: secret, verifyTicket });
+    },
+    startPushTicket({ componentAppid, secret }) {
+      return startPushTicket({ ...base, componentAppid, componentSecret: secret });
+    },
+    createPreAuthCode(componentAppid, componentToken) {
+      return createPreAuthCode({ ...base, componentAppid, componentToken });
+    },
+    queryAuth(componentAppid, componentToken, authorizationCode) {
+      return queryAuth({ ...base, componentAppid, componentToken, authorizationCode });
+    },
+    fetchAuthorizerToken({ componentAppid, componentToken, authorizerAppid, refreshToken }) {
+      return getAuthorizerToken({ ...base, componentAppid, componentToken, authorizerAppid, refreshToken });
+    },
+    listAuthorizers(componentAppid, componentToken, offset, count) {
+      return getAuthorizerList({ ...base, componentAppid, componentToken, offset, count });
     },
   };
 }

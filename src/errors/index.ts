@@ -1,6 +1,7 @@
 export { WxTokenError, type WxTokenErrorOptions } from './wxtoken-error.js';
 export type { ErrcodeCategory } from './errcode-category.js';
 export { AppNotFoundError } from './app-not-found-error.js';
+export { AuthorizerInactiveError } from './authorizer-inactive-error.js';
 export { AuthThrottledError } from './auth-throttled-error.js';
 export { ConfigError } from './config-error.js';
 export { ConflictError } from './conflict-error.js';
@@ -14,6 +15,7 @@ export { LoginCodeUsedError } from './login-code-used-error.js';
 export { LoginRateLimitedError } from './login-rate-limited-error.js';
 export { LoginRefusedError } from './login-refused-error.js';
 export { LoginUserBlockedError } from './login-user-blocked-error.js';
+export { MessageRejectedError } from './message-rejected-error.js';
 export { MethodNotAllowedError } from './method-not-allowed-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';
@@ -28,6 +30,7 @@ export { WeChatError, parseRid } from './wechat-error.js';
 export const ERROR_CODES = [
   'app_not_found',
   'auth_throttled',
+  'authorizer_inactive',
   'conflict',
   'credentials_rejected',
   'forbidden',
@@ -39,6 +42,7 @@ export const ERROR_CODES = [
   'login_code_used',
   'login_rate_limited',
   'login_user_blocked',
+  'message_rejected',
   'method_not_allowed',
   'not_found',
   'payload_too_large',

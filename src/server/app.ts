@@ -21,6 +21,8 @@ import { AUTH_THROTTLE_MAX_ADDRESSES, resolveServerOptions, type ServerOptions }
 import { ExpiryFormatter } from './token-body.js';
 import { registerAccessTokenRoutes } from './v1/access-token.js';
 import { registerLoginProxyRoutes } from './v1/login-proxy.js';
+import { openPlatformOf } from './open/context.js';
+import { registerOpenPlatformRoutes } from './open/routes.js';
 import { registerTicketRoutes } from './v1/tickets.js';
 import { registerWeComRoutes } from './v1/wecom.js';
 import { registerProxyRoutes } from './v1/proxy.js';
@@ -173,6 +175,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
       });
     });
   }
+
+  const open = openPlatformOf(opts.service);
+  if (open !== null) registerOpenPlatformRoutes(app, ctx, new AdminKeyCheck(opts.adminKey), open, opts.random, opts.clock);
 
   // Calls forwarded to WeChat (passthrough and proxy) share one forwarder and one memory of issued tokens.
   // (main's `upstream`, a buffered call, stays for the login proxy and the secret-bearing calls.)

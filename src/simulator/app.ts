@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WxTokenError } from '../errors/index.js';
 import { BUSINESS_ROUTES } from './routes/business.js';
+import { registerComponentControlRoutes } from './routes/component-control.js';
+import { registerComponentRoutes } from './routes/component.js';
 import { registerControlRoutes } from './routes/control.js';
 import { CREDENTIAL_ROUTES } from './routes/credential.js';
 import { LOGIN_ROUTES } from './routes/login.js';
@@ -30,7 +32,9 @@ export function buildSimulatorApp(state: SimulatorState, closing: AbortSignal): 
   });
 
   for (const route of [...CREDENTIAL_ROUTES, ...LOGIN_ROUTES, ...BUSINESS_ROUTES]) registerWeChatRoute(app, state, closing, route);
+  registerComponentRoutes(app, state, closing);
   registerControlRoutes(app, state);
+  registerComponentControlRoutes(app, state);
   return app;
 }
 

@@ -22,6 +22,8 @@ export { FAULT_MODES, type Fault, type FaultMode, type FaultSpec } from './fault
 export { TOKEN_PATTERN, isWellFormedToken } from './token-shape.js';
 export { RID_PATTERN } from './rid.js';
 export { CONTROL_PREFIX } from './routes/control.js';
+export { Components, type ComponentCounters, type ComponentInput, type ComponentRecord } from './open-platform/components.js';
+export type { PushResult } from './open-platform/pusher.js';
 
 /** A running (or ready-to-run) WeChat simulator. */
 export interface Simulator {
@@ -40,6 +42,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const state = new SimulatorState(resolveSimulatorOptions(options));
   for (const app of options.apps ?? []) asConfig(() => state.registerApp(app), 'apps');
   for (const corp of options.corps ?? []) asConfig(() => state.registerCorp(corp), 'corps');
+  for (const component of options.components ?? []) asConfig(() => state.pusher.schedule(state.components.require(state.components.register(component).appid)), 'components');
   const closing = new AbortController();
   const app = buildSimulatorApp(state, closing.signal);
   let closed: Promise<void> | undefined;
@@ -56,6 +59,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     close() {
       closed ??= (async () => {
         closing.abort();
+        state.pusher.stop();
         await app.close();
       })();
       return closed;

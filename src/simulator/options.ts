@@ -103,6 +103,8 @@ export interface SimulatorOptions {
   wecomGettokenIpCheck?: boolean;
   /** WeCom corps registered at start (see CorpInput). */
   corps?: ReadonlyArray<CorpInput>;
+  /** Open Platform components registered at start (their periodic ticket pushes start at once). */
+  components?: ReadonlyArray<import('./open-platform/components.js').ComponentInput>;
   /** Fastify's logger option. Default false. */
   logger?: boolean | object;
 }

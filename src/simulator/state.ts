@@ -7,6 +7,8 @@ import { OwnerCounters, type CountersSnapshot, type FetchKind } from './counters
 import { FaultRegistry, type Fault, type FaultSpec } from './faults.js';
 import { IpAllowList } from './ip-allow-list.js';
 import { LoginCodes } from './login-codes.js';
+import { Components } from './open-platform/components.js';
+import { ComponentPusher } from './open-platform/pusher.js';
 import type { KnownTicket } from './signature-check.js';
 import { decideTicket, ticketExpiresIn } from './ticket-policy.js';
 import { isWellFormedToken, newAccessToken, newTicket } from './token-shape.js';
@@ -110,6 +112,9 @@ export class SimulatorState {
   readonly faults = new FaultRegistry();
   /** One-time user login codes (jscode2session, web OAuth) and what their exchanges answered. */
   readonly logins: LoginCodes;
+  /** Open Platform components, their authorizers and the pushes to their event URLs. */
+  readonly components: Components;
+  readonly pusher: ComponentPusher;
   readonly #apps = new Map<string, AppRecord>();
   readonly #corps = new Map<string, CorpRecord>();
   readonly #issued = new Map<string, { owner: AppRecord | CorpRecord; family: TokenFamily; corpApp?: CorpAppRecord }>();
@@ -119,6 +124,8 @@ export class SimulatorState {
   constructor(options: ResolvedSimulatorOptions) {
     this.options = options;
     this.logins = new LoginCodes(() => this.now(), options.random);
+    this.components = new Components(this);
+    this.pusher = new ComponentPusher(this, this.components);
   }
 
   /** The simulator's current time in milliseconds. */
@@ -362,6 +369,11 @@ export class SimulatorState {
   /** Disarms every fault; returns how many were armed. */
   clearFaults(): number {
     return this.faults.clear();
+  }
+
+  /** Whether `given` equals `expected` (a secret), compared in constant time. */
+  secretEquals(expected: string, given: string): boolean {
+    return constantTimeEqual(expected, given);
   }
 
   /** Whether `given` is the secret of `app`, compared in constant time. */

@@ -48,3 +48,33 @@ export {
   verifyJssdkSignature,
   type JssdkSignatureInput,
 } from './jssdk-signature.js';
+export {
+  AUTHORIZER_LIST_MAX_COUNT,
+  AUTHORIZER_LIST_PATH,
+  AUTHORIZER_TOKEN_PATH,
+  COMPONENT_TOKEN_PATH,
+  PRE_AUTH_CODE_PATH,
+  QUERY_AUTH_PATH,
+  START_PUSH_TICKET_PATH,
+  createPreAuthCode,
+  getAuthorizerList,
+  getAuthorizerToken,
+  getComponentToken,
+  queryAuth,
+  startPushTicket,
+  type AuthorizationInfo,
+  type AuthorizerToken,
+  type ListedAuthorizer,
+} from './component.js';
+export {
+  decodeAesKey,
+  decryptMessage,
+  encryptMessage,
+  isEncodingAesKey,
+  msgSignature,
+  openMessage,
+  plainSignature,
+  sealMessage,
+  signatureMatches,
+  type DecryptedMessage,
+} from './msg-crypto.js';

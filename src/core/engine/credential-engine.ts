@@ -553,7 +553,7 @@ export class CredentialEngine {
    */
   async #obtainWithParent(entry: Entry, record: CredentialRecord, intent: Intent, startedAt: number): Promise<ObtainedValue | { waitUntil: number }> {
     const parent = entry.kind.parent;
-    const parentKey = parent ? credentialKey(entry.principal.id, parent) : undefined;
+    const parentKey = parent ? credentialKey(entry.kind.parentPrincipal?.(entry.principal) ?? entry.principal.id, parent) : undefined;
     const run = (parentToken: string | undefined, base = record): ReturnType<CredentialKind['obtain']> =>
       entry.kind.obtain({
         principal: entry.principal,

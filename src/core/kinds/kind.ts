@@ -16,6 +16,11 @@ export interface CredentialKind {
   /** The kind whose value, for the same principal, `obtain` is called with (a ticket's access token). */
   readonly parent?: CredentialKind;
   /**
+   * The principal whose `parent` credential `obtain` is called with, when it is not the principal itself (an
+   * authorizer's token is fetched with its component's token). Default: the same principal.
+   */
+  parentPrincipal?(principal: PrincipalRecord): string;
+  /**
    * Fetched for every principal as soon as it is known (access tokens), or only once a caller asks for it
    * (tickets: most apps never use the JS-SDK, and each getticket call costs quota).
    */

@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Hub } from '../../src/core/hub.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { FakeComponentFetcher } from '../support/fake-component-fetcher.js';
+import { testSealer } from '../support/hub-harness.js';
+import { createTestStore } from '../support/test-store.js';
+
+const COMPONENT = 'wxc0000000000000c1';
+const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+const N = 5_000;
+const LIMIT = 16;
+
+/**
+ * 5,000 authorizers on one hub over 3 token lifetimes on a manual clock: about one api_authorizer_token call per
+ * authorizer per lifetime, never more than the configured number in flight, and every token served accepted by
+ * (the fake) WeChat when used at once.
+ */
+describe('Open Platform at scale', () => {
+  const hubs: Hub[] = [];
+  afterEach(async () => {
+    for (const hub of hubs.splice(0)) await hub.stop();
+  });
+
+  it(`${N} authorizers: ≈1 fetch per authorizer per lifetime, at most ${LIMIT} in flight, no 40001/42001`, async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const fetcher = new FakeComponentFetcher(clock);
+    const store = await createTestStore(clock);
+    const hub = new Hub({ store, secrets: testSealer, fetcher, clock, random: Math.random, healthCheckMs: 3_600_000, resyncIntervalMs: 3_600_000, authorizerConcurrency: LIMIT });
+    hubs.push(hub);
+    await hub.start();
+    await hub.open.putComponent(COMPONENT, { secret: 'component-secret', messageToken: 'tok123', aesKey: AES_KEY });
+    await hub.open.verifyTickets.offer(COMPONENT, { ticket: 'ticket@@@1', createdAt: clock.now(), receivedAt: clock.now() });
+    const appids = fetcher.authorize(N);
+    const report = await hub.open.reconcile(COMPONENT);
+    expect(report.adopted).toHaveLength(N);
+
+    // Every authorizer is used at once (a restart under load): reads wait for a bounded number of calls.
+    const tokens = await Promise.all(appids.map((appid) => hub.open.authorizerToken(COMPONENT, appid)));
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(N);
+    expect(fetcher.authorizerMaxInFlight).toBeLessThanOrEqual(LIMIT);
+    expect(fetcher.authorizerMaxInFlight).toBeGreaterThan(1);
+
+    const failures: Record<string, number> = {};
+    const lifetime = fetcher.lifetimeMs;
+    // Three lifetimes in steps of a tenth; at each step every authorizer's served token is used on a business call.
+    for (let step = 0; step < 30; step++) {
+      await clock.advance(lifetime / 10);
+      for (const appid of appids) {
+        const { token } = await hub.open.authorizerToken(COMPONENT, appid);
+        const verdict = fetcher.judge(appid, token);
+        if (verdict !== 'ok') failures[verdict] = (failures[verdict] ?? 0) + 1;
+      }
+    }
+    expect(failures).toEqual({});
+    const perAuthorizer = appids.map((appid) => fetcher.authorizerCalls.get(appid) ?? 0);
+    // One fetch at the start and one per lifetime after: 4 over 3 lifetimes, never more.
+    expect(Math.max(...perAuthorizer)).toBeLessThanOrEqual(4);
+    expect(Math.min(...perAuthorizer)).toBeGreaterThanOrEqual(3);
+    expect(fetcher.authorizerMaxInFlight).toBeLessThanOrEqual(LIMIT);
+    expect(fetcher.componentTokenCalls).toBeLessThanOrEqual(4);
+  }, 120_000);
+});
