@@ -72,3 +72,30 @@ describe('WeChat unreachable', () => {
     }
   });
 });
+
+describe('an Open Platform component without a verify ticket', () => {
+  it('is reported once as a stale verify ticket', async () => {
+    const { sim, url: simUrl } = await startSimulator({ apps: [{ appid: APPID, secret: SECRET }] });
+    const receiver = await startWebhookReceiver();
+    const ctx = testContext({ WXTOKEN_STORE: 'memory:', WXTOKEN_ADMIN_KEY: ADMIN_KEY, WXTOKEN_MASTER_KEY: MASTER_KEY.toString('hex') });
+    let hub = '';
+    const running = serve(ctx, { listen: '127.0.0.1:0', upstream: simUrl, logLevel: 'error', alertWebhook: [receiver.url], alertInterval: 0.2 }, (u) => (hub = u));
+    const component = 'wx00000000000000cc';
+    try {
+      await expect.poll(() => hub, { timeout: 10_000 }).not.toBe('');
+      // A 43-character EncodingAESKey, as WeChat's console issues them.
+      const body = { secret: 'component-secret-0123456789abcdef', message_token: 'pushtoken123', aes_key: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
+      const put = await fetch(`${hub}/v1/components/${component}`, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(put.status).toBe(201);
+      // No push has ever come: the sender reads the components' tickets before it judges, and says so once.
+      await expect.poll(() => receiver.bodies.length, { timeout: 10_000 }).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(receiver.bodies).toEqual([expect.objectContaining({ status: 'firing', kind: 'verify_ticket_stale', id: `verify_ticket_stale:${component}` })]);
+    } finally {
+      ctx.stop();
+      await running;
+      await receiver.close();
+      await sim.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { Alerter, QuotaPoller } from '../../alerts/index.js';
+import { Alerter, QuotaPoller, type VerifyTicketReading } from '../../alerts/index.js';
 import { getApiQuota } from '../../wechat/index.js';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -146,6 +146,14 @@ export async function serve(
     await runtime.close();
     throw err;
   }
+  // The Open Platform components' verify tickets, read by the sender before it judges (the readings are sync).
+  let verifyTickets: VerifyTicketReading[] = [];
+  const readVerifyTickets = async (): Promise<void> => {
+    verifyTickets = (await runtime.hub.open.listComponents()).map((c) => ({
+      componentAppid: c.componentAppid,
+      receivedAt: 'receivedAt' in c.verifyTicket ? c.verifyTicket.receivedAt : null,
+    }));
+  };
   const alerter =
     config.alerts.targets.length === 0
       ? undefined
@@ -153,7 +161,10 @@ export async function serve(
           source: {
             listCredentials: () => runtime.hub.listCredentials(),
             quotaUsage: () => [...runtime.hub.quotaUsage(), ...quotaPoller.readings()],
-            beforeRound: () => quotaPoller.poll(),
+            verifyTickets: () => verifyTickets,
+            beforeRound: async () => {
+              await Promise.all([quotaPoller.poll(), readVerifyTickets()]);
+            },
           },
           store: runtime.store,
           targets: config.alerts.targets,
