@@ -3,11 +3,9 @@
  * apps, client keys and valid tokens intact, on every backend, and a hub on it serves the stored tokens without
  * calling WeChat.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
 import { Hub } from '../../src/core/hub.js';
@@ -17,8 +15,8 @@ import { openStore } from '../../src/stores/open-store.js';
 import type { Store } from '../../src/stores/store.js';
 import { FakeFetcher } from '../support/fake-fetcher.js';
 import { dropPostgresSchema, dropRedisPrefix, randomRedisPrefix, randomSchema, requirePostgres, requireRedis } from '../support/services.js';
+import { loadPostgresFixture, loadRedisFixture, loadSqliteFixture } from './fixtures-v0.1.0.js';
 
-const FIXTURES = new URL('./fixtures/v0.1.0/', import.meta.url);
 const MASTER_KEY = Buffer.alloc(32, 0x11);
 const STABLE = 'wx0123456789abcdef';
 const CLASSIC = 'wx00000000000000aa';
@@ -75,9 +73,8 @@ describe('upgrade in place from a 0.1.0 SQLite file', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps apps, keys and tokens, and serves them', async () => {
-    const path = join(dir, 'store.sqlite');
-    copyFileSync(new URL('store.sqlite', FIXTURES), path);
-    const store = await openStore(`sqlite:${path}`);
+    const url = loadSqliteFixture(dir);
+    const store = await openStore(url);
     try {
       await expectFixtureContents(store);
       await expectHubServes(store);
@@ -85,7 +82,7 @@ describe('upgrade in place from a 0.1.0 SQLite file', () => {
       await store.close();
     }
     // Opening it again (already migrated) changes nothing.
-    const again = await openStore(`sqlite:${path}`);
+    const again = await openStore(url);
     expect((await again.getCredential(`${STABLE}:access_token`))?.version).toBe(2);
     await again.close();
   });
@@ -99,11 +96,7 @@ describe.skipIf(redis.skip)('upgrade in place from a 0.1.0 Redis keyspace', () =
   afterAll(() => dropRedisPrefix(redis.url, prefix));
 
   it('keeps apps, keys and tokens, and serves them', async () => {
-    const hashes = JSON.parse(readFileSync(new URL('redis-hashes.json', FIXTURES), 'utf8')) as Record<string, Record<string, string>>;
-    const client = new Redis(redis.url);
-    for (const [name, fields] of Object.entries(hashes)) await client.hset(`${prefix}{wxtoken}:${name}`, fields);
-    client.disconnect();
-    const store = await openStore(`${redis.url}?prefix=${encodeURIComponent(prefix)}`);
+    const store = await openStore(await loadRedisFixture(redis.url, prefix));
     try {
       await expectFixtureContents(store);
       await expectHubServes(store);
@@ -121,12 +114,7 @@ describe.skipIf(postgres.skip)('upgrade in place from a 0.1.0 PostgreSQL schema'
   afterAll(() => dropPostgresSchema(postgres.url, schema));
 
   it('migrates the schema and keeps apps, keys and tokens, and serves them', async () => {
-    const sql = readFileSync(new URL('postgres.sql', FIXTURES), 'utf8').replaceAll('__SCHEMA__', schema);
-    const client = new pg.Client({ connectionString: postgres.url });
-    await client.connect();
-    await client.query(sql);
-    await client.end();
-    const store = await openStore(`${postgres.url}?schema=${schema}`);
+    const store = await openStore(await loadPostgresFixture(postgres.url, schema));
     try {
       await expectFixtureContents(store);
       await expectHubServes(store);
