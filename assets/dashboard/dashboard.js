@@ -222,6 +222,14 @@ function renderOverview(data) {
       title: upstream.lastOutageAt ? `last outage ${new Date(upstream.lastOutageAt).toISOString()} (${upstream.lastOutageCode})` : '',
       text: `WeChat ${upstream.status === 'unknown' ? 'not called yet' : upstream.status === 'ok' ? 'reachable' : 'unreachable'}`,
     }),
+    // One pill per Open Platform component: how old its verify ticket is (WeChat pushes one every 10 minutes).
+    ...(data.verify_tickets ?? []).map((t) =>
+      el('span', {
+        class: `pill verify-ticket ${t.health === 'fresh' ? 'ok' : t.health === 'late' ? 'pending' : 'failed'}`,
+        title: `verify ticket of component ${t.component_appid}: ${t.health}`,
+        text: `verify ticket ${t.component_appid.slice(-6)} ${t.age_seconds === null ? 'missing' : `${Math.floor(t.age_seconds / 60)} min`}`,
+      }),
+    ),
   );
   $('#counts').replaceChildren(
     el('div', { class: 'count total' }, el('strong', { text: String(data.total) }), el('span', { text: 'credentials' })),

@@ -24,6 +24,7 @@ import { MAX_REVOKED_SESSIONS, type ResolvedDashboardOptions } from './options.j
 import { DASHBOARD_CSP, dashboardPage, signInPage } from './pages.js';
 import { quotaDayStart } from './refresh-history.js';
 import { COOKIE_PATH, CSRF_COOKIE, cookieSigningKey, parseSession, RevokedSessions, SESSION_COOKIE, sessionValue } from './session.js';
+import { openPlatformOf } from '../open/context.js';
 
 /** Where the dashboard's own assets are: `assets/dashboard/` at the package root (beside src/ and dist/). */
 export const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'assets', 'dashboard');
@@ -298,6 +299,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
         upstream: activity.upstream(),
         fleet: activity.history.series(now),
         quota: { day_start: quotaDayStart(now), by_kind: activity.history.callsTodayByKind(now), busiest },
+        verify_tickets: await verifyTicketsOf(service),
         errors: activity.history.recentErrors().slice(0, 20),
       };
     });
@@ -401,4 +403,15 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
       });
     });
   }
+}
+
+/** Every Open Platform component's verify ticket: its health and age (null when none arrived); none without one. */
+async function verifyTicketsOf(service: TokenService): Promise<Array<{ component_appid: string; health: string; age_seconds: number | null }>> {
+  const open = openPlatformOf(service);
+  if (!open) return [];
+  return (await open.listComponents()).map((c) => ({
+    component_appid: c.componentAppid,
+    health: c.verifyTicket.health,
+    age_seconds: 'ageMs' in c.verifyTicket ? Math.floor(c.verifyTicket.ageMs / 1000) : null,
+  }));
 }

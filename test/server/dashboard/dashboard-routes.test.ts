@@ -332,3 +332,28 @@ describe('dashboard live events', () => {
     expect(noSession).toBeNull();
   });
 });
+
+describe('the overview with Open Platform components', () => {
+  it("shows each component's verify ticket: its health and age, or that none arrived", async () => {
+    const components = [
+      { componentAppid: 'wx00000000000000c1', verifyTicket: { createdAt: 0, receivedAt: 0, ageMs: 125_000, health: 'fresh' }, token: null, createdAt: 0 },
+      { componentAppid: 'wx00000000000000c2', verifyTicket: { health: 'missing' }, token: null, createdAt: 0 },
+    ];
+    h = await setup();
+    // A stand-in for the Hub's Open Platform facade: only what the overview reads.
+    Object.assign(h.service, { open: { authorizerToken: () => Promise.reject(new Error('unused')), listComponents: async () => components } });
+    const browser = new Browser(h.app);
+    await browser.open();
+    expect((await browser.api('GET', '/dashboard/api/overview')).json().verify_tickets).toEqual([
+      { component_appid: 'wx00000000000000c1', health: 'fresh', age_seconds: 125 },
+      { component_appid: 'wx00000000000000c2', health: 'missing', age_seconds: null },
+    ]);
+  });
+
+  it('lists none on a hub without the Open Platform', async () => {
+    h = await setup();
+    const browser = new Browser(h.app);
+    await browser.open();
+    expect((await browser.api('GET', '/dashboard/api/overview')).json().verify_tickets).toEqual([]);
+  });
+});
