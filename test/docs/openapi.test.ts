@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createServer, DEFAULT_PASSTHROUGH_PREFIXES } from '../../src/server/index.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { FakeTokenService } from '../server/fake-token-service.js';
+import { Hub } from '../../src/core/hub.js';
+import { FakeComponentFetcher } from '../support/fake-component-fetcher.js';
+import { testSealer } from '../support/hub-harness.js';
+import { createTestStore } from '../support/test-store.js';
 
 const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
 
@@ -15,7 +18,10 @@ function documented(): string[] {
 }
 
 async function openapi(): Promise<{ paths: Record<string, Record<string, unknown>>; 'x-wxtoken-passthrough': string[]; openapi: string }> {
-  const app = createServer({ service: new FakeTokenService(new ManualClock()), adminKey: 'admin-key-3f9c1e7a5b2d8c4f6a0e9b1d' });
+  // A real hub, so that every route registers (the Open Platform's only for a service that has one).
+  const clock = new ManualClock();
+  const hub = new Hub({ store: await createTestStore(clock), secrets: testSealer, fetcher: new FakeComponentFetcher(clock), clock, background: false });
+  const app = createServer({ service: hub, adminKey: 'admin-key-3f9c1e7a5b2d8c4f6a0e9b1d' });
   try {
     const res = await app.inject({ url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
