@@ -130,7 +130,7 @@ export interface Store {
   /** Human-readable description without credentials, e.g. `sqlite:./wxtoken.db` or `redis://127.0.0.1:6379/0`. */
   readonly description: string;
 
-  /** Every principal, in id order. */
+  /** Every principal, in id order, read in bulk (not necessarily a snapshot, as listCredentials). */
   listPrincipals(): Promise<PrincipalRecord[]>;
   getPrincipal(id: string): Promise<PrincipalRecord | null>;
   /** Creates or replaces the principal (and publishes a `principal` event). */
@@ -141,7 +141,11 @@ export interface Store {
   getCredential(key: string): Promise<CredentialRecord | null>;
   /** Every credential record's key, in key order (for maintenance such as `master-key rotate`; never on a hot path). */
   listCredentialKeys(): Promise<string[]>;
-  /** Every credential record, in key order, in one read (an instance's periodic resync). */
+  /**
+   * Every credential record, in key order, read in bulk (an instance's start-up and periodic resync): no round trip
+   * per record. Not necessarily a snapshot (Redis reads its hash in pages): a record written meanwhile may come in
+   * its old or new version, which readers reconcile by version.
+   */
   listCredentials(): Promise<CredentialRecord[]>;
   /**
    * Writes `record` with version `expectedVersion + 1` if the stored version is `expectedVersion` (0: absent).

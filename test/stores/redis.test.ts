@@ -61,6 +61,20 @@ describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
       return store;
     }
 
+    it('lists hashes larger than one scan page, each record once', async () => {
+      // 2,500 records: three HSCAN pages of 1,000 (a store that read only the first page would list 1,000).
+      const store = await open();
+      const ids = Array.from({ length: 2_500 }, (_, i) => `wx${i.toString(16).padStart(16, '0')}`);
+      for (let i = 0; i < ids.length; i += 250) {
+        await Promise.all(ids.slice(i, i + 250).flatMap((id) => [store.putPrincipal(app(id)), store.putCredential(credential(`${id}:access_token`), 0)]));
+      }
+      const principals = await store.listPrincipals();
+      expect(principals.map((p) => p.id)).toEqual([...ids].sort());
+      const credentials = await store.listCredentials();
+      expect(credentials.map((c) => c.key)).toEqual(ids.map((id) => `${id}:access_token`).sort());
+      expect(new Set(credentials.map((c) => c.version))).toEqual(new Set([1]));
+    });
+
     it('keeps every key under the prefix and one cluster hash tag', async () => {
       const keyPrefix = randomRedisPrefix();
       const store = await open({ keyPrefix });
