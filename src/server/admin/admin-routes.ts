@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppStatus, ClientKeyInfo } from '../../core/token-service.js';
+import type { AppStatus, ClientKeyInfo, TokenService } from '../../core/token-service.js';
 import { KEY_ACTIONS, LOGIN_ONLY_CAPABILITIES, SIGN_ONLY_CAPABILITIES } from '../../core/key-scope.js';
 import { AppNotFoundError, InvalidRequestError, NotFoundError } from '../../errors/index.js';
 import { assertAppid } from '../appid.js';
@@ -196,18 +196,13 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adm
     '/v1/apps/:appid',
     { schema: { body: putAppBodySchema, response: { 200: putAppResponseSchema, 201: putAppResponseSchema } } },
     async (request, reply) => {
-      const { appid } = request.params;
-      assertAppid(appid);
-      const grant = request.body.grant ?? DEFAULT_GRANT;
-      const { created } = await service.putApp(appid, { secret: request.body.secret, grant });
-      return reply.code(created ? 201 : 200).send({ appid, grant, created });
+      const answer = await putApp(service, request.params.appid, request.body);
+      return reply.code(answer.created ? 201 : 200).send(answer);
     },
   );
 
   app.delete<{ Params: { appid: string } }>('/v1/apps/:appid', async (request, reply) => {
-    const { appid } = request.params;
-    assertAppid(appid);
-    if (!(await service.removeApp(appid))) throw new AppNotFoundError(appid);
+    await removeApp(service, request.params.appid);
     return reply.code(204).send();
   });
 
@@ -249,4 +244,22 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adm
     if (!(await service.revokeClientKey(name))) throw new NotFoundError(`no client key named ${JSON.stringify(name.slice(0, 64))}`);
     return reply.code(204).send();
   });
+}
+
+/** Creates or updates an app from a PUT body (grant defaulting to DEFAULT_GRANT); shared by the admin API and the dashboard. */
+export async function putApp(
+  service: TokenService,
+  appid: string,
+  body: { secret: string; grant?: 'stable' | 'classic' },
+): Promise<{ appid: string; grant: 'stable' | 'classic'; created: boolean }> {
+  assertAppid(appid);
+  const grant = body.grant ?? DEFAULT_GRANT;
+  const { created } = await service.putApp(appid, { secret: body.secret, grant });
+  return { appid, grant, created };
+}
+
+/** Removes an app; AppNotFoundError when it was not registered. Shared by the admin API and the dashboard. */
+export async function removeApp(service: TokenService, appid: string): Promise<void> {
+  assertAppid(appid);
+  if (!(await service.removeApp(appid))) throw new AppNotFoundError(appid);
 }

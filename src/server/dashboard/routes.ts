@@ -25,6 +25,7 @@ import { DASHBOARD_CSP, dashboardPage, signInPage } from './pages.js';
 import { quotaDayStart } from './refresh-history.js';
 import { COOKIE_PATH, CSRF_COOKIE, cookieSigningKey, parseSession, RevokedSessions, SESSION_COOKIE, sessionValue } from './session.js';
 import { openPlatformOf } from '../open/context.js';
+import { putApp, removeApp } from '../admin/admin-routes.js';
 
 /** Where the dashboard's own assets are: `assets/dashboard/` at the package root (beside src/ and dist/). */
 export const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'assets', 'dashboard');
@@ -330,18 +331,13 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
       '/dashboard/api/apps/:appid',
       { schema: { body: putAppBodySchema } },
       async (request, reply) => {
-        const { appid } = request.params;
-        assertAppid(appid);
-        const grant = request.body.grant ?? 'stable';
-        const { created } = await service.putApp(appid, { secret: request.body.secret, grant });
-        return reply.code(created ? 201 : 200).send({ appid, grant, created });
+        const answer = await putApp(service, request.params.appid, request.body);
+        return reply.code(answer.created ? 201 : 200).send(answer);
       },
     );
 
     api.delete<{ Params: { appid: string } }>('/dashboard/api/apps/:appid', async (request, reply) => {
-      const { appid } = request.params;
-      assertAppid(appid);
-      if (!(await service.removeApp(appid))) throw new AppNotFoundError(appid);
+      await removeApp(service, request.params.appid);
       return reply.code(204).send();
     });
 
