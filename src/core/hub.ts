@@ -111,6 +111,9 @@ export class Hub implements TokenService, PrincipalCredentials {
   readonly #accessToken: CredentialKind;
   readonly #tickets: ReadonlyMap<TicketType, CredentialKind>;
   readonly #kinds: readonly CredentialKind[];
+  /** Principal types with an eager kind (every one of them is managed), and the others (managed once asked for). */
+  readonly #eagerTypes: readonly PrincipalRecord['type'][];
+  readonly #lazyTypes: readonly PrincipalRecord['type'][];
   readonly #keys: KeyRing;
   readonly #randomBytes: (size: number) => Buffer;
   readonly #healthCheckMs: number;
@@ -175,8 +178,12 @@ export class Hub implements TokenService, PrincipalCredentials {
         random: random ?? Math.random,
       },
     );
-    const authorizerTickets = new Map(TICKET_TYPES.map((type) => [type, ticketKind(type, authorizerToken, fetcher)]));
+    // Like the authorizer's token, its tickets are refreshed only while used: a proactive ticket refresh would
+    // otherwise keep an idle authorizer's token refreshed too.
+    const authorizerTickets = new Map(TICKET_TYPES.map((type) => [type, { ...ticketKind(type, authorizerToken, fetcher), onDemandWhenIdle: true }]));
     this.#kinds = [this.#accessToken, ...this.#tickets.values(), wecomToken, ...wecomTickets.values(), componentToken, authorizerToken, ...authorizerTickets.values()];
+    this.#eagerTypes = [...new Set(this.#kinds.filter((kind) => kind.eager).map((kind) => kind.principalType))];
+    this.#lazyTypes = [...new Set(this.#kinds.map((kind) => kind.principalType))].filter((type) => !this.#eagerTypes.includes(type));
     this.#engine = new CredentialEngine({
       ...tuning,
       store: this.#store,
@@ -278,19 +285,19 @@ export class Hub implements TokenService, PrincipalCredentials {
    * The current value of a principal's credential of `kind` (the API a principal type's facade builds on, as
    * WeComAgents does): the principal is discovered in the store and a lazy kind tracked on first use.
    */
-  async credential(id: string, kind: CredentialKind): Promise<IssuedToken> {
+  async credential(id: string, kind: CredentialKind, stored?: PrincipalRecord): Promise<IssuedToken> {
     const key = credentialKey(id, kind);
-    if (!this.#engine.has(key)) await this.#trackKind(id, kind);
+    if (!this.#engine.has(key)) await this.#trackKind(id, kind, stored);
     return this.#engine.get(key);
   }
 
   /** Compare-and-invalidate of a principal's credential of `kind` (see invalidate). */
-  async invalidateCredential(id: string, kind: CredentialKind, badValue: string): Promise<IssuedToken> {
+  async invalidateCredential(id: string, kind: CredentialKind, badValue: string, stored?: PrincipalRecord): Promise<IssuedToken> {
     if (typeof badValue !== 'string' || badValue.length === 0 || badValue.length > 512) {
       throw new InvalidRequestError('access_token must be the non-empty token WeChat rejected');
     }
     const key = credentialKey(id, kind);
-    if (!this.#engine.has(key)) await this.#trackKind(id, kind);
+    if (!this.#engine.has(key)) await this.#trackKind(id, kind, stored);
     return this.#engine.invalidate(key, badValue);
   }
 
@@ -386,7 +393,7 @@ export class Hub implements TokenService, PrincipalCredentials {
 
   /** Every stored principal of a type (from the store: includes those this instance has not loaded yet). */
   async listPrincipals(type: PrincipalRecord['type']): Promise<PrincipalRecord[]> {
-    return (await this.#store.listPrincipals()).filter((p) => p.type === type);
+    return this.#store.listPrincipals({ types: [type] });
   }
 
   async listApps(): Promise<AppStatus[]> {
@@ -500,17 +507,17 @@ export class Hub implements TokenService, PrincipalCredentials {
     return undefined;
   }
 
-  /** Makes sure the credential of `kind` of principal `id` is tracked, loading the principal when needed. */
-  async #trackKind(id: string, kind: CredentialKind): Promise<void> {
-    let principal = this.#trackedPrincipal(id);
-    if (!principal) {
-      const stored = await this.#store.getPrincipal(id);
-      if (!stored || stored.type !== kind.principalType) throw new AppNotFoundError(id, principalLabel({ id, type: kind.principalType }));
-      await this.#track(stored);
-      principal = stored;
-    }
+  /**
+   * Makes sure the credential of `kind` of principal `id` is tracked, loading the principal (unless the caller
+   * just read it: `stored`) and the record in one round trip.
+   */
+  async #trackKind(id: string, kind: CredentialKind, stored?: PrincipalRecord): Promise<void> {
     const key = credentialKey(id, kind);
-    if (!this.#engine.has(key)) this.#engine.track(kind, principal, await this.#store.getCredential(key));
+    const tracked = this.#trackedPrincipal(id);
+    const [principal, record] = await Promise.all([tracked ?? stored ?? this.#store.getPrincipal(id), this.#store.getCredential(key)]);
+    if (!principal || principal.type !== kind.principalType) throw new AppNotFoundError(id, principalLabel({ id, type: kind.principalType }));
+    if (!tracked) await this.#track(principal);
+    if (!this.#engine.has(key)) this.#engine.track(kind, principal, record);
   }
 
   /** The stored app of that appid; null for an id that is not an appid, or a principal that is not an app. */
@@ -573,18 +580,29 @@ export class Hub implements TokenService, PrincipalCredentials {
   }
 
   /**
-   * Re-reads every principal and credential in two store reads (not one per credential: with thousands of them,
-   * the periodic resync would otherwise cost thousands of round trips a minute) and hands them to the engine.
+   * Re-reads the principals and credentials this instance manages in bulk (not one read per credential: with
+   * thousands of them, the periodic resync would otherwise cost thousands of round trips a minute) and hands them
+   * to the engine. Principals of a type with an eager kind are listed whole (each is managed); of the others
+   * (authorizers: up to 100,000, tracked only once asked for) only the tracked ones are read, and only the records
+   * of tracked and eager credentials: an idle authorizer costs no memory at start-up or at a resync.
    */
   async #reloadPrincipals(): Promise<void> {
-    const [principals, credentials] = await Promise.all([this.#store.listPrincipals(), this.#store.listCredentials()]);
-    const records = new Map(credentials.map((record) => [record.key, record]));
+    const trackedBefore = new Set(this.#engine.principalIds());
+    const lazyIds = this.#lazyTypes.flatMap((type) => this.#engine.principalsOfType(type).map((p) => p.id));
+    const [listed, tracked] = await Promise.all([
+      this.#store.listPrincipals({ types: this.#eagerTypes }),
+      lazyIds.length > 0 ? this.#store.listPrincipals({ ids: lazyIds }) : [],
+    ]);
+    const principals = [...listed, ...tracked];
+    const keys = principals.flatMap((principal) => [...this.#eagerKeys(principal), ...this.#engine.keysOf(principal.id)]);
+    const records = new Map((await this.#store.listCredentials(keys)).map((record) => [record.key, record]));
     const seen = new Set<string>();
     for (const principal of principals) {
       seen.add(principal.id);
       this.#engine.upsertPrincipal(principal, records);
     }
-    for (const id of this.#engine.principalIds()) if (!seen.has(id)) this.#engine.dropPrincipal(id);
+    // Only what was tracked before the reads began: one a caller started tracking meanwhile was not asked for.
+    for (const id of trackedBefore) if (!seen.has(id)) this.#engine.dropPrincipal(id);
   }
 
   async #clearFailure(key: string): Promise<void> {

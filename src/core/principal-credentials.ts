@@ -8,10 +8,13 @@ import type { CredentialState, IssuedToken } from './token-service.js';
  * the hub seals. Hub implements it.
  */
 export interface PrincipalCredentials {
-  /** The current value of a principal's credential of `kind`; discovers the principal and tracks a lazy kind on first use. */
-  credential(id: string, kind: CredentialKind): Promise<IssuedToken>;
+  /**
+   * The current value of a principal's credential of `kind`; discovers the principal and tracks a lazy kind on
+   * first use. `stored`: the principal as the caller just read it, sparing that read.
+   */
+  credential(id: string, kind: CredentialKind, stored?: PrincipalRecord): Promise<IssuedToken>;
   /** Compare-and-invalidate: refreshes only if `badValue` is still the current value. */
-  invalidateCredential(id: string, kind: CredentialKind, badValue: string): Promise<IssuedToken>;
+  invalidateCredential(id: string, kind: CredentialKind, badValue: string, stored?: PrincipalRecord): Promise<IssuedToken>;
   /** Operator-forced refresh. */
   refreshCredential(id: string, kind: CredentialKind): Promise<IssuedToken>;
   /** The record as last seen, if tracked. */

@@ -246,7 +246,7 @@ export class ServerMetrics {
     let states: readonly CredentialState[] = [];
     new Gauge({
       name: 'wxtoken_credentials',
-      help: 'Tracked credentials by kind and state (ok, pending, retrying, failed).',
+      help: 'Tracked credentials by kind and state (ok, pending, idle, retrying, failed).',
       labelNames: ['kind', 'state'] as const,
       registers,
       collect(this: PromGauge<'kind' | 'state'>) {

@@ -1,4 +1,4 @@
-import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, Store, StoreListener } from './store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalFilter, PrincipalRecord, Store, StoreListener } from './store.js';
 
 /** What the sealing store needs of core/sealer.ts (kept as an interface so stores/ does not depend on core/). */
 export interface ValueSealer {
@@ -43,8 +43,8 @@ export class SealingStore implements Store {
     return this.#inner;
   }
 
-  listPrincipals(): Promise<PrincipalRecord[]> {
-    return this.#inner.listPrincipals();
+  listPrincipals(filter?: PrincipalFilter): Promise<PrincipalRecord[]> {
+    return this.#inner.listPrincipals(filter);
   }
   getPrincipal(id: string): Promise<PrincipalRecord | null> {
     return this.#inner.getPrincipal(id);
@@ -61,8 +61,8 @@ export class SealingStore implements Store {
     return record === null ? null : this.#opened(record);
   }
 
-  async listCredentials(): Promise<CredentialRecord[]> {
-    return (await this.#inner.listCredentials()).map((record) => this.#opened(record));
+  async listCredentials(keys?: readonly string[]): Promise<CredentialRecord[]> {
+    return (await this.#inner.listCredentials(keys)).map((record) => this.#opened(record));
   }
 
   listCredentialKeys(): Promise<string[]> {

@@ -125,13 +125,26 @@ export type StoreEvent = RecordEvent | { readonly type: 'resync' };
 /** Receives store events; must not throw. */
 export type StoreListener = (event: StoreEvent) => void;
 
+/** Which principals listPrincipals reads: those of some types, or those of some ids. */
+export type PrincipalFilter = { readonly types: readonly PrincipalType[] } | { readonly ids: readonly string[] };
+
+/** Whether a principal passes a filter (for backends that filter after reading). */
+export function principalMatches(principal: Pick<PrincipalRecord, 'id' | 'type'>, filter: PrincipalFilter | undefined): boolean {
+  if (!filter) return true;
+  return 'types' in filter ? filter.types.includes(principal.type) : filter.ids.includes(principal.id);
+}
+
 /** Persistence for the hub. Methods reject with StoreUnavailableError when the backend cannot be reached. */
 export interface Store {
   /** Human-readable description without credentials, e.g. `sqlite:./wxtoken.db` or `redis://127.0.0.1:6379/0`. */
   readonly description: string;
 
-  /** Every principal, in id order, read in bulk (not necessarily a snapshot, as listCredentials). */
-  listPrincipals(): Promise<PrincipalRecord[]>;
+  /**
+   * Principals in id order, read in bulk (not necessarily a snapshot, as listCredentials): every one, those of the
+   * given types, or those of the given ids that exist. Filtered in the backend where it can, so an instance that
+   * needs a few of 100,000 principals does not hold them all at once.
+   */
+  listPrincipals(filter?: PrincipalFilter): Promise<PrincipalRecord[]>;
   getPrincipal(id: string): Promise<PrincipalRecord | null>;
   /** Creates or replaces the principal (and publishes a `principal` event). */
   putPrincipal(principal: PrincipalRecord): Promise<void>;
@@ -142,11 +155,11 @@ export interface Store {
   /** Every credential record's key, in key order (for maintenance such as `master-key rotate`; never on a hot path). */
   listCredentialKeys(): Promise<string[]>;
   /**
-   * Every credential record, in key order, read in bulk (an instance's start-up and periodic resync): no round trip
-   * per record. Not necessarily a snapshot (Redis reads its hash in pages): a record written meanwhile may come in
-   * its old or new version, which readers reconcile by version.
+   * Credential records in key order, read in bulk (an instance's start-up and periodic resync): every one, or those
+   * of the given keys that exist; no round trip per record. Not necessarily a snapshot (Redis reads in pages): a
+   * record written meanwhile may come in its old or new version, which readers reconcile by version.
    */
-  listCredentials(): Promise<CredentialRecord[]>;
+  listCredentials(keys?: readonly string[]): Promise<CredentialRecord[]>;
   /**
    * Writes `record` with version `expectedVersion + 1` if the stored version is `expectedVersion` (0: absent).
    * Returns false, writing nothing, when another writer got there first. `record.version` is ignored.

@@ -128,6 +128,12 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.getPrincipal(a.id)).toEqual(a);
         expect(await store.getPrincipal(wecom.id)).toEqual(wecom);
         expect(await store.listPrincipals()).toEqual([component, wecom, a]);
+        // Filtered in the backend: by type, or by id (unknown and repeated ids are no error), each in id order.
+        expect(await store.listPrincipals({ types: ['app', 'component'] })).toEqual([component, a]);
+        expect(await store.listPrincipals({ types: ['authorizer'] })).toEqual([]);
+        expect(await store.listPrincipals({ types: [] })).toEqual([]);
+        expect(await store.listPrincipals({ ids: [a.id, 'wx00000000000000ff', wecom.id, a.id] })).toEqual([wecom, a]);
+        expect(await store.listPrincipals({ ids: [] })).toEqual([]);
       });
 
       it('replaces a principal with the same id', async () => {
@@ -349,6 +355,15 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           { ...plain, token: 'second', version: 2 },
           { ...failed, version: 1 },
         ]);
+        // Only the keys asked for that exist, in key order, once each.
+        expect(await store.listCredentials(['wx0000000000000002:access_token', 'wx0000000000000009:access_token', 'wx0000000000000002:access_token'])).toEqual([
+          { ...failed, version: 1 },
+        ]);
+        expect(await store.listCredentials([failed.key, plain.key])).toEqual([
+          { ...plain, token: 'second', version: 2 },
+          { ...failed, version: 1 },
+        ]);
+        expect(await store.listCredentials([])).toEqual([]);
       });
     });
 

@@ -73,6 +73,11 @@ describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
       const credentials = await store.listCredentials();
       expect(credentials.map((c) => c.key)).toEqual(ids.map((id) => `${id}:access_token`).sort());
       expect(new Set(credentials.map((c) => c.version))).toEqual(new Set([1]));
+      // Named records are read a page of 1,000 at a time too: every one asked for, from every page.
+      const some = ids.filter((_, i) => i % 2 === 0);
+      expect((await store.listPrincipals({ ids: some })).map((p) => p.id)).toEqual([...some].sort());
+      expect((await store.listCredentials(some.map((id) => `${id}:access_token`))).map((c) => c.key)).toEqual(some.map((id) => `${id}:access_token`).sort());
+      expect(await store.listPrincipals({ types: ['app'] })).toHaveLength(2_500);
     });
 
     it('keeps every key under the prefix and one cluster hash tag', async () => {

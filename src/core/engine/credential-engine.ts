@@ -16,7 +16,7 @@ import type { Logger } from '../../util/logger.js';
 import { WECHAT_TOKEN_LIFETIME_MS, scaleForLifetime } from '../refresh-policy.js';
 import { SingleFlight } from '../single-flight.js';
 import type { CredentialState, HubEventMap, IssuedToken } from '../token-service.js';
-import { decide, invalidationFloorMs, reportIsStale, type CredentialView } from './decide.js';
+import { decide, inUse, invalidationFloorMs, reportIsStale, type CredentialView } from './decide.js';
 import { failureError, failureRecord } from './failure.js';
 import type { Intent, RefreshReason } from './intent.js';
 import { DEFAULT_LEASE_TTL_MS, LeaseKeeper } from './lease.js';
@@ -100,6 +100,8 @@ interface Entry {
   principal: PrincipalRecord;
   cred: CredentialRecord | null;
   window: ServingWindow;
+  /** When a caller was last handed the value (kinds refreshed only while used), null before the first. */
+  servedAt: number | null;
 }
 
 const NO_WINDOW: ServingWindow = { issued: null, refreshAt: 0 };
@@ -194,7 +196,7 @@ export class CredentialEngine {
   track(kind: CredentialKind, principal: PrincipalRecord, record: CredentialRecord | null): void {
     const key = credentialKey(principal.id, kind);
     if (this.#entries.has(key)) return;
-    const entry: Entry = { key, kind, principal, cred: null, window: NO_WINDOW };
+    const entry: Entry = { key, kind, principal, cred: null, window: NO_WINDOW, servedAt: null };
     this.#entries.set(key, entry);
     if (record) this.#setCred(entry, record);
     this.#schedule(entry);
@@ -266,6 +268,7 @@ export class CredentialEngine {
   /** A valid value: from memory when one is held, else one shared fetch. */
   get(key: string): Promise<IssuedToken> {
     const entry = this.#entries.get(key);
+    if (entry) this.#served(entry);
     const issued = entry?.window.issued;
     if (issued && this.#clock.now() < issued.expiresAt) return Promise.resolve(issued);
     return this.#fly(key, { mode: 'ensure', reason: entry?.cred?.token ? 'expired' : 'initial' }).promise;
@@ -274,6 +277,7 @@ export class CredentialEngine {
   /** Compare-and-invalidate: refreshes only if `badToken` is still the current value. */
   async invalidate(key: string, badToken: string): Promise<IssuedToken> {
     const entry = this.#entries.get(key);
+    if (entry) this.#served(entry);
     const issued = entry?.window.issued;
     if (entry && reportIsStale(entry.cred?.token, badToken) && issued && this.#clock.now() < issued.expiresAt) {
       this.#emitInvalidated(entry, 'stale');
@@ -342,10 +346,12 @@ export class CredentialEngine {
     const failure = cred?.failure ?? null;
     const issued = entry.window.issued;
     const valid = Boolean(issued && now < issued.expiresAt);
+    const idle = !this.#proactive(entry, now);
     let state: CredentialState['state'];
     if (failure && failure.retryAt === undefined) state = 'failed';
     else if (failure) state = 'retrying';
-    else state = valid ? 'ok' : 'pending';
+    else if (valid) state = 'ok';
+    else state = idle ? 'idle' : 'pending';
     return {
       key: entry.key,
       kind: entry.kind.name,
@@ -353,7 +359,7 @@ export class CredentialEngine {
       state,
       tokenExpiresAt: cred?.token ? cred.expiresAt : null,
       lastRefreshAt: cred?.obtainedAt || null,
-      nextAttemptAt: failure ? (failure.retryAt ?? null) : cred?.token ? entry.window.refreshAt : null,
+      nextAttemptAt: idle ? null : failure ? (failure.retryAt ?? null) : cred?.token ? entry.window.refreshAt : null,
       lastError: failure ? { code: failure.code, message: failure.message, ...(failure.errcode !== undefined && { errcode: failure.errcode }), at: failure.at } : null,
     };
   }
@@ -380,10 +386,29 @@ export class CredentialEngine {
     if (at !== undefined) this.#timers.schedule(entry.key, at);
   }
 
+  /**
+   * Whether the engine refreshes the credential before expiry: always, unless its kind is refreshed only while used
+   * and no caller was served within its value's life (then the next caller fetches, decide.ts inUse).
+   */
+  #proactive(entry: Entry, now: number): boolean {
+    if (!entry.kind.onDemandWhenIdle) return true;
+    const { cred } = entry;
+    return inUse(entry.servedAt, cred?.token ? cred.expiresAt - cred.obtainedAt : this.#o.referenceLifetimeMs, now);
+  }
+
+  /** Notes that a caller was served; a credential refreshed only while used and left idle gets its timer back. */
+  #served(entry: Entry): void {
+    if (!entry.kind.onDemandWhenIdle) return;
+    entry.servedAt = this.#clock.now();
+    if (!this.#timers.has(entry.key)) this.#schedule(entry);
+  }
+
   /** A credential's timer came due: a scheduled flight, then a new timer from whatever state it left. */
   #onDue(key: string): void {
     const entry = this.#entries.get(key);
     if (!entry || this.#stopped) return;
+    // Idle: no timer until a caller is served again (#served); until then a caller past expiry fetches on demand.
+    if (!this.#proactive(entry, this.#clock.now())) return;
     const current = (): boolean => this.#entries.get(key) === entry && !this.#stopped && !this.#timers.has(key);
     this.#fly(key, { mode: 'scheduled' }).promise.then(
       // A timer may fire a hair early by the wall clock, or the flight may have found nothing to do yet:

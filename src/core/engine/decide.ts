@@ -89,3 +89,12 @@ export function invalidationFloorMs(previousInvalidations: number, baseMs: numbe
   if (previousInvalidations <= 0) return 0;
   return Math.min(maxMs, baseMs * 2 ** Math.min(previousInvalidations - 1, 30));
 }
+
+/**
+ * Whether a credential refreshed only while used (CredentialKind.onDemandWhenIdle) is in use: a caller was served
+ * within the last `lifetimeMs` (its current value's life), so a caller that took the value just after the
+ * previous refresh still counts when the next one falls due. One never served since it was tracked is idle.
+ */
+export function inUse(lastServedAt: number | null, lifetimeMs: number, now: number): boolean {
+  return lastServedAt !== null && now - lastServedAt <= lifetimeMs;
+}

@@ -28,8 +28,8 @@ export interface AuthorizerTokenOptions {
 /**
  * An authorizer's access token (`api_authorizer_token`), fetched with its component's token (the parent, on the
  * component principal) and the authorizer's refresh token (a sealed secret). A lazy kind: tracked once a caller
- * asks, then kept fresh; calls are bounded hub-wide and their expiry jittered so thousands of authorizers do not
- * refresh at once. A refused refresh token is repaired from the authorizer list before giving up
+ * asks, then refreshed before expiry while callers use it and on demand once they stop; calls are bounded hub-wide
+ * and their expiry jittered so thousands of authorizers do not refresh at once. A refused refresh token is repaired from the authorizer list before giving up
  * (../shared/wechat-open-platform.md §7.2 items 1-3).
  */
 export function authorizerTokenKind(fetcher: ComponentFetcher, componentToken: CredentialKind, hooks: AuthorizerTokenHooks, options: AuthorizerTokenOptions): CredentialKind {
@@ -39,6 +39,7 @@ export function authorizerTokenKind(fetcher: ComponentFetcher, componentToken: C
     parent: componentToken,
     parentPrincipal: (principal) => componentId(authorizerOf(principal).componentAppid),
     eager: false,
+    onDemandWhenIdle: true,
     async obtain(request) {
       const { principal } = request;
       const { componentAppid, authorizerAppid } = authorizerOf(principal);

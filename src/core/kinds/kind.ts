@@ -25,6 +25,13 @@ export interface CredentialKind {
    * (tickets: most apps never use the JS-SDK, and each getticket call costs quota).
    */
   readonly eager: boolean;
+  /**
+   * Refreshed before expiry only while callers use it: a value not served during its life is left to expire and
+   * fetched again when a caller next asks (single-flight, as any fetch). Open Platform authorizers: thousands of
+   * merchants, most of them idle at any time, whose proactive refreshes would be calls nobody needs. Default:
+   * refreshed proactively for as long as it is tracked.
+   */
+  readonly onDemandWhenIdle?: boolean;
   /** Obtains a value upstream. Rejects with WeChatError / UpstreamTransportError, or a StateChange. */
   obtain(request: ObtainRequest): Promise<Obtained>;
   /**

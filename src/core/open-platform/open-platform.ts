@@ -393,22 +393,22 @@ export class OpenPlatform {
 
   /** The authorizer's current access token; AuthorizerInactiveError when it is not active. */
   async authorizerToken(componentAppid: string, authorizerAppid: string): Promise<IssuedToken> {
-    const id = await this.#activeAuthorizer(componentAppid, authorizerAppid);
-    return this.#hub.credential(id, this.#kinds.authorizerToken);
+    const { id, stored } = await this.#activeAuthorizer(componentAppid, authorizerAppid);
+    return this.#hub.credential(id, this.#kinds.authorizerToken, stored);
   }
 
   /** Compare-and-invalidate of an authorizer's token. */
   async invalidateAuthorizerToken(componentAppid: string, authorizerAppid: string, badToken: string): Promise<IssuedToken> {
-    const id = await this.#activeAuthorizer(componentAppid, authorizerAppid);
-    return this.#hub.invalidateCredential(id, this.#kinds.authorizerToken, badToken);
+    const { id, stored } = await this.#activeAuthorizer(componentAppid, authorizerAppid);
+    return this.#hub.invalidateCredential(id, this.#kinds.authorizerToken, badToken, stored);
   }
 
   /** An authorizer's JS-SDK or card ticket, fetched with its authorizer token. */
   async authorizerTicket(componentAppid: string, authorizerAppid: string, type: TicketType): Promise<IssuedTicket> {
     const kind = this.#kinds.tickets.get(type);
     if (!kind) throw new InvalidRequestError(`ticket type must be one of ${TICKET_TYPES.join(', ')}`);
-    const id = await this.#activeAuthorizer(componentAppid, authorizerAppid);
-    const issued = await this.#hub.credential(id, kind);
+    const { id, stored } = await this.#activeAuthorizer(componentAppid, authorizerAppid);
+    const issued = await this.#hub.credential(id, kind, stored);
     return { ...issued, ageKnown: stickyAgeKnown(this.#hub.credentialRecord(id, kind)) };
   }
 
@@ -548,13 +548,14 @@ export class OpenPlatform {
 
   /**
    * The id of an authorizer that may be served. A tracked one is served by the engine without a store read (a
-   * revocation drops it on every instance); an untracked one is read once, and refused with its status unless active.
+   * revocation drops it on every instance); an untracked one is read once (handed on as `stored`, so the hub does
+   * not read it again), and refused with its status unless active.
    */
-  async #activeAuthorizer(componentAppid: string, authorizerAppid: string): Promise<string> {
+  async #activeAuthorizer(componentAppid: string, authorizerAppid: string): Promise<{ id: string; stored?: PrincipalRecord }> {
     validateOpenAppid('component appid', componentAppid);
     validateOpenAppid('authorizer appid', authorizerAppid);
     const id = authorizerId(componentAppid, authorizerAppid);
-    if (this.#hub.credentialRecord(id, this.#kinds.authorizerToken)) return id;
+    if (this.#hub.credentialRecord(id, this.#kinds.authorizerToken)) return { id };
     const principal = await this.#store.getPrincipal(id);
     if (!principal || principal.type !== 'authorizer') throw new NotFoundError(`authorizer ${authorizerAppid} of component ${componentAppid} is not known`);
     const info = authorizerInfo(principal);
@@ -564,7 +565,7 @@ export class OpenPlatform {
         info.status,
       );
     }
-    return id;
+    return { id, stored: principal };
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { CredentialState } from '../../core/token-service.js';
 
 /** The credential states, most urgent first: the order of the default sort and of the state filter. */
-export const CREDENTIAL_STATES = ['failed', 'retrying', 'pending', 'ok'] as const;
+export const CREDENTIAL_STATES = ['failed', 'retrying', 'pending', 'idle', 'ok'] as const;
 export type CredentialStateName = (typeof CREDENTIAL_STATES)[number];
 
 /** Sort orders of the credential list: what needs attention first, by key, or soonest expiry first. */
@@ -99,7 +99,7 @@ export function parseCredentialQuery(raw: Readonly<Record<string, unknown>>): Cr
   };
 }
 
-const STATE_RANK: Readonly<Record<CredentialStateName, number>> = { failed: 0, retrying: 1, pending: 2, ok: 3 };
+const STATE_RANK: Readonly<Record<CredentialStateName, number>> = { failed: 0, retrying: 1, pending: 2, idle: 3, ok: 4 };
 
 function compareKeys(a: CredentialRow, b: CredentialRow): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
@@ -124,7 +124,7 @@ function matches(row: CredentialRow, query: CredentialQuery): boolean {
  * the end is clamped to the last one. Pure.
  */
 export function queryCredentials(rows: readonly CredentialRow[], query: CredentialQuery): CredentialPage {
-  const states: Record<CredentialStateName, number> = { failed: 0, retrying: 0, pending: 0, ok: 0 };
+  const states: Record<CredentialStateName, number> = { failed: 0, retrying: 0, pending: 0, idle: 0, ok: 0 };
   const kinds: Record<string, number> = {};
   const matching: CredentialRow[] = [];
   for (const row of rows) {

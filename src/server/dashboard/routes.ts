@@ -285,7 +285,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
       }
       const states = await listCredentials(service);
       const grants = new Map((await service.listApps()).map((app) => [app.appid, app.grant]));
-      const byState: Record<string, number> = { failed: 0, retrying: 0, pending: 0, ok: 0 };
+      const byState: Record<string, number> = { failed: 0, retrying: 0, pending: 0, idle: 0, ok: 0 };
       for (const s of states) byState[s.state] = (byState[s.state] ?? 0) + 1;
       const busiest = states
         .map((s) => ({ key: s.key, kind: s.kind, calls: activity.history.callsToday(s.key, now), limit: dailyLimit(s.kind, grants.get(principalOf(s))) }))

@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '../../errors/index.js';
 import { assertTtl } from '../arguments.js';
 import { ListenerSet } from '../events.js';
 import { compareText } from '../records.js';
-import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, Store, StoreEvent, StoreListener } from '../store.js';
+import { principalMatches, type ClientKeyRecord, type CredentialRecord, type PrincipalFilter, type PrincipalRecord, type Store, type StoreEvent, type StoreListener } from '../store.js';
 
 /** Options for a MemoryStore. */
 export interface MemoryStoreOptions {
@@ -32,9 +32,10 @@ export class MemoryStore implements Store {
     this.#clock = options.clock ?? systemClock;
   }
 
-  async listPrincipals(): Promise<PrincipalRecord[]> {
+  async listPrincipals(filter?: PrincipalFilter): Promise<PrincipalRecord[]> {
     this.#assertOpen();
-    return [...this.#principals.values()].sort((a, b) => compareText(a.id, b.id));
+    const found = filter && 'ids' in filter ? filter.ids.flatMap((id) => this.#principals.get(id) ?? []) : [...this.#principals.values()].filter((p) => principalMatches(p, filter));
+    return [...new Set(found)].sort((a, b) => compareText(a.id, b.id));
   }
 
   async getPrincipal(id: string): Promise<PrincipalRecord | null> {
@@ -69,9 +70,10 @@ export class MemoryStore implements Store {
     return [...this.#credentials.keys()].sort(compareText);
   }
 
-  async listCredentials(): Promise<CredentialRecord[]> {
+  async listCredentials(keys?: readonly string[]): Promise<CredentialRecord[]> {
     this.#assertOpen();
-    return [...this.#credentials.values()].sort((a, b) => compareText(a.key, b.key));
+    const found = keys ? [...new Set(keys)].flatMap((key) => this.#credentials.get(key) ?? []) : [...this.#credentials.values()];
+    return found.sort((a, b) => compareText(a.key, b.key));
   }
 
   async putCredential(record: CredentialRecord, expectedVersion: number): Promise<boolean> {

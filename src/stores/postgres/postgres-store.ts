@@ -28,7 +28,7 @@ import { assertExpectedVersion, assertTtl } from '../arguments.js';
 import { EventRelay } from '../events.js';
 import { OutageReport, storeUnavailable } from '../outage.js';
 import { credentialDocuments } from '../records.js';
-import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, RecordEvent, Store, StoreListener } from '../store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalFilter, PrincipalRecord, RecordEvent, Store, StoreListener } from '../store.js';
 import { ChannelListener } from './listener.js';
 import { migrate } from './migrations.js';
 import { quoteIdent, resolvePostgresOptions, type PostgresStoreOptions, type ResolvedPostgresOptions } from './options.js';
@@ -57,8 +57,12 @@ export class PostgresStore implements Store {
     pool.on('error', (error) => this.#outage.down(error));
   }
 
-  async listPrincipals(): Promise<PrincipalRecord[]> {
-    const rows = await this.#query<PrincipalRow>('list principals', this.#sql.listPrincipals, []);
+  async listPrincipals(filter?: PrincipalFilter): Promise<PrincipalRecord[]> {
+    const rows = !filter
+      ? await this.#query<PrincipalRow>('list principals', this.#sql.listPrincipals, [])
+      : 'ids' in filter
+        ? await this.#query<PrincipalRow>('list principals', this.#sql.listPrincipalsById, [filter.ids])
+        : await this.#query<PrincipalRow>('list principals', this.#sql.listPrincipalsByType, [filter.types]);
     return rows.map(principalFromRow);
   }
 
@@ -82,8 +86,10 @@ export class PostgresStore implements Store {
     return row ? credentialFromRow(row) : null;
   }
 
-  async listCredentials(): Promise<CredentialRecord[]> {
-    const rows = await this.#query<CredentialRow>('list credentials', this.#sql.listCredentials, []);
+  async listCredentials(keys?: readonly string[]): Promise<CredentialRecord[]> {
+    const rows = keys
+      ? await this.#query<CredentialRow>('list credentials', this.#sql.listCredentialsByKey, [keys])
+      : await this.#query<CredentialRow>('list credentials', this.#sql.listCredentials, []);
     return rows.map(credentialFromRow);
   }
 
@@ -249,6 +255,8 @@ function statements(s: string) {
   return {
     // COLLATE "C": the same order as the other stores (by code unit), whatever the database's locale.
     listPrincipals: `SELECT ${principalColumns} FROM ${s}.wxtoken_principals ORDER BY id COLLATE "C"`,
+    listPrincipalsById: `SELECT ${principalColumns} FROM ${s}.wxtoken_principals WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C"`,
+    listPrincipalsByType: `SELECT ${principalColumns} FROM ${s}.wxtoken_principals WHERE type = ANY($1::text[]) ORDER BY id COLLATE "C"`,
     getPrincipal: `SELECT ${principalColumns} FROM ${s}.wxtoken_principals WHERE id = $1`,
     putPrincipal: `WITH written AS (
         INSERT INTO ${s}.wxtoken_principals (id, type, attributes, secrets, created_at, updated_at)
@@ -266,6 +274,7 @@ function statements(s: string) {
     // COLLATE "C": the same order as the other stores (by code unit), whatever the database's locale.
     listCredentialKeys: `SELECT key FROM ${s}.wxtoken_credentials ORDER BY key COLLATE "C"`,
     listCredentials: `SELECT ${credentialColumns} FROM ${s}.wxtoken_credentials ORDER BY key COLLATE "C"`,
+    listCredentialsByKey: `SELECT ${credentialColumns} FROM ${s}.wxtoken_credentials WHERE key = ANY($1::text[]) ORDER BY key COLLATE "C"`,
     insertCredential: `WITH written AS (
         INSERT INTO ${s}.wxtoken_credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

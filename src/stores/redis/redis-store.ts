@@ -36,7 +36,7 @@ import { assertExpectedVersion, assertTtl } from '../arguments.js';
 import { EventRelay } from '../events.js';
 import { OutageReport } from '../outage.js';
 import { compareText } from '../records.js';
-import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, RecordEvent, Store, StoreListener } from '../store.js';
+import { principalMatches, type ClientKeyRecord, type CredentialRecord, type PrincipalFilter, type PrincipalRecord, type RecordEvent, type Store, type StoreListener } from '../store.js';
 import { resolveRedisOptions, type RedisStoreOptions, type ResolvedRedisOptions } from './options.js';
 import {
   decodeClientKey,
@@ -106,9 +106,15 @@ export class RedisStore implements Store {
     redis.on('ready', () => this.#outage.up());
   }
 
-  async listPrincipals(): Promise<PrincipalRecord[]> {
-    const fields = await this.#scanHash('list principals', this.#keys.principals);
-    return [...fields].map(([id, v]) => decodePrincipal(v, id)).sort((a, b) => compareText(a.id, b.id));
+  async listPrincipals(filter?: PrincipalFilter): Promise<PrincipalRecord[]> {
+    const found =
+      filter && 'ids' in filter
+        ? await this.#getFields('list principals', this.#keys.principals, filter.ids, decodePrincipal)
+        : await this.#scanHash('list principals', this.#keys.principals, (id, v) => {
+            const principal = decodePrincipal(v, id);
+            return principalMatches(principal, filter) ? principal : undefined;
+          });
+    return found.sort((a, b) => compareText(a.id, b.id));
   }
 
   async getPrincipal(id: string): Promise<PrincipalRecord | null> {
@@ -143,9 +149,11 @@ export class RedisStore implements Store {
     return value === null ? null : decodeCredential(value, key);
   }
 
-  async listCredentials(): Promise<CredentialRecord[]> {
-    const fields = await this.#scanHash('list credentials', this.#keys.credentials);
-    return [...fields].map(([key, v]) => decodeCredential(v, key)).sort((a, b) => compareText(a.key, b.key));
+  async listCredentials(keys?: readonly string[]): Promise<CredentialRecord[]> {
+    const found = keys
+      ? await this.#getFields('list credentials', this.#keys.credentials, keys, decodeCredential)
+      : await this.#scanHash('list credentials', this.#keys.credentials, (key, v) => decodeCredential(v, key));
+    return found.sort((a, b) => compareText(a.key, b.key));
   }
 
   async listCredentialKeys(): Promise<string[]> {
@@ -257,15 +265,37 @@ export class RedisStore implements Store {
    * scan is returned (once, the Map dropping HSCAN's repeats); one written meanwhile may come in its old or new form,
    * which readers reconcile by version as for any event.
    */
-  async #scanHash(operation: string, key: string): Promise<Map<string, string>> {
-    const fields = new Map<string, string>();
+  /**
+   * Reads a whole hash a page at a time, decoding each page as it comes (undefined: skipped), so the raw values of
+   * a large hash are never all held at once. HSCAN may return a field twice; the last decoding wins.
+   */
+  async #scanHash<T>(operation: string, key: string, decode: (field: string, value: string) => T | undefined): Promise<T[]> {
+    const found = new Map<string, T>();
     let cursor = '0';
     do {
       const [next, page] = await this.#run(operation, () => this.#redis.hscan(key, cursor, 'COUNT', HSCAN_PAGE_SIZE));
-      for (let i = 0; i + 1 < page.length; i += 2) fields.set(page[i]!, page[i + 1]!);
+      for (let i = 0; i + 1 < page.length; i += 2) {
+        const decoded = decode(page[i]!, page[i + 1]!);
+        if (decoded !== undefined) found.set(page[i]!, decoded);
+        else found.delete(page[i]!);
+      }
       cursor = next;
     } while (cursor !== '0');
-    return fields;
+    return [...found.values()];
+  }
+
+  /** Reads the named fields of a hash that exist, HMGET a page at a time. */
+  async #getFields<T>(operation: string, key: string, fields: readonly string[], decode: (value: string, field: string) => T): Promise<T[]> {
+    const unique = [...new Set(fields)];
+    const found: T[] = [];
+    for (let start = 0; start < unique.length; start += HSCAN_PAGE_SIZE) {
+      const page = unique.slice(start, start + HSCAN_PAGE_SIZE);
+      const values = await this.#run(operation, () => this.#redis.hmget(key, ...page));
+      values.forEach((value, i) => {
+        if (value !== null) found.push(decode(value, page[i]!));
+      });
+    }
+    return found;
   }
 
   /** Moves the apps wxtoken 0.1.0 stored to the principals hash (see the module comment). */

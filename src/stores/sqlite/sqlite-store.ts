@@ -7,7 +7,7 @@ import { assertTtl } from '../arguments.js';
 import { positiveOption } from '../config.js';
 import { ListenerSet } from '../events.js';
 import { storeUnavailable } from '../outage.js';
-import type { ClientKeyRecord, CredentialRecord, PrincipalRecord, RecordEvent, Store, StoreListener } from '../store.js';
+import type { ClientKeyRecord, CredentialRecord, PrincipalFilter, PrincipalRecord, RecordEvent, Store, StoreListener } from '../store.js';
 import {
   clientKeyFromRow,
   credentialFromRow,
@@ -114,8 +114,15 @@ export class SqliteStore implements Store {
     }
   }
 
-  async listPrincipals(): Promise<PrincipalRecord[]> {
-    return this.#read('list principals', () => (this.#sql.listPrincipals.all() as PrincipalRow[]).map(principalFromRow));
+  async listPrincipals(filter?: PrincipalFilter): Promise<PrincipalRecord[]> {
+    return this.#read('list principals', () => {
+      const rows = !filter
+        ? this.#sql.listPrincipals.all()
+        : 'ids' in filter
+          ? this.#sql.listPrincipalsById.all(JSON.stringify(filter.ids))
+          : this.#sql.listPrincipalsByType.all(JSON.stringify(filter.types));
+      return (rows as PrincipalRow[]).map(principalFromRow);
+    });
   }
 
   async getPrincipal(id: string): Promise<PrincipalRecord | null> {
@@ -152,8 +159,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  async listCredentials(): Promise<CredentialRecord[]> {
-    return this.#read('list credentials', () => (this.#sql.listCredentials.all() as CredentialRow[]).map(credentialFromRow));
+  async listCredentials(keys?: readonly string[]): Promise<CredentialRecord[]> {
+    return this.#read('list credentials', () => {
+      const rows = keys ? this.#sql.listCredentialsByKey.all(JSON.stringify(keys)) : this.#sql.listCredentials.all();
+      return (rows as CredentialRow[]).map(credentialFromRow);
+    });
   }
 
   async listCredentialKeys(): Promise<string[]> {
@@ -364,6 +374,9 @@ function prepare(db: Database.Database) {
   return {
     ping: db.prepare('SELECT 1'),
     listPrincipals: db.prepare('SELECT * FROM principals ORDER BY id'),
+    // The filters arrive as one JSON array parameter: no statement per list length, no string building.
+    listPrincipalsById: db.prepare('SELECT * FROM principals WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id'),
+    listPrincipalsByType: db.prepare('SELECT * FROM principals WHERE type IN (SELECT value FROM json_each(?)) ORDER BY id'),
     getPrincipal: db.prepare('SELECT * FROM principals WHERE id = ?'),
     putPrincipal: db.prepare(
       `INSERT INTO principals (id, type, attributes, secrets, created_at, updated_at)
@@ -376,6 +389,7 @@ function prepare(db: Database.Database) {
     getCredential: db.prepare('SELECT * FROM credentials WHERE key = ?'),
     listCredentialKeys: db.prepare('SELECT key FROM credentials ORDER BY key'),
     listCredentials: db.prepare('SELECT * FROM credentials ORDER BY key'),
+    listCredentialsByKey: db.prepare('SELECT * FROM credentials WHERE key IN (SELECT value FROM json_each(?)) ORDER BY key'),
     insertCredential: db.prepare(
       `INSERT INTO credentials (key, version, token, expires_at, obtained_at, failure, state, pending, invalidations)
        VALUES (@key, @version, @token, @expires_at, @obtained_at, @failure, @state, @pending, @invalidations)

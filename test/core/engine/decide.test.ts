@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, invalidationFloorMs, reportIsStale, type CredentialView, type Verdict } from '../../../src/core/engine/decide.js';
+import { decide, inUse, invalidationFloorMs, reportIsStale, type CredentialView, type Verdict } from '../../../src/core/engine/decide.js';
 import type { Intent } from '../../../src/core/engine/intent.js';
 
 const NOW = 1_000_000;
@@ -80,5 +80,19 @@ describe('reportIsStale', () => {
     ['nothing is held', null, 'T1', false],
   ])('%s', (_name, held, reported, expected) => {
     expect(reportIsStale(held, reported)).toBe(expected);
+  });
+});
+
+describe('inUse', () => {
+  const LIFE = 7_200_000;
+  it.each([
+    ['never served since tracked', null, NOW, false],
+    ['served just now', NOW, NOW, true],
+    ['served exactly one lifetime ago', NOW - LIFE, NOW, true],
+    ['served just after the previous refresh, now due again', NOW - LIFE + 180_000, NOW, true],
+    ['served only during the previous value\'s life', NOW - LIFE - 1, NOW, false],
+    ['served long ago', NOW - 10 * LIFE, NOW, false],
+  ] as const)('%s → %s', (_label, servedAt, now, expected) => {
+    expect(inUse(servedAt, LIFE, now)).toBe(expected);
   });
 });
