@@ -102,6 +102,24 @@ async function readAll(hub, n) {
   if (failed) throw new Error(`${failed} token reads failed`);
 }
 
+/** Full GCs in the hub (bench/memory-probe.mjs, on SIGUSR2), then its memory usage and V8 heap figures. */
+function probe(child) {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`no memory report: ${stderr.slice(-2000)}`)), 120_000);
+    const onData = (d) => {
+      stderr += d;
+      const m = /WXTOKEN_MEMORY (\{.*\})\n/.exec(stderr);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stderr.off('data', onData);
+      resolve(JSON.parse(m[1]));
+    };
+    child.stderr.on('data', onData);
+    child.kill('SIGUSR2');
+  });
+}
+
 async function round(storeKind, n) {
   const dir = await mkdtemp(join(tmpdir(), 'wxtoken-bench-open-'));
   const prefix = `bench-open-${randomBytes(4).toString('hex')}:`;
@@ -110,7 +128,7 @@ async function round(storeKind, n) {
   try {
     await seed(url, n);
     const started = performance.now();
-    const hub = await startProcess([CLI, 'serve', '--listen', '127.0.0.1:0', '--store', url, '--upstream', upstream.url, '--log-level', 'error'], {
+    const hub = await startProcess(['--expose-gc', '--import', join(ROOT, 'bench/memory-probe.mjs'), CLI, 'serve', '--listen', '127.0.0.1:0', '--store', url, '--upstream', upstream.url, '--log-level', 'error'], {
       env: { WXTOKEN_MASTER_KEY: MASTER_KEY.toString('hex') },
     });
     try {
@@ -126,12 +144,13 @@ async function round(storeKind, n) {
       await readAll(hub.url, n);
       const warmMs = performance.now() - warmStarted;
       const rssWarm = await rssMb(hub.child.pid);
+      const heap = await probe(hub.child);
       const hot = await load(`${hub.url}/v1/authorizers/${authorizerOf(Math.floor(n / 2))}/access-token?component=${COMPONENT}`, {
         connections: 10,
         duration: 3,
         headers: { authorization: `Bearer ${CLIENT_KEY}` },
       });
-      return { startupMs, rssStarted, rssWarm, warmMs, p99: hot.p99, rps: hot.rps, upstream: upstream.requests() };
+      return { startupMs, rssStarted, rssWarm, heapLive: heap.heapUsed / 2 ** 20, native: (heap.rss - heap.heapTotal) / 2 ** 20, warmMs, p99: hot.p99, rps: hot.rps, upstream: upstream.requests() };
     } finally {
       await hub.stop();
     }
@@ -148,15 +167,15 @@ const spread = (xs, digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(..
 
 console.log(`bench:open-platform — ${machine()}`);
 console.log(`rounds per cell: ${ROUNDS}; figures are median (min–max)`);
-console.log('| store | authorizers | start-up until serving, ms | RSS at start, MB | RSS with every token read once, MB | first read of all, s | p99 token read, ms | reads/s (10 conns) | upstream calls |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| store | authorizers | start-up until serving, ms | RSS at start, MB | RSS with every token read once, MB | then: live heap after GC, MB | then: RSS outside the JS heap, MB | first read of all, s | p99 token read, ms | reads/s (10 conns) | upstream calls |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const storeKind of STORES) {
   for (const n of SIZES) {
     const results = [];
     for (let r = 0; r < ROUNDS; r++) results.push(await round(storeKind, n));
     const col = (f, d) => spread(results.map(f), d);
     console.log(
-      `| ${storeKind} | ${n} | ${col((r) => r.startupMs)} | ${col((r) => r.rssStarted)} | ${col((r) => r.rssWarm)} | ${col((r) => r.warmMs / 1000, 1)} | ${col((r) => r.p99, 1)} | ${col((r) => r.rps)} | ${results.map((r) => r.upstream).join(', ')} |`,
+      `| ${storeKind} | ${n} | ${col((r) => r.startupMs)} | ${col((r) => r.rssStarted)} | ${col((r) => r.rssWarm)} | ${col((r) => r.heapLive)} | ${col((r) => r.native)} | ${col((r) => r.warmMs / 1000, 1)} | ${col((r) => r.p99, 1)} | ${col((r) => r.rps)} | ${results.map((r) => r.upstream).join(', ')} |`,
     );
   }
 }
