@@ -6,6 +6,7 @@ import { HubClient, HubClientError } from '../../src/client/index.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { ADMIN_KEY, type RunningHub } from '../support/stack.js';
 import { call, clientKey, COMPONENT, counters, hubOn, openSimulator, registerComponent, until } from '../open/support.js';
+import { recordingClient, tokenVerdict } from './support.js';
 
 const OTHER_COMPONENT = 'wxc0000000000000c2';
 /** Authorized to COMPONENT only. */
@@ -34,23 +35,6 @@ async function authorize(componentAppid: string, appid: string): Promise<void> {
   if (res.status !== 201) throw new Error(`authorize: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
-/** WeChat's verdict on a token: `ok` or its errcode. */
-async function business(token: string): Promise<'ok' | number> {
-  const body = (await call(`${simUrl}/cgi-bin/getcallbackip?access_token=${encodeURIComponent(token)}`)).body as { errcode?: number };
-  return body.errcode ? body.errcode : 'ok';
-}
-
-/** A client whose every request to the hub is recorded (method and path). */
-function recordingClient(clientKeyValue = key): { client: HubClient; requests: string[] } {
-  const requests: string[] = [];
-  const recording: typeof fetch = (input, init) => {
-    const url = new URL(String(input));
-    requests.push(`${init?.method ?? 'GET'} ${url.pathname}${url.search}`);
-    return fetch(input, init);
-  };
-  return { client: new HubClient({ baseUrl: hub.url, key: clientKeyValue, fetch: recording }), requests };
-}
-
 beforeAll(async () => {
   ({ sim, simUrl } = await openSimulator());
   hub = await hubOn('memory:', simUrl);
@@ -70,18 +54,18 @@ afterAll(async () => {
 
 describe('HubClient: Open Platform authorizers', () => {
   it('reads an authorizer token once: concurrent reads share one request, later reads come from the cache', async () => {
-    const { client, requests } = recordingClient();
+    const { client, requests } = recordingClient(hub.url, key);
     const reads = await Promise.all([client.authorizerToken(AUTHORIZER), client.authorizerToken(AUTHORIZER), client.authorizerToken(AUTHORIZER)]);
     expect(new Set(reads.map((t) => t.accessToken)).size).toBe(1);
     expect(requests).toEqual([`GET /v1/authorizers/${AUTHORIZER}/access-token`]);
     expect(await client.authorizerToken(AUTHORIZER)).toBe(reads[0]);
     expect(requests).toHaveLength(1);
     expect(reads[0]!.expiresAt).toBeGreaterThan(Date.now() + 60_000);
-    expect(await business(reads[0]!.accessToken)).toBe('ok');
+    expect(await tokenVerdict(simUrl, reads[0]!.accessToken)).toBe('ok');
   });
 
   it('keeps a token per component and apart from apps: the cache never answers for another credential', async () => {
-    const { client, requests } = recordingClient();
+    const { client, requests } = recordingClient(hub.url, key);
     const viaFirst = await client.authorizerToken(SHARED, { component: COMPONENT });
     const viaOther = await client.authorizerToken(SHARED, { component: OTHER_COMPONENT });
     expect(viaOther.accessToken).not.toBe(viaFirst.accessToken);
@@ -96,16 +80,16 @@ describe('HubClient: Open Platform authorizers', () => {
   });
 
   it('reports a token WeChat rejected and caches the replacement, which WeChat accepts', async () => {
-    const { client, requests } = recordingClient();
+    const { client, requests } = recordingClient(hub.url, key);
     const stale = (await client.authorizerToken(AUTHORIZER, { component: COMPONENT })).accessToken;
     // Another system fetches twice: the hub's token is now dead at WeChat.
     sim.state.rotate(AUTHORIZER, 'classic');
     sim.state.rotate(AUTHORIZER, 'classic');
-    expect(await business(stale)).toBe(40001);
+    expect(await tokenVerdict(simUrl, stale)).toBe(40001);
     const fetchesBefore = (await counters(simUrl)).authorizerTokenFetchesByAppid[AUTHORIZER] as number;
     const fresh = await client.invalidateAuthorizerToken(AUTHORIZER, stale, { component: COMPONENT });
     expect(fresh.accessToken).not.toBe(stale);
-    expect(await business(fresh.accessToken)).toBe('ok');
+    expect(await tokenVerdict(simUrl, fresh.accessToken)).toBe('ok');
     expect((await counters(simUrl)).authorizerTokenFetchesByAppid[AUTHORIZER]).toBe(fetchesBefore + 1);
     expect(await client.authorizerToken(AUTHORIZER, { component: COMPONENT })).toBe(fresh);
     expect(requests).toEqual([
@@ -115,7 +99,7 @@ describe('HubClient: Open Platform authorizers', () => {
   });
 
   it("surfaces the hub's refusals as HubClientError with the hub's code", async () => {
-    const { client, requests } = recordingClient(otherKey);
+    const { client, requests } = recordingClient(hub.url, otherKey);
     // A key scoped to another component's authorizers, whether or not the component is named.
     for (const read of [() => client.authorizerToken(AUTHORIZER), () => client.authorizerToken(AUTHORIZER, { component: COMPONENT })]) {
       const err = await read().catch((e: unknown) => e);
@@ -126,7 +110,7 @@ describe('HubClient: Open Platform authorizers', () => {
     // Refusals are not cached: each read asked the hub.
     expect(requests).toHaveLength(3);
     const unknown = 'wxa00000000000dead';
-    await expect(recordingClient().client.authorizerToken(unknown)).rejects.toMatchObject({ name: 'HubClientError', code: 'not_found', status: 404 });
+    await expect(recordingClient(hub.url, key).client.authorizerToken(unknown)).rejects.toMatchObject({ name: 'HubClientError', code: 'not_found', status: 404 });
     await expect(new HubClient({ baseUrl: hub.url, key: 'wxt_not-a-real-key' }).authorizerToken(AUTHORIZER)).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
   });
 
