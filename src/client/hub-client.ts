@@ -50,6 +50,47 @@ export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 /** The header the hub's proxy puts on WeChat's answers, telling them from the hub's own errors. */
 export const PROXY_SOURCE_HEADER = 'x-wxtoken-source';
 
+/** Options of the Open Platform authorizer methods. */
+export interface AuthorizerTokenOptions {
+  /** The component to read the authorizer through, when several hold it; default: the one it is active with. */
+  component?: string;
+}
+
+/** Where one credential's token is read and reported, and its entry in the client's cache. */
+interface TokenRoute {
+  /** Cache and single-flight key; parts are URI-encoded and kinds prefixed, so no two credentials ever share one. */
+  readonly key: string;
+  /** `/v1/…/access-token`; its invalidation is the same path plus `/invalidate`, with the same query. */
+  readonly path: string;
+  readonly query: string;
+}
+
+const appRoute = (appid: string): TokenRoute => ({ key: `app:${encodeURIComponent(appid)}`, path: `/v1/apps/${encodeURIComponent(appid)}/access-token`, query: '' });
+
+// Keyed by component too: an appid authorized to two components has a token per component.
+const authorizerRoute = (appid: string, component: string | undefined): TokenRoute => ({
+  key: `authorizer:${encodeURIComponent(component ?? '')}/${encodeURIComponent(appid)}`,
+  path: `/v1/authorizers/${encodeURIComponent(appid)}/access-token`,
+  query: component === undefined ? '' : `?${new URLSearchParams({ component })}`,
+});
+
+const wecomRoute = (corpid: string, agent: string | number): TokenRoute => {
+  const id = `${encodeURIComponent(corpid)}/${encodeURIComponent(agent)}`;
+  return { key: `wecom:${id}`, path: `/v1/wecom/${id}/access-token`, query: '' };
+};
+
+/** The hub's `{"error": {"code", "message"}}` body, as far as it can be trusted. */
+interface HubErrorBody {
+  error?: { code?: unknown; message?: unknown };
+}
+
+/** The error for an answer that is not the one expected: the hub's own code and message when it sent them. */
+function hubError(json: HubErrorBody | null, status: number): HubClientError {
+  const code = typeof json?.error?.code === 'string' ? json.error.code : 'bad_response';
+  const message = typeof json?.error?.message === 'string' ? json.error.message : `unexpected hub response (HTTP ${status})`;
+  return new HubClientError(code, message, status);
+}
+
 /**
  * The SDK for business services: reads tokens from a wxtoken hub, caches each until the expiry the hub gives,
  * shares concurrent reads, and reports tokens WeChat rejected.
@@ -76,20 +117,32 @@ export class HubClient {
 
   /** The app's current access token (from the local cache while the hub's expiry allows). */
   getAccessToken(appid: string): Promise<HubToken> {
-    const cached = this.#cache.get(appid);
-    if (cached && this.#clock.now() < cached.expiresAt) return Promise.resolve(cached);
-    let pending = this.#pending.get(appid);
-    if (!pending) {
-      pending = this.#request(appid, 'GET', `/v1/apps/${encodeURIComponent(appid)}/access-token`).finally(() => this.#pending.delete(appid));
-      this.#pending.set(appid, pending);
-    }
-    return pending;
+    return this.#read(appRoute(appid));
   }
 
   /** Reports a token WeChat rejected; resolves to the hub's current (possibly new) token. */
   invalidate(appid: string, badToken: string): Promise<HubToken> {
-    if (this.#cache.get(appid)?.accessToken === badToken) this.#cache.delete(appid);
-    return this.#request(appid, 'POST', `/v1/apps/${encodeURIComponent(appid)}/access-token/invalidate`, { access_token: badToken });
+    return this.#invalidate(appRoute(appid), badToken);
+  }
+
+  /** An Open Platform authorizer's current token, cached like an app's (the key needs `component:<c>/<appid>`). */
+  authorizerToken(authorizerAppid: string, options: AuthorizerTokenOptions = {}): Promise<HubToken> {
+    return this.#read(authorizerRoute(authorizerAppid, options.component));
+  }
+
+  /** Reports an authorizer token WeChat rejected; resolves to the hub's current (possibly new) token. */
+  invalidateAuthorizerToken(authorizerAppid: string, badToken: string, options: AuthorizerTokenOptions = {}): Promise<HubToken> {
+    return this.#invalidate(authorizerRoute(authorizerAppid, options.component), badToken);
+  }
+
+  /** A WeCom app's current token (`agent`: its agentid or name), cached like an app's (the key needs `wecom:<corpid>/<agent>`). */
+  wecomToken(corpid: string, agent: string | number): Promise<HubToken> {
+    return this.#read(wecomRoute(corpid, agent));
+  }
+
+  /** Reports a WeCom token WeCom rejected; resolves to the hub's current (possibly new) token. */
+  invalidateWeComToken(corpid: string, agent: string | number, badToken: string): Promise<HubToken> {
+    return this.#invalidate(wecomRoute(corpid, agent), badToken);
   }
 
   /**
@@ -123,18 +176,9 @@ export class HubClient {
   /** Calls a login proxy route; resolves to WeChat's answer (parsed), rejects with HubClientError for hub errors. */
   async #login(appid: string, route: string, param: string, code: string): Promise<unknown> {
     const path = `/v1/apps/${encodeURIComponent(appid)}/proxy/${route}?${new URLSearchParams({ [param]: code })}`;
-    let res: Response;
-    try {
-      res = await this.#fetch(this.#base + path, { headers: { authorization: `Bearer ${this.#key}` }, signal: AbortSignal.timeout(this.#timeoutMs) });
-    } catch (err) {
-      throw new HubClientError('hub_unreachable', `wxtoken hub at ${this.#base} did not answer`, 0, { cause: err });
-    }
-    const json = (await res.json().catch(() => null)) as { error?: { code?: unknown; message?: unknown } } | null;
-    if (!res.ok || json === null || json.error !== undefined) {
-      const code = typeof json?.error?.code === 'string' ? json.error.code : 'bad_response';
-      const message = typeof json?.error?.message === 'string' ? json.error.message : `unexpected hub response (HTTP ${res.status})`;
-      throw new HubClientError(code, message, res.status);
-    }
+    const res = await this.#send(path, { headers: { authorization: `Bearer ${this.#key}` }, signal: AbortSignal.timeout(this.#timeoutMs) });
+    const json = (await res.json().catch(() => null)) as HubErrorBody | null;
+    if (!res.ok || json === null || json.error !== undefined) throw hubError(json, res.status);
     return json;
   }
 
@@ -149,43 +193,53 @@ export class HubClient {
     if (!path.startsWith('/')) throw new TypeError(`path must be WeChat's path starting with "/", got ${JSON.stringify(path)}`);
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${this.#key}`);
-    let res: Response;
-    try {
-      res = await this.#fetch(`${this.#base}/v1/apps/${encodeURIComponent(appid)}/proxy${path}`, {
-        ...init,
-        headers,
-        signal: init.signal ?? AbortSignal.timeout(this.#callTimeoutMs),
-      });
-    } catch (err) {
-      throw new HubClientError('hub_unreachable', `wxtoken hub at ${this.#base} did not answer`, 0, { cause: err });
-    }
+    const res = await this.#send(`/v1/apps/${encodeURIComponent(appid)}/proxy${path}`, {
+      ...init,
+      headers,
+      signal: init.signal ?? AbortSignal.timeout(this.#callTimeoutMs),
+    });
     if (res.headers.get(PROXY_SOURCE_HEADER) === 'wechat') return res;
-    const json = (await res.json().catch(() => null)) as { error?: { code?: unknown; message?: unknown } } | null;
-    const code = typeof json?.error?.code === 'string' ? json.error.code : 'bad_response';
-    const message = typeof json?.error?.message === 'string' ? json.error.message : `unexpected hub response (HTTP ${res.status})`;
-    throw new HubClientError(code, message, res.status);
+    throw hubError((await res.json().catch(() => null)) as HubErrorBody | null, res.status);
   }
 
-  async #request(appid: string, method: string, path: string, body?: object): Promise<HubToken> {
-    let res: Response;
+  /** fetch from the hub, a network failure or timeout becoming HubClientError `hub_unreachable` (status 0). */
+  async #send(path: string, init: RequestInit): Promise<Response> {
     try {
-      res = await this.#fetch(this.#base + path, {
-        method,
-        headers: { authorization: `Bearer ${this.#key}`, ...(body && { 'content-type': 'application/json' }) },
-        ...(body && { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      return await this.#fetch(this.#base + path, init);
     } catch (err) {
       throw new HubClientError('hub_unreachable', `wxtoken hub at ${this.#base} did not answer`, 0, { cause: err });
     }
-    const json = (await res.json().catch(() => null)) as { access_token?: unknown; expires_in?: unknown; error?: { code?: unknown; message?: unknown } } | null;
-    if (!res.ok || typeof json?.access_token !== 'string' || typeof json.expires_in !== 'number') {
-      const code = typeof json?.error?.code === 'string' ? json.error.code : 'bad_response';
-      const message = typeof json?.error?.message === 'string' ? json.error.message : `unexpected hub response (HTTP ${res.status})`;
-      throw new HubClientError(code, message, res.status);
+  }
+
+  /** The cached token while the hub's expiry allows, else one request shared by every concurrent reader. */
+  #read(route: TokenRoute): Promise<HubToken> {
+    const cached = this.#cache.get(route.key);
+    if (cached && this.#clock.now() < cached.expiresAt) return Promise.resolve(cached);
+    let pending = this.#pending.get(route.key);
+    if (!pending) {
+      pending = this.#request(route.key, 'GET', route.path + route.query).finally(() => this.#pending.delete(route.key));
+      this.#pending.set(route.key, pending);
     }
+    return pending;
+  }
+
+  // Drops the bad token first, so no reader is handed it again while the report is under way.
+  #invalidate(route: TokenRoute, badToken: string): Promise<HubToken> {
+    if (this.#cache.get(route.key)?.accessToken === badToken) this.#cache.delete(route.key);
+    return this.#request(route.key, 'POST', `${route.path}/invalidate${route.query}`, { access_token: badToken });
+  }
+
+  async #request(key: string, method: string, path: string, body?: object): Promise<HubToken> {
+    const res = await this.#send(path, {
+      method,
+      headers: { authorization: `Bearer ${this.#key}`, ...(body && { 'content-type': 'application/json' }) },
+      ...(body && { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    });
+    const json = (await res.json().catch(() => null)) as (HubErrorBody & { access_token?: unknown; expires_in?: unknown }) | null;
+    if (!res.ok || typeof json?.access_token !== 'string' || typeof json.expires_in !== 'number') throw hubError(json, res.status);
     const token: HubToken = { accessToken: json.access_token, expiresAt: this.#clock.now() + json.expires_in * 1000 };
-    this.#cache.set(appid, token);
+    this.#cache.set(key, token);
     return token;
   }
 }

@@ -4,6 +4,7 @@ export {
   DEFAULT_CLIENT_TIMEOUT_MS,
   DEFAULT_CALL_TIMEOUT_MS,
   PROXY_SOURCE_HEADER,
+  type AuthorizerTokenOptions,
   type HubClientOptions,
   type HubToken,
   type MiniProgramSession,

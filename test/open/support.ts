@@ -33,12 +33,12 @@ export async function openSimulator(options: Parameters<typeof createSimulator>[
   return { sim, simUrl: await sim.listen({ host: '127.0.0.1', port: 0 }) };
 }
 
-/** Registers the component on a hub (admin API) and on the simulator, pushing to `pushTo` (a hub URL). */
-export async function registerComponent(hubUrl: string, simUrl: string, pushTo: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const put = await call(`${hubUrl}/v1/components/${COMPONENT}`, { method: 'PUT', key: ADMIN_KEY, body: { secret: COMPONENT_SECRET, message_token: MSG_TOKEN, aes_key: AES_KEY } });
+/** Registers the component (default COMPONENT) on a hub (admin API) and on the simulator, pushing to `pushTo` (a hub URL). */
+export async function registerComponent(hubUrl: string, simUrl: string, pushTo: string, extra: Record<string, unknown> = {}, component = COMPONENT): Promise<void> {
+  const put = await call(`${hubUrl}/v1/components/${component}`, { method: 'PUT', key: ADMIN_KEY, body: { secret: COMPONENT_SECRET, message_token: MSG_TOKEN, aes_key: AES_KEY } });
   if (put.status !== 201 && put.status !== 200) throw new Error(`component put: ${put.status} ${JSON.stringify(put.body)}`);
   const sim = await call(`${simUrl}/__sim/components`, {
-    body: { appid: COMPONENT, secret: COMPONENT_SECRET, token: MSG_TOKEN, aesKey: AES_KEY, pushUrl: `${pushTo}/open/${COMPONENT}/events`, pushPeriodSeconds: 0, ...extra },
+    body: { appid: component, secret: COMPONENT_SECRET, token: MSG_TOKEN, aesKey: AES_KEY, pushUrl: `${pushTo}/open/${component}/events`, pushPeriodSeconds: 0, ...extra },
   });
   if (sim.status >= 300) throw new Error(`sim component: ${sim.status} ${JSON.stringify(sim.body)}`);
 }
@@ -59,9 +59,9 @@ export async function postPush(hubUrl: string, push: { query: string; body: stri
   return { status: res.status, text: await res.text() };
 }
 
-/** Simulator counters of the component. */
-export async function counters(simUrl: string): Promise<Record<string, any>> {
-  return (await call(`${simUrl}/__sim/components/${COMPONENT}/counters`)).body;
+/** Simulator counters of the component (default COMPONENT). */
+export async function counters(simUrl: string, component = COMPONENT): Promise<Record<string, any>> {
+  return (await call(`${simUrl}/__sim/components/${component}/counters`)).body;
 }
 
 /** A client key of the hub with the given scopes. */
