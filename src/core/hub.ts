@@ -93,6 +93,9 @@ export const DEFAULT_RESYNC_INTERVAL_MS = 60_000;
 
 const GRANTS: readonly Grant[] = ['stable', 'classic'];
 
+/** Principals re-read per store round trip in a resync (with their credentials): bounds what one holds at once. */
+const RELOAD_BATCH = 1_000;
+
 /**
  * The hub: a TokenService over a Store and WeChat. Holds every tracked credential in memory (every app's access
  * token; its tickets once asked for), stays in step with other instances and processes through store events, and
@@ -584,23 +587,24 @@ export class Hub implements TokenService, PrincipalCredentials {
    * thousands of them, the periodic resync would otherwise cost thousands of round trips a minute) and hands them
    * to the engine. Principals of a type with an eager kind are listed whole (each is managed); of the others
    * (authorizers: up to 100,000, tracked only once asked for) only the tracked ones are read, and only the records
-   * of tracked and eager credentials: an idle authorizer costs no memory at start-up or at a resync.
+   * of tracked and eager credentials: an idle authorizer costs no memory at start-up or at a resync. Read a batch
+   * at a time, so what a resync holds at once stays small however many are tracked.
    */
   async #reloadPrincipals(): Promise<void> {
     const trackedBefore = new Set(this.#engine.principalIds());
     const lazyIds = this.#lazyTypes.flatMap((type) => this.#engine.principalsOfType(type).map((p) => p.id));
-    const [listed, tracked] = await Promise.all([
-      this.#store.listPrincipals({ types: this.#eagerTypes }),
-      lazyIds.length > 0 ? this.#store.listPrincipals({ ids: lazyIds }) : [],
-    ]);
-    const principals = [...listed, ...tracked];
-    const keys = principals.flatMap((principal) => [...this.#eagerKeys(principal), ...this.#engine.keysOf(principal.id)]);
-    const records = new Map((await this.#store.listCredentials(keys)).map((record) => [record.key, record]));
+    const listed = await this.#store.listPrincipals({ types: this.#eagerTypes });
     const seen = new Set<string>();
-    for (const principal of principals) {
-      seen.add(principal.id);
-      this.#engine.upsertPrincipal(principal, records);
-    }
+    const apply = async (principals: readonly PrincipalRecord[]): Promise<void> => {
+      const keys = principals.flatMap((principal) => [...this.#eagerKeys(principal), ...this.#engine.keysOf(principal.id)]);
+      const records = new Map((await this.#store.listCredentials(keys)).map((record) => [record.key, record]));
+      for (const principal of principals) {
+        seen.add(principal.id);
+        this.#engine.upsertPrincipal(principal, records);
+      }
+    };
+    for (let i = 0; i < listed.length; i += RELOAD_BATCH) await apply(listed.slice(i, i + RELOAD_BATCH));
+    for (let i = 0; i < lazyIds.length; i += RELOAD_BATCH) await apply(await this.#store.listPrincipals({ ids: lazyIds.slice(i, i + RELOAD_BATCH) }));
     // Only what was tracked before the reads began: one a caller started tracking meanwhile was not asked for.
     for (const id of trackedBefore) if (!seen.has(id)) this.#engine.dropPrincipal(id);
   }
