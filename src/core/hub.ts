@@ -78,7 +78,18 @@ export interface HubOptions extends EngineTuning {
   /** Authorizer tokens are served up to this much (scaled to the token's life: 1/60 of it at most) less than their life, at random, spreading refreshes (default 2 min). */
   authorizerJitterMs?: number;
   /** Tuning of the Open Platform's timers and push checks (open-platform/open-platform.ts). */
-  openPlatform?: Pick<OpenPlatformOptions, 'pushMaxSkewMs' | 'pushReplayWindowMs' | 'startPushIntervalMs' | 'ticketCheckMs' | 'reconcileIntervalMs'>;
+  openPlatform?: Pick<
+    OpenPlatformOptions,
+    | 'pushMaxSkewMs'
+    | 'pushReplayWindowMs'
+    | 'startPushIntervalMs'
+    | 'ticketCheckMs'
+    | 'reconcileIntervalMs'
+    | 'startupRetryBaseMs'
+    | 'startupRetryMaxMs'
+    | 'writeLeaseWaitMs'
+    | 'writeLeasePollMs'
+  >;
 }
 
 /** api_authorizer_token calls in flight per instance (§7.3 item 3 suggests 16). */
@@ -187,6 +198,7 @@ export class Hub implements TokenService, PrincipalCredentials {
     this.#kinds = [this.#accessToken, ...this.#tickets.values(), wecomToken, ...wecomTickets.values(), componentToken, authorizerToken, ...authorizerTickets.values()];
     this.#eagerTypes = [...new Set(this.#kinds.filter((kind) => kind.eager).map((kind) => kind.principalType))];
     this.#lazyTypes = [...new Set(this.#kinds.map((kind) => kind.principalType))].filter((type) => !this.#eagerTypes.includes(type));
+    const owner = instanceId ?? randomUUID();
     this.#engine = new CredentialEngine({
       ...tuning,
       store: this.#store,
@@ -195,7 +207,7 @@ export class Hub implements TokenService, PrincipalCredentials {
       clock: this.#clock,
       random: random ?? Math.random,
       logger: this.#log,
-      instanceId: instanceId ?? randomUUID(),
+      instanceId: owner,
     });
     this.#randomBytes = randomBytes ?? nodeRandomBytes;
     this.wecom = new WeComAgents(this, { token: wecomToken, tickets: wecomTickets }, { clock: this.#clock, randomBytes: this.#randomBytes });
@@ -204,7 +216,15 @@ export class Hub implements TokenService, PrincipalCredentials {
       this.#store,
       component,
       { componentToken, authorizerToken, tickets: authorizerTickets },
-      { ...options.openPlatform, clock: this.#clock, logger: this.#log, randomBytes: this.#randomBytes, background: this.#background },
+      {
+        ...options.openPlatform,
+        clock: this.#clock,
+        logger: this.#log,
+        randomBytes: this.#randomBytes,
+        background: this.#background,
+        instanceId: owner,
+        ...(tuning.leaseTtlMs !== undefined && { leaseTtlMs: tuning.leaseTtlMs }),
+      },
     );
     this.#keys = new KeyRing(this.#store, { randomBytes: this.#randomBytes, now: () => this.#clock.now() });
   }
@@ -344,13 +364,27 @@ export class Hub implements TokenService, PrincipalCredentials {
   }): Promise<{ created: boolean; changed: boolean }> {
     const existing = await this.#store.getPrincipal(input.id);
     if (existing && existing.type !== input.type) throw new ConflictError(`${existing.id} is registered as a ${existing.type}, not a ${input.type}`);
-    const now = this.#clock.now();
     const sameSecrets =
       existing !== null &&
       Object.keys(existing.secrets).length === Object.keys(input.secrets).length &&
       Object.entries(input.secrets).every(([name, plain]) => existing.secrets[name] !== undefined && this.#openSecret(existing, name) === plain);
     const sameAttributes = existing !== null && JSON.stringify(existing.attributes) === JSON.stringify(input.attributes);
     if (existing && sameSecrets && sameAttributes) return { created: false, changed: false };
+    await this.writePrincipal(input, existing);
+    return { created: !existing, changed: true };
+  }
+
+  /**
+   * Writes a principal over `existing`, the record the caller read (null: none), without reading or comparing
+   * again: for a caller that holds the principal's write lease and has decided the write changes something (the
+   * Open Platform's authorizer records). Seals the secrets and clears the credentials' failures as putPrincipal does.
+   */
+  async writePrincipal(
+    input: { id: string; type: PrincipalRecord['type']; attributes: PrincipalRecord['attributes']; secrets: Readonly<Record<string, string>> },
+    existing: PrincipalRecord | null,
+  ): Promise<void> {
+    if (existing && existing.type !== input.type) throw new ConflictError(`${existing.id} is registered as a ${existing.type}, not a ${input.type}`);
+    const now = this.#clock.now();
     const record: PrincipalRecord = {
       id: input.id,
       type: input.type,
@@ -362,7 +396,6 @@ export class Hub implements TokenService, PrincipalCredentials {
     await this.#store.putPrincipal(record);
     if (existing) for (const key of this.#engine.keysOf(input.id)) await this.#clearFailure(key);
     await this.#track(record);
-    return { created: !existing, changed: true };
   }
 
   /** Removes a principal and its credentials. Returns whether it existed. */
@@ -387,11 +420,15 @@ export class Hub implements TokenService, PrincipalCredentials {
     return this.#engine.principalsOfType(type);
   }
 
+  /** Opens the sealed secret of that name of a principal record the caller holds (undefined when it has none); no store read. */
+  openPrincipalSecret(principal: PrincipalRecord, name: string): string | undefined {
+    return principal.secrets[name] === undefined ? undefined : this.#openSecret(principal, name);
+  }
+
   /** Opens a principal's sealed secret of that name (undefined when the principal or secret is unknown). */
   async principalSecret(id: string, name: string): Promise<string | undefined> {
-    const principal = (await this.#store.getPrincipal(id)) ?? undefined;
-    if (!principal || principal.secrets[name] === undefined) return undefined;
-    return this.#openSecret(principal, name);
+    const principal = await this.#store.getPrincipal(id);
+    return principal ? this.openPrincipalSecret(principal, name) : undefined;
   }
 
   /** Every stored principal of a type (from the store: includes those this instance has not loaded yet). */

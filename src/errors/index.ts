@@ -19,6 +19,7 @@ export { MessageRejectedError } from './message-rejected-error.js';
 export { MethodNotAllowedError } from './method-not-allowed-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';
+export { PrincipalBusyError } from './principal-busy-error.js';
 export { QuotaExhaustedError } from './quota-exhausted-error.js';
 export { StoreUnavailableError } from './store-unavailable-error.js';
 export { UnauthorizedError } from './unauthorized-error.js';
@@ -46,6 +47,7 @@ export const ERROR_CODES = [
   'method_not_allowed',
   'not_found',
   'payload_too_large',
+  'principal_busy',
   'quota_exhausted',
   'store_unavailable',
   'unauthorized',

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuthorizationFailures } from '../../src/core/open-platform/authorization-failures.js';
+import { openStore } from '../../src/stores/open-store.js';
 import { tempDir } from '../support/stack.js';
 import { wxtoken } from './support.js';
 
@@ -35,6 +37,22 @@ describe('wxtoken component / authorizer', () => {
     }
     const authorizers = await wxtoken(['authorizer', 'list', '--component', COMPONENT], env);
     expect(authorizers).toMatchObject({ code: 0, stdout: 'no authorizers\n' });
+  });
+
+  it('lists the last authorization code WeChat refused', async () => {
+    // An instance recorded a refused code in the shared store (as the redirect target or the event handler does).
+    const store = await openStore(env.WXTOKEN_STORE!);
+    const at = Date.UTC(2026, 5, 1, 10, 2, 11);
+    try {
+      await new AuthorizationFailures(store).record(COMPONENT, { at, errcode: 61010, source: 'redirect' });
+    } finally {
+      await store.close();
+    }
+    const table = await wxtoken(['component', 'list'], env);
+    expect(table.stdout).toMatch(/LAST REFUSED CODE/);
+    expect(table.stdout).toContain('61010 redirect 2026-06-01T10:02:11.000Z');
+    const listed = await wxtoken(['component', 'list', '--json'], env);
+    expect(JSON.parse(listed.stdout)[0].lastAuthorizationFailure).toEqual({ at, errcode: 61010, source: 'redirect' });
   });
 
   it('refuses secrets as arguments, a bad EncodingAESKey and a bad status filter (exit code 2)', async () => {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, type RunningHub } from '../support/stack.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { call, clientKey, COMPONENT, COMPONENT_SECRET, counters, craftPush, hubOn, openSimulator, postPush, registerComponent, until } from './support.js';
+import { systemClock } from '../../src/util/clock.js';
+import { AES_KEY, call, clientKey, COMPONENT, COMPONENT_SECRET, counters, craftPush, hubOn, MSG_TOKEN, openSimulator, postPush, registerComponent, until } from './support.js';
 
 /** The Open Platform end to end on one hub (memory store) and the simulator: pushes, authorization, serving, repair. */
 describe('Open Platform on one hub', () => {
@@ -10,8 +11,8 @@ describe('Open Platform on one hub', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(): Promise<{ sim: Simulator; simUrl: string; hub: RunningHub }> {
-    const { sim, simUrl } = await openSimulator();
+  async function setup(simOptions: Parameters<typeof openSimulator>[0] = {}): Promise<{ sim: Simulator; simUrl: string; hub: RunningHub }> {
+    const { sim, simUrl } = await openSimulator(simOptions);
     cleanups.push(() => sim.close());
     const hub = await hubOn('memory:', simUrl);
     cleanups.push(() => hub.close());
@@ -145,5 +146,73 @@ describe('Open Platform on one hub', () => {
     });
     expect(at.body).toMatchObject({ authorizer_access_token: expect.any(String), authorizer_refresh_token: 'whatever-the-sdk-has' });
     expect((await counters(simUrl)).componentTokenFetches).toBe(1);
+  });
+
+  describe('a code WeChat refuses (61009 invalid or used, 61010 expired)', () => {
+    const appid = 'wxa000000000000004';
+    const components = async (hubUrl: string) => (await call(`${hubUrl}/v1/components`, { key: ADMIN_KEY })).body.components[0];
+
+    /** The component with a token and a landing page (or none); a code handed out for `appid`, delivered by redirect only. */
+    async function authorized(landingUrl: string | undefined, simOptions: Parameters<typeof openSimulator>[0] = {}) {
+      const ctx = await setup(simOptions);
+      if (landingUrl !== undefined) {
+        const put = await call(`${ctx.hub.url}/v1/components/${COMPONENT}`, { method: 'PUT', key: ADMIN_KEY, body: { secret: COMPONENT_SECRET, message_token: MSG_TOKEN, aes_key: AES_KEY, landing_url: landingUrl } });
+        expect(put.status).toBe(200);
+      }
+      await push(ctx.simUrl);
+      await until(async () => (await counters(ctx.simUrl)).componentTokenFetches === 1);
+      const auth = await call(`${ctx.simUrl}/__sim/components/${COMPONENT}/authorize`, { body: { authorizerAppid: appid, deliver: 'redirect' } });
+      const code = new URLSearchParams(auth.body.redirectQuery).get('auth_code')!;
+      return { ...ctx, code };
+    }
+
+    /** Spends the code at WeChat, as another system exchanging it first would. */
+    async function spend(hubUrl: string, simUrl: string, code: string): Promise<void> {
+      const key = await clientKey(hubUrl, [`component:${COMPONENT}`]);
+      const token = (await call(`${hubUrl}/v1/components/${COMPONENT}/access-token`, { key })).body.access_token as string;
+      const spent = await call(`${simUrl}/cgi-bin/component/api_query_auth?component_access_token=${encodeURIComponent(token)}`, { body: { component_appid: COMPONENT, authorization_code: code } });
+      expect(spent.body.authorization_info.authorizer_appid).toBe(appid);
+    }
+
+    it('sends the browser to the landing page saying the authorization must be repeated, and shows the failure on the component', async () => {
+      const { hub, simUrl, code } = await authorized('https://saas.example.com/authorized?from=wxtoken');
+      expect((await components(hub.url)).last_authorization_failure).toBeNull();
+      await spend(hub.url, simUrl, code);
+      const res = await fetch(`${hub.url}/open/${COMPONENT}/authorized?auth_code=${encodeURIComponent(code)}&expires_in=600`, { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      const target = new URL(res.headers.get('location')!);
+      expect(`${target.origin}${target.pathname}`).toBe('https://saas.example.com/authorized');
+      expect(Object.fromEntries(target.searchParams)).toEqual({ from: 'wxtoken', wxtoken_error: 'authorization_code_invalid' });
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const failure = (await components(hub.url)).last_authorization_failure;
+      expect(failure).toEqual({ at: expect.any(String), errcode: 61009, source: 'redirect' });
+      expect(Date.now() - Date.parse(failure.at)).toBeLessThan(10_000);
+      expect((await call(`${hub.url}/v1/authorizers`, { key: ADMIN_KEY })).body.total).toBe(0);
+    });
+
+    it('answers a page telling the merchant to authorize again when the code expired and there is no landing page', async () => {
+      // WeChat's clock runs ahead once the code is handed out: the code's 10 minutes are over when the browser lands.
+      let ahead = 0;
+      const { hub, code } = await authorized(undefined, { clock: { now: () => Date.now() + ahead, setTimer: systemClock.setTimer } });
+      ahead = 601_000;
+      const res = await fetch(`${hub.url}/open/${COMPONENT}/authorized?auth_code=${encodeURIComponent(code)}&expires_in=600`, { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const page = await res.text();
+      expect(page).toContain('authorization_code_expired');
+      expect(page).toContain('请重新授权');
+      expect(page).toContain('authorize again');
+      expect(page).not.toContain(code);
+      expect((await components(hub.url)).last_authorization_failure).toMatchObject({ errcode: 61010, source: 'redirect' });
+    });
+
+    it('records a code refused on the authorized event too (source event)', async () => {
+      const { hub, simUrl, code } = await authorized(undefined);
+      await spend(hub.url, simUrl, code);
+      const event = `<xml><AppId><![CDATA[${COMPONENT}]]></AppId><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><InfoType><![CDATA[authorized]]></InfoType><AuthorizerAppid><![CDATA[${appid}]]></AuthorizerAppid><AuthorizationCode><![CDATA[${code}]]></AuthorizationCode></xml>`;
+      expect(await postPush(hub.url, craftPush(event))).toEqual({ status: 200, text: 'success' });
+      await until(async () => (await components(hub.url)).last_authorization_failure !== null);
+      expect((await components(hub.url)).last_authorization_failure).toMatchObject({ errcode: 61009, source: 'event' });
+    });
   });
 });

@@ -19,6 +19,11 @@ export class FakeComponentFetcher extends FakeFetcher implements ComponentFetche
   authorizerInFlight = 0;
   authorizerMaxInFlight = 0;
   readonly refreshTokens = new Map<string, string>();
+  /** Authorization codes api_query_auth knows: the authorizer and the refresh token it issues, or the errcode it answers (else 61009). */
+  readonly codes = new Map<string, { authorizerAppid: string; refreshToken: string } | { errcode: number }>();
+  queryAuthCalls = 0;
+  /** The next this many api_get_authorizer_list calls fail in transit. */
+  failLists = 0;
   readonly #tokens = new Map<string, { current: AccessToken; previous?: { token: string; until: number } }>();
   #seq = 0;
 
@@ -50,8 +55,16 @@ export class FakeComponentFetcher extends FakeFetcher implements ComponentFetche
     return { code: `preauthcode@@@${++this.#seq}`, expiresAt: this.clk.now() + 600_000 };
   }
 
-  async queryAuth(): Promise<AuthorizationInfo> {
-    throw new Error('not used');
+  async queryAuth(_c: string, _t: string, code: string): Promise<AuthorizationInfo> {
+    this.queryAuthCalls++;
+    await new Promise((r) => setImmediate(r));
+    const known = this.codes.get(code);
+    this.codes.delete(code);
+    if (known === undefined) throw wechatError(61009, 'code is invalid', '/cgi-bin/component/api_query_auth', 'business');
+    if ('errcode' in known) throw wechatError(known.errcode, known.errcode === 61010 ? 'code is expired' : 'code is invalid', '/cgi-bin/component/api_query_auth', 'business');
+    // api_query_auth replaces the authorizer's refresh token (the list shows the new one).
+    this.refreshTokens.set(known.authorizerAppid, known.refreshToken);
+    return { authorizerAppid: known.authorizerAppid, token: null, refreshToken: known.refreshToken, funcScopes: [1] };
   }
 
   async fetchAuthorizerToken(input: { authorizerAppid: string; refreshToken: string }): Promise<AuthorizerToken> {
@@ -73,6 +86,10 @@ export class FakeComponentFetcher extends FakeFetcher implements ComponentFetche
 
   async listAuthorizers(_c: string, _t: string, offset: number, count: number): Promise<{ total: number; list: ListedAuthorizer[] }> {
     this.listCalls++;
+    if (this.failLists > 0) {
+      this.failLists--;
+      throw new Error('connect ECONNRESET (fake)');
+    }
     const all = [...this.refreshTokens.entries()];
     return { total: all.length, list: all.slice(offset, offset + count).map(([authorizerAppid, refreshToken]) => ({ authorizerAppid, refreshToken, authTime: 0 })) };
   }

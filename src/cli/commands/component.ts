@@ -45,7 +45,7 @@ export function registerComponent(program: Command, ctx: CliContext): void {
 
   component
     .command('list')
-    .description("list components with their verify ticket's age and their token state (no secrets, no tokens)")
+    .description("list components with their verify ticket's age, their token state and the last authorization code WeChat refused (no secrets, no tokens)")
     .option('--json', 'print JSON instead of a table')
     .addOption(storeOption())
     .action(async (opts: { json?: boolean; store?: string }) => {
@@ -66,8 +66,9 @@ export function registerComponent(program: Command, ctx: CliContext): void {
           c.token?.state ?? 'pending',
           formatTime(c.token?.tokenExpiresAt ?? null),
           c.token?.lastError ? `${c.token.lastError.code}${c.token.lastError.errcode !== undefined ? ` (${c.token.lastError.errcode})` : ''}` : '',
+          c.lastAuthorizationFailure ? `${c.lastAuthorizationFailure.errcode} ${c.lastAuthorizationFailure.source} ${formatTime(c.lastAuthorizationFailure.at)}` : '',
         ]);
-        ctx.stdout.write(formatTable(['COMPONENT', 'TICKET', 'TICKET AGE', 'TOKEN', 'TOKEN EXPIRES', 'LAST ERROR'], rows));
+        ctx.stdout.write(formatTable(['COMPONENT', 'TICKET', 'TICKET AGE', 'TOKEN', 'TOKEN EXPIRES', 'LAST ERROR', 'LAST REFUSED CODE'], rows));
       }, EXISTING);
     });
 

@@ -50,7 +50,7 @@ export class LeaseKeeper {
             if (released) return;
             if (!ok) {
               held = false;
-              this.#log.warn({ lease: name }, 'refresh lease lost to another instance; the compare-and-set write decides');
+              this.#log.warn({ lease: name }, 'lease lost to another instance before its holder finished');
               return;
             }
             renew();

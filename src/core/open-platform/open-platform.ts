@@ -5,6 +5,8 @@ import type { CancelTimer, Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { jssdkSignature, newNonceStr, TICKET_TYPES, type TicketType } from '../../wechat/index.js';
 import { isEncodingAesKey } from '../../wechat/msg-crypto.js';
+import { LeaseKeeper, DEFAULT_LEASE_TTL_MS } from '../engine/lease.js';
+import { DEFAULT_WRITE_LEASE_POLL_MS, DEFAULT_WRITE_LEASE_WAIT_MS, PrincipalLocks } from '../engine/principal-lock.js';
 import type { CredentialKind } from '../kinds/kind.js';
 import { stickyAgeKnown } from '../kinds/sticky-value.js';
 import { validatePageUrl } from '../page-url.js';
@@ -22,21 +24,22 @@ import {
   REFRESH_TOKEN_SECRET,
   validateOpenAppid,
 } from './ids.js';
-import { AuthorizerRecords, authorizerInfo, type AuthorizerInfo } from './authorizer-records.js';
+import { AuthorizationFailures, authorizationErrorOf, type AuthorizationCodeSource, type AuthorizationFailure } from './authorization-failures.js';
+import { AuthorizerRecords, authorizerInfo, type AuthorizerChange, type AuthorizerInfo, type RecordsHub, type StoredAuthorizer } from './authorizer-records.js';
 import { DEFAULT_PUSH_MAX_SKEW_MS, DEFAULT_PUSH_REPLAY_WINDOW_MS } from './push-guard.js';
 import { PushVerifier, type VerifiedPush } from './push-verifier.js';
 import { DEFAULT_START_PUSH_INTERVAL_MS, TicketWatch, type TicketReport } from './ticket-watch.js';
-import {
-  AUTHORIZER_STATUSES,
-  reconcileDecision,
-  type AuthorizerStatus,
-} from './refresh-token.js';
+import { AUTHORIZER_STATUSES, reconcileStep, type AuthorizerStatus, type ReconcileStep } from './refresh-token.js';
+import { DEFAULT_STARTUP_RETRY_BASE_MS, DEFAULT_STARTUP_RETRY_MAX_MS, startupRetryDelay } from './startup-retry.js';
 import { ticketHealth, VerifyTickets, type TicketHealth } from './verify-ticket.js';
 
+export type { AuthorizationFailure } from './authorization-failures.js';
 export type { AuthorizerInfo } from './authorizer-records.js';
 export type { VerifiedPush } from './push-verifier.js';
 export type { TicketReport } from './ticket-watch.js';
 export { DEFAULT_START_PUSH_INTERVAL_MS } from './ticket-watch.js';
+export { DEFAULT_STARTUP_RETRY_BASE_MS, DEFAULT_STARTUP_RETRY_MAX_MS } from './startup-retry.js';
+export { DEFAULT_WRITE_LEASE_POLL_MS, DEFAULT_WRITE_LEASE_WAIT_MS } from '../engine/principal-lock.js';
 
 /** How often each instance looks at its components' ticket ages. */
 export const DEFAULT_TICKET_CHECK_MS = 60_000;
@@ -54,22 +57,37 @@ export interface OpenPlatformKinds {
   readonly tickets: ReadonlyMap<TicketType, CredentialKind>;
 }
 
-/** Options of the facade; durations in ms, defaults above and in push-guard.ts. */
+/**
+ * Options of the facade; durations in ms, defaults above, in push-guard.ts, ticket-watch.ts, startup-retry.ts and
+ * engine/principal-lock.ts.
+ */
 export interface OpenPlatformOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly randomBytes: (size: number) => Buffer;
   /** Whether to run timers (ticket checks, daily reconciliation); false for CLI processes. */
   readonly background: boolean;
+  /** Lease owner id of this instance (the engine's). */
+  readonly instanceId: string;
+  /** TTL of the authorizers' write leases, renewed every third of it while held (default the engine's 3 s). */
+  readonly leaseTtlMs?: number;
   readonly pushMaxSkewMs?: number;
   readonly pushReplayWindowMs?: number;
   readonly startPushIntervalMs?: number;
   readonly ticketCheckMs?: number;
   readonly reconcileIntervalMs?: number;
+  /** A failed start-up reconciliation is retried after this (default 1 min), doubling per failure... */
+  readonly startupRetryBaseMs?: number;
+  /** ...up to this (default 1 h), until it succeeds once; then only the daily run. */
+  readonly startupRetryMaxMs?: number;
+  /** How long an authorizer write waits for another writer's lease before PrincipalBusyError (default 10 s). */
+  readonly writeLeaseWaitMs?: number;
+  /** How often a waiting authorizer write tries the lease again (default 50 ms). */
+  readonly writeLeasePollMs?: number;
 }
 
 /** The hub operations the facade needs beyond PrincipalCredentials. */
-export interface OpenPlatformHub extends PrincipalCredentials {
+export interface OpenPlatformHub extends PrincipalCredentials, RecordsHub {
   /** Opens a principal's sealed secret (undefined when it has none of that name). */
   principalSecret(id: string, name: string): Promise<string | undefined>;
 }
@@ -79,6 +97,8 @@ export interface ComponentStatus {
   readonly componentAppid: string;
   readonly verifyTicket: { readonly createdAt: number; readonly receivedAt: number; readonly ageMs: number; readonly health: TicketHealth } | { readonly health: 'missing' };
   readonly token: Omit<CredentialState, 'key' | 'kind' | 'appid'> | null;
+  /** The last authorization code WeChat refused (61009/61010): the merchant had to authorize again. Null: none. */
+  readonly lastAuthorizationFailure: AuthorizationFailure | null;
   readonly createdAt: number;
 }
 
@@ -98,7 +118,7 @@ export interface ReconcileReport {
  * The Open Platform (第三方平台) over the hub's one engine: components (principal `component:<appid>` with its
  * secret, message token and EncodingAESKey sealed) whose token is a kind fed by the pushed verify ticket, and
  * authorizers (principal `component:<c>/<appid>`) whose refresh token is a sealed secret written with their status
- * in one store write, and whose token and JS-SDK tickets are kinds. This class maps the Open Platform's flows onto
+ * in one store write, under the authorizer's fleet-wide write lease, and whose token and JS-SDK tickets are kinds. This class maps the Open Platform's flows onto
  * the hub's principal API; refresh rules live in the kinds, decisions in pure modules beside it.
  */
 export class OpenPlatform {
@@ -108,10 +128,14 @@ export class OpenPlatform {
   readonly #kinds: OpenPlatformKinds;
   readonly #o: Required<OpenPlatformOptions>;
   readonly #tickets: VerifyTickets;
+  readonly #authFailures: AuthorizationFailures;
   readonly #records: AuthorizerRecords;
   readonly #pushes: PushVerifier;
   readonly #watch: TicketWatch;
-  readonly #timers: CancelTimer[] = [];
+  readonly #timers = new Set<CancelTimer>();
+  #running = false;
+  /** Components reconciled successfully since start-up: their start-up retries stop. */
+  readonly #reconciled = new Set<string>();
   /** Authorizer appid → its component, filled from the store on a miss (routes that name only the authorizer). */
   readonly #componentOf = new Map<string, string>();
   readonly #activeIn = new Set<string>();
@@ -122,15 +146,11 @@ export class OpenPlatform {
     this.#fetcher = fetcher;
     this.#kinds = kinds;
     this.#tickets = new VerifyTickets(store);
-    this.#records = new AuthorizerRecords(hub, store, options.clock);
-    this.#o = {
-      pushMaxSkewMs: DEFAULT_PUSH_MAX_SKEW_MS,
-      pushReplayWindowMs: DEFAULT_PUSH_REPLAY_WINDOW_MS,
-      startPushIntervalMs: DEFAULT_START_PUSH_INTERVAL_MS,
-      ticketCheckMs: DEFAULT_TICKET_CHECK_MS,
-      reconcileIntervalMs: DEFAULT_RECONCILE_INTERVAL_MS,
-      ...options,
-    };
+    this.#authFailures = new AuthorizationFailures(store);
+    this.#o = resolveOptions(options);
+    const keeper = new LeaseKeeper({ store, clock: options.clock, logger: options.logger, owner: options.instanceId, ttlMs: this.#o.leaseTtlMs });
+    const locks = new PrincipalLocks({ keeper, clock: options.clock, waitMs: this.#o.writeLeaseWaitMs, pollMs: this.#o.writeLeasePollMs });
+    this.#records = new AuthorizerRecords(hub, store, options.clock, locks);
     this.#pushes = new PushVerifier(hub, store, { clock: options.clock, maxSkewMs: this.#o.pushMaxSkewMs, replayWindowMs: this.#o.pushReplayWindowMs });
     this.#watch = new TicketWatch(hub, store, fetcher, this.#tickets, { clock: options.clock, logger: options.logger, startPushIntervalMs: this.#o.startPushIntervalMs });
   }
@@ -140,35 +160,33 @@ export class OpenPlatform {
     return this.#tickets;
   }
 
-  /** Starts the ticket checks and the start-up and daily reconciliations (background instances only). */
+  /**
+   * Starts the ticket checks and the start-up and daily reconciliations (background instances only). A component
+   * whose start-up reconciliation fails is retried with backoff until it succeeds once (startup-retry.ts).
+   */
   start(): void {
     if (!this.#o.background) return;
+    this.#running = true;
     const every = (ms: number, task: () => Promise<unknown>): void => {
-      const arm = (): void => {
-        const cancel = this.#o.clock.setTimer(() => {
-          this.#timers.splice(this.#timers.indexOf(cancel), 1);
+      const arm = (): void =>
+        this.#later(ms, () => {
           void task()
             .catch((err: unknown) => this.#o.logger.warn({ err: String(err) }, 'Open Platform background task failed'))
             .finally(arm);
-        }, ms);
-        this.#timers.push(cancel);
-      };
+        });
       arm();
     };
     every(this.#o.ticketCheckMs, () => this.checkTickets());
     every(this.#o.reconcileIntervalMs, () => this.reconcileAll());
     // Start-up: look at the tickets and repair refresh tokens at once rather than a period later.
-    const cancel = this.#o.clock.setTimer(() => {
-      void this.checkTickets()
-        .then(() => this.reconcileAll())
-        .catch((err: unknown) => this.#o.logger.warn({ err: String(err) }, 'Open Platform start-up checks failed'));
-    }, 0);
-    this.#timers.push(cancel);
+    this.#later(0, () => void this.#startUp());
   }
 
-  /** Cancels the timers. */
+  /** Cancels the timers, the start-up retries included. */
   stop(): void {
-    for (const cancel of this.#timers.splice(0)) cancel();
+    this.#running = false;
+    for (const cancel of this.#timers) cancel();
+    this.#timers.clear();
   }
 
   // ---- components ----------------------------------------------------------------------------------------------
@@ -214,6 +232,7 @@ export class OpenPlatform {
     for (const principal of await this.#hub.listPrincipals('component')) {
       const componentAppid = componentAppidOf(principal);
       const ticket = await this.#tickets.latest(componentAppid);
+      const lastAuthorizationFailure = await this.#authFailures.latest(componentAppid);
       const state = states.get(principal.id);
       const { key: _k, kind: _kind, appid: _a, principal: _p, ...token } = state ?? ({} as NonNullable<typeof state>);
       out.push({
@@ -222,6 +241,7 @@ export class OpenPlatform {
           ? { createdAt: ticket.createdAt, receivedAt: ticket.receivedAt, ageMs: now - ticket.createdAt, health: ticketHealth(now - ticket.createdAt) }
           : { health: 'missing' },
         token: state ? token : null,
+        lastAuthorizationFailure,
         createdAt: principal.createdAt,
       });
     }
@@ -336,7 +356,7 @@ export class OpenPlatform {
    * The refresh token and the authorizer's activation are written in one store write. Returns the authorizer,
    * or `exchanged: false` when another delivery got the code first.
    */
-  async exchangeAuthCode(componentAppid: string, code: string, source: 'redirect' | 'event'): Promise<{ exchanged: boolean; authorizerAppid?: string }> {
+  async exchangeAuthCode(componentAppid: string, code: string, source: AuthorizationCodeSource): Promise<{ exchanged: boolean; authorizerAppid?: string }> {
     validateOpenAppid('component appid', componentAppid);
     if (typeof code !== 'string' || code.length === 0 || code.length > 512) throw new InvalidRequestError('auth_code must be a non-empty string');
     const mark = `open-code:${componentAppid}:${createHash('sha256').update(code).digest('hex').slice(0, 32)}`;
@@ -352,17 +372,17 @@ export class OpenPlatform {
       // WeChat answered without spending the code (say, the component token was refused): another delivery may try.
       // A code it called invalid or expired stays marked; after a transport failure the code may have been spent,
       // and only the authorizer list can tell (reconciliation), so it stays marked too.
-      if (err instanceof WeChatError && err.errcode !== 61009 && err.errcode !== 61010) await this.#store.releaseLease(mark, owner).catch(() => undefined);
+      if (err instanceof WeChatError && authorizationErrorOf(err.errcode) !== undefined) await this.#codeRefused(componentAppid, err.errcode, source);
+      else if (err instanceof WeChatError) await this.#store.releaseLease(mark, owner).catch(() => undefined);
       throw err;
     }
     validateOpenAppid('authorizer appid', info.authorizerAppid);
-    const before = await this.#store.getPrincipal(authorizerId(componentAppid, info.authorizerAppid));
-    await this.#records.write(componentAppid, info.authorizerAppid, {
+    await this.#records.update(componentAppid, info.authorizerAppid, (stored) => ({
       refreshToken: { value: info.refreshToken, source: 'query_auth' },
-      status: info.refreshToken === '' && !before ? 'needs_exchange' : 'active',
+      status: info.refreshToken === '' && stored === null ? 'needs_exchange' : 'active',
       reason: `authorized (${source})`,
       funcScopes: info.funcScopes,
-    });
+    }));
     this.#o.logger.info({ component: componentAppid, authorizer: info.authorizerAppid, source }, 'authorization code exchanged');
     // A re-authorization kills the authorizer's earlier tokens upstream: replace the one held, if any.
     const id = authorizerId(componentAppid, info.authorizerAppid);
@@ -374,18 +394,7 @@ export class OpenPlatform {
   /** Revokes an authorizer at once: its tokens dropped on every instance, its schedule stopped, its history kept. */
   async revoke(componentAppid: string, authorizerAppid: string, reason: string): Promise<void> {
     validateOpenAppid('authorizer appid', authorizerAppid);
-    const id = authorizerId(componentAppid, authorizerAppid);
-    const secrets = await this.#records.plainSecrets(id);
-    const existing = await this.#store.getPrincipal(id);
-    // Removing the principal drops its credentials from the store and every instance; it is then written back
-    // with its refresh-token history and the status, so nothing but the tokens is lost.
-    await this.#hub.removePrincipal(id);
-    await this.#hub.putPrincipal({
-      id,
-      type: 'authorizer',
-      attributes: { ...(existing?.attributes ?? {}), component: componentAppid, appid: authorizerAppid, status: 'unauthorized', reason, statusAt: this.#o.clock.now() },
-      secrets,
-    });
+    await this.#records.revoke(componentAppid, authorizerAppid, reason);
     this.#o.logger.warn({ component: componentAppid, authorizer: authorizerAppid, reason }, 'authorizer revoked');
   }
 
@@ -480,32 +489,36 @@ export class OpenPlatform {
    */
   async reconcile(componentAppid: string): Promise<ReconcileReport> {
     validateOpenAppid('component appid', componentAppid);
+    // Taken before the list is read: an authorizer written after it is left to the next reconciliation.
+    const listedAt = this.#o.clock.now();
     const listed = await this.#fullList(componentAppid);
     const held = new Map(
       (await this.#hub.listPrincipals('authorizer')).filter((p) => authorizerOf(p).componentAppid === componentAppid).map((p) => [authorizerOf(p).authorizerAppid, p]),
     );
     const report = { componentAppid, listed: listed.size, adopted: [] as string[], needsExchange: [] as string[], unauthorized: [] as string[], unchanged: 0 };
     for (const [appid, entry] of listed) {
-      const principal = held.get(appid);
-      const heldToken = principal ? await this.#hub.principalSecret(principal.id, REFRESH_TOKEN_SECRET) : undefined;
-      const decision = reconcileDecision(heldToken, entry);
-      if (decision === 'adopt') {
-        await this.#records.write(componentAppid, appid, { refreshToken: { value: entry.refreshToken, source: 'list' }, status: 'active', reason: 'refresh token from the authorizer list' });
-        report.adopted.push(appid);
-      } else if (decision === 'needs_exchange') {
-        if (principal?.attributes.status !== 'needs_exchange') {
-          await this.#records.write(componentAppid, appid, { status: 'needs_exchange', reason: 'authorized, but no authorization code was exchanged' });
-        }
-        report.needsExchange.push(appid);
-      } else {
-        report.unchanged++;
+      // Decided on the records just listed (their secrets opened in memory, no store read each); an authorizer that
+      // needs a write is decided again under its write lease, on the record as stored then.
+      let step = reconcileStep(this.#storedView(held.get(appid)), entry, listedAt);
+      if (step === 'adopt' || step === 'mark_needs_exchange') {
+        await this.#records.update(componentAppid, appid, (stored) => {
+          step = reconcileStep(stored, entry, listedAt);
+          return reconcileChange(step, entry);
+        });
       }
+      if (step === 'adopt') report.adopted.push(appid);
+      else if (step === 'mark_needs_exchange' || step === 'needs_exchange') report.needsExchange.push(appid);
+      else report.unchanged++;
     }
     for (const [appid, principal] of held) {
-      if (listed.has(appid) || principal.attributes.status === 'unauthorized') continue;
-      await this.revoke(componentAppid, appid, 'not in the authorizer list (reconciliation)');
-      report.unauthorized.push(appid);
+      if (listed.has(appid) || reconcileStep(this.#storedView(principal), undefined, listedAt) !== 'revoke') continue;
+      const reason = 'not in the authorizer list (reconciliation)';
+      if (await this.#records.revoke(componentAppid, appid, reason, (stored) => reconcileStep(stored, undefined, listedAt) !== 'revoke')) {
+        this.#o.logger.warn({ component: componentAppid, authorizer: appid, reason }, 'authorizer revoked');
+        report.unauthorized.push(appid);
+      }
     }
+    this.#reconciled.add(componentAppid);
     if (report.adopted.length + report.needsExchange.length + report.unauthorized.length > 0) {
       this.#o.logger.warn({ ...report, adopted: report.adopted.length, needsExchange: report.needsExchange.length, unauthorized: report.unauthorized.length }, 'reconciliation found differences');
     }
@@ -545,6 +558,50 @@ export class OpenPlatform {
   }
 
   // ---- internals ------------------------------------------------------------------------------------------------
+
+  /** Runs `task` after `ms` unless stopped first; the timer is forgotten once it fires. */
+  #later(ms: number, task: () => void): void {
+    if (!this.#running) return;
+    const cancel = this.#o.clock.setTimer(() => {
+      this.#timers.delete(cancel);
+      if (this.#running) task();
+    }, ms);
+    this.#timers.add(cancel);
+  }
+
+  /** The start-up checks: ticket ages, then each component's reconciliation, a failed one retried with backoff. */
+  async #startUp(): Promise<void> {
+    await this.checkTickets().catch((err: unknown) => this.#o.logger.warn({ err: String(err) }, 'Open Platform start-up ticket check failed'));
+    for (const principal of this.#trackedComponents()) await this.#reconcileAtStartUp(componentAppidOf(principal), 0);
+  }
+
+  /** One try of a component's start-up reconciliation after `failures` failed ones; a failure schedules the next. */
+  async #reconcileAtStartUp(componentAppid: string, failures: number): Promise<void> {
+    // Another path (the daily run, an operator's reconcile) succeeded meanwhile, or the component is gone: done.
+    if (failures > 0 && (this.#reconciled.has(componentAppid) || !this.#trackedComponents().some((p) => componentAppidOf(p) === componentAppid))) return;
+    try {
+      await this.reconcile(componentAppid);
+      if (failures > 0) this.#o.logger.info({ component: componentAppid, failures }, 'start-up reconciliation succeeded after retries');
+    } catch (err) {
+      const retryInMs = startupRetryDelay(failures + 1, this.#o.startupRetryBaseMs, this.#o.startupRetryMaxMs);
+      this.#o.logger.warn({ component: componentAppid, err: String(err), failures: failures + 1, retryInMs }, 'start-up reconciliation failed; trying again later');
+      this.#later(retryInMs, () => void this.#reconcileAtStartUp(componentAppid, failures + 1));
+    }
+  }
+
+  /** Records a code WeChat refused (61009/61010) on the component, where the operator sees it; never fails the caller. */
+  async #codeRefused(componentAppid: string, errcode: number, source: AuthorizationCodeSource): Promise<void> {
+    this.#o.logger.warn({ component: componentAppid, errcode, source }, 'authorization code refused: the merchant must authorize again (or update the authorization)');
+    await this.#authFailures
+      .record(componentAppid, { at: this.#o.clock.now(), errcode, source })
+      .catch((err: unknown) => this.#o.logger.warn({ component: componentAppid, err: String(err) }, 'could not record the refused authorization code'));
+  }
+
+  /** An authorizer principal as reconcileStep sees it, its refresh token opened from the record held. */
+  #storedView(principal: PrincipalRecord | undefined): Pick<StoredAuthorizer, 'refreshToken' | 'status' | 'updatedAt'> | null {
+    if (principal === undefined) return null;
+    return { refreshToken: this.#hub.openPrincipalSecret(principal, REFRESH_TOKEN_SECRET), status: String(principal.attributes.status ?? 'active'), updatedAt: principal.updatedAt };
+  }
 
   /**
    * The id of an authorizer that may be served. A tracked one is served by the engine without a store read (a
@@ -599,3 +656,39 @@ export class OpenPlatform {
 
 }
 
+/** The write a reconciliation step makes (null: none). */
+function reconcileChange(step: ReconcileStep, listed: { refreshToken: string }): AuthorizerChange | null {
+  if (step === 'adopt') return { refreshToken: { value: listed.refreshToken, source: 'list' }, status: 'active', reason: 'refresh token from the authorizer list' };
+  if (step === 'mark_needs_exchange') return { status: 'needs_exchange', reason: 'authorized, but no authorization code was exchanged' };
+  return null;
+}
+
+/** The options with their defaults, checked eagerly (the option and the bad value named). */
+function resolveOptions(options: OpenPlatformOptions): Required<OpenPlatformOptions> {
+  const o: Required<OpenPlatformOptions> = {
+    leaseTtlMs: DEFAULT_LEASE_TTL_MS,
+    pushMaxSkewMs: DEFAULT_PUSH_MAX_SKEW_MS,
+    pushReplayWindowMs: DEFAULT_PUSH_REPLAY_WINDOW_MS,
+    startPushIntervalMs: DEFAULT_START_PUSH_INTERVAL_MS,
+    ticketCheckMs: DEFAULT_TICKET_CHECK_MS,
+    reconcileIntervalMs: DEFAULT_RECONCILE_INTERVAL_MS,
+    startupRetryBaseMs: DEFAULT_STARTUP_RETRY_BASE_MS,
+    startupRetryMaxMs: DEFAULT_STARTUP_RETRY_MAX_MS,
+    writeLeaseWaitMs: DEFAULT_WRITE_LEASE_WAIT_MS,
+    writeLeasePollMs: DEFAULT_WRITE_LEASE_POLL_MS,
+    ...definedOnly(options),
+  } as Required<OpenPlatformOptions>;
+  for (const name of ['leaseTtlMs', 'startupRetryBaseMs', 'startupRetryMaxMs', 'writeLeaseWaitMs', 'writeLeasePollMs'] as const) {
+    const value = o[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`option ${name} must be a positive number of ms, got ${String(value)}`);
+  }
+  if (o.startupRetryMaxMs < o.startupRetryBaseMs) {
+    throw new RangeError(`option startupRetryMaxMs (${o.startupRetryMaxMs}) must be at least startupRetryBaseMs (${o.startupRetryBaseMs})`);
+  }
+  return o;
+}
+
+/** The options given a value: an option passed as undefined keeps its default. */
+function definedOnly(options: OpenPlatformOptions): Partial<OpenPlatformOptions> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<OpenPlatformOptions>;
+}

@@ -63,3 +63,25 @@ export function reconcileDecision(held: string | undefined, listed: { refreshTok
   if (listed.refreshToken === '') return held ? 'keep' : 'needs_exchange';
   return listed.refreshToken === held ? 'keep' : 'adopt';
 }
+
+/** What a reconciliation does to one authorizer (reconcileStep). */
+export type ReconcileStep = 'adopt' | 'mark_needs_exchange' | 'needs_exchange' | 'revoke' | 'keep';
+
+/**
+ * What a reconciliation does to one authorizer, from what is stored (null: nothing) and what the list read at
+ * `listedAt` says (undefined: not listed): `adopt` the listed refresh token, `mark_needs_exchange` (or
+ * `needs_exchange`: marked already), `revoke` one no longer listed, or `keep`. Decided on the snapshot, then again on
+ * the stored record under the write lease. An authorizer written after the list was read is kept as it is: the
+ * list may predate that write (a new authorization), and the next reconciliation looks again.
+ */
+export function reconcileStep(
+  stored: { readonly refreshToken: string | undefined; readonly status: string; readonly updatedAt: number } | null,
+  listed: { refreshToken: string } | undefined,
+  listedAt: number,
+): ReconcileStep {
+  if (stored !== null && stored.updatedAt > listedAt) return 'keep';
+  if (listed === undefined) return stored === null || stored.status === 'unauthorized' ? 'keep' : 'revoke';
+  const decision = reconcileDecision(stored?.refreshToken, listed);
+  if (decision === 'needs_exchange') return stored?.status === 'needs_exchange' ? 'needs_exchange' : 'mark_needs_exchange';
+  return decision === 'adopt' ? 'adopt' : 'keep';
+}

@@ -39,6 +39,9 @@ export function componentBody(c: ComponentStatus): Record<string, unknown> {
           last_error: c.token.lastError ? { ...c.token.lastError, at: iso(c.token.lastError.at) } : null,
         }
       : null,
+    last_authorization_failure: c.lastAuthorizationFailure
+      ? { at: iso(c.lastAuthorizationFailure.at), errcode: c.lastAuthorizationFailure.errcode, source: c.lastAuthorizationFailure.source }
+      : null,
     created_at: iso(c.createdAt),
   };
 }

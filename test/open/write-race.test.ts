@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Hub } from '../../src/core/hub.js';
+import { authorizerInfo } from '../../src/core/open-platform/authorizer-records.js';
+import { authorizerId, REFRESH_HISTORY_SECRET, REFRESH_TOKEN_SECRET } from '../../src/core/open-platform/ids.js';
+import { parseRefreshHistory } from '../../src/core/open-platform/refresh-token.js';
+import { createMemoryStore } from '../../src/stores/memory/index.js';
+import { systemClock } from '../../src/util/clock.js';
+import { openStore } from '../../src/stores/open-store.js';
+import type { PrincipalRecord, Store } from '../../src/stores/store.js';
+import { FakeComponentFetcher } from '../support/fake-component-fetcher.js';
+import { testSealer } from '../support/hub-harness.js';
+import { distributedStores, requireStore } from '../support/hub-process.js';
+import { tempDir } from '../support/stack.js';
+
+const C = 'wxc0000000000000c1';
+const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+/** How long the first writer holds back its write, giving the second every chance to slip in between. */
+const HOLD_MS = 300;
+
+/** Two handles on one store, as two instances have; `cleanup` closes them and removes what the test made. */
+interface SharedStore {
+  readonly name: string;
+  open(): Promise<{ a: Store; b: Store; cleanup: () => Promise<void> }>;
+  /** Skips outside CI when the server is unreachable; fails under CI=true. */
+  require?(skip: (note?: string) => never): Promise<void>;
+}
+
+const STORES: SharedStore[] = [
+  {
+    name: 'memory',
+    async open() {
+      const store = createMemoryStore();
+      return { a: store, b: store, cleanup: () => store.close() };
+    },
+  },
+  {
+    name: 'SQLite',
+    async open() {
+      const { dir, cleanup } = await tempDir();
+      const url = `sqlite:${join(dir, 'race.db')}`;
+      const a = await openStore(url);
+      const b = await openStore(url);
+      return { a, b, cleanup: async () => (await Promise.all([a.close(), b.close()]), await cleanup()) };
+    },
+  },
+  ...distributedStores().map(
+    (d): SharedStore => ({
+      name: d.name,
+      require: (skip) => requireStore(d, skip),
+      async open() {
+        const { url, cleanup } = await d.isolatedUrl();
+        const a = await openStore(url);
+        const b = await openStore(url);
+        return { a, b, cleanup: async () => (await Promise.all([a.close(), b.close()]), await cleanup()) };
+      },
+    }),
+  ),
+];
+
+/**
+ * What one instance (A) does to an authorizer, what another (B) does meanwhile, and what must survive both. A's
+ * store write of the principal is held back until B has finished or HOLD_MS passed: without a fleet-wide write
+ * lease B reads, decides and writes in that gap and A then overwrites it with a record decided before B's write
+ * (the lost update); with the lease B waits, reads what A wrote, and writes on top of it.
+ */
+interface Scenario {
+  readonly name: string;
+  a(hub: Hub, principal: PrincipalRecord, fetcher: FakeComponentFetcher): Promise<unknown>;
+  b(hub: Hub, principal: PrincipalRecord, fetcher: FakeComponentFetcher): Promise<unknown>;
+  check(final: { status: string; reason: string; token: string | undefined; history: string[] }): void;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'a list repair on A and an authorization-code exchange on B',
+    a: (hub, principal, fetcher) => {
+      fetcher.refreshTokens.set(String(principal.attributes.appid), 'refreshtoken@@@listed');
+      return hub.open.repairRefreshToken(principal);
+    },
+    b: (hub, principal, fetcher) => {
+      fetcher.codes.set('queryauthcode@@@race', { authorizerAppid: String(principal.attributes.appid), refreshToken: 'refreshtoken@@@exchanged' });
+      return hub.open.exchangeAuthCode(C, 'queryauthcode@@@race', 'event');
+    },
+    check(final) {
+      // Both values are in the history (newest first), the exchange's being the later write.
+      expect(final.history.slice(0, 2)).toEqual(['refreshtoken@@@exchanged', 'refreshtoken@@@listed']);
+      expect(final.token).toBe('refreshtoken@@@exchanged');
+      expect(final).toMatchObject({ status: 'active', reason: 'authorized (event)' });
+    },
+  },
+  {
+    name: 'a refresh-token change on A and a status change on B',
+    a: (hub, principal) => hub.open.refreshTokenChanged(principal, 'refreshtoken@@@refreshed'),
+    b: (hub, principal) => hub.open.statusChanged(principal, 'frozen', 'WeChat answered 50002'),
+    check(final) {
+      expect(final).toMatchObject({ status: 'frozen', reason: 'WeChat answered 50002', token: 'refreshtoken@@@refreshed' });
+      expect(final.history[0]).toBe('refreshtoken@@@refreshed');
+    },
+  },
+  {
+    name: 'a revocation on A and a refresh-token change on B',
+    a: (hub, principal) => hub.open.revoke(C, String(principal.attributes.appid), 'the merchant cancelled the authorization (unauthorized event)'),
+    b: (hub, principal) => hub.open.refreshTokenChanged(principal, 'refreshtoken@@@refreshed'),
+    check(final) {
+      expect(final).toMatchObject({ status: 'unauthorized', token: 'refreshtoken@@@refreshed' });
+      expect(final.history[0]).toBe('refreshtoken@@@refreshed');
+    },
+  },
+];
+
+describe.each(STORES)('concurrent writes of one authorizer from two instances on $name', (shared) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it.for(SCENARIOS)('$name: both updates survive', { timeout: 20_000 }, async (scenario, ctx) => {
+    await shared.require?.(ctx.skip);
+    const { a: storeA, b: storeB, cleanup } = await shared.open();
+    cleanups.push(cleanup);
+    const fetcher = new FakeComponentFetcher(systemClock);
+    const [appid] = fetcher.authorize(1);
+    const id = authorizerId(C, appid!);
+
+    // A's store holds back A's first write of the authorizer until the gate opens.
+    let armed = false;
+    let paused!: () => void;
+    const pausedOnce = new Promise<void>((resolve) => (paused = resolve));
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const holdingA = new Proxy(storeA, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name);
+        if (name === 'putPrincipal') {
+          return async (record: PrincipalRecord) => {
+            if (armed && record.id === id) {
+              armed = false;
+              paused();
+              await gate;
+            }
+            return (value as Store['putPrincipal']).call(target, record);
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+
+    const start = async (store: Store): Promise<Hub> => {
+      const hub = new Hub({ store, secrets: testSealer, fetcher, background: false });
+      await hub.start();
+      cleanups.push(() => hub.stop());
+      return hub;
+    };
+    const hubA = await start(holdingA);
+    const hubB = await start(storeB);
+    await hubA.open.putComponent(C, { secret: 'component-secret', messageToken: 'tok123', aesKey: AES_KEY });
+    await hubA.open.verifyTickets.offer(C, { ticket: 'ticket@@@1', createdAt: Date.now(), receivedAt: Date.now() });
+    expect((await hubA.open.reconcile(C)).adopted).toEqual([appid]);
+    await Promise.all([hubA.open.componentToken(C), hubB.open.componentToken(C)]);
+    const principal = (await storeB.getPrincipal(id))!;
+
+    armed = true;
+    const aDone = scenario.a(hubA, principal, fetcher);
+    await pausedOnce;
+    const bDone = scenario.b(hubB, principal, fetcher);
+    await Promise.race([bDone.catch(() => undefined), new Promise((r) => setTimeout(r, HOLD_MS))]);
+    openGate();
+    await Promise.all([aDone, bDone]);
+
+    const stored = (await storeB.getPrincipal(id))!;
+    const info = authorizerInfo(stored);
+    scenario.check({
+      status: info.status,
+      reason: info.reason,
+      token: await hubB.principalSecret(id, REFRESH_TOKEN_SECRET),
+      history: parseRefreshHistory(await hubB.principalSecret(id, REFRESH_HISTORY_SECRET)).map((h) => h.value),
+    });
+  });
+});
