@@ -5,7 +5,9 @@
 // upstream calls per token lifetime are measured by test/open/scale.test.ts (one per authorizer per lifetime).
 //
 // env: BENCH_OPEN_SIZES (default 1000,10000,100000), BENCH_OPEN_STORES (default sqlite,redis), BENCH_OPEN_ROUNDS
-//      (processes per size and store, default 2), BENCH_OPEN_REDIS (default redis://127.0.0.1:6379/0).
+//      (processes per size and store, default 2), BENCH_OPEN_REDIS (default redis://127.0.0.1:6379/0),
+//      BENCH_OPEN_WATCH_MS (how long RSS is sampled after the reads, default 70000: it spans the hub's first
+//      periodic resync, 60 s after start, which re-reads every tracked authorizer).
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,6 +20,7 @@ const SIZES = (process.env.BENCH_OPEN_SIZES ?? '1000,10000,100000').split(',').m
 const STORES = (process.env.BENCH_OPEN_STORES ?? 'sqlite,redis').split(',');
 const ROUNDS = Number(process.env.BENCH_OPEN_ROUNDS ?? 2);
 const REDIS = process.env.BENCH_OPEN_REDIS ?? 'redis://127.0.0.1:6379/0';
+const WATCH_MS = Number(process.env.BENCH_OPEN_WATCH_MS ?? 70_000);
 const MASTER_KEY = randomBytes(32);
 const COMPONENT = 'wxc0000000000000c1';
 // Client keys carry the hub's prefix (core/client-keys.ts); only their hash is stored.
@@ -144,13 +147,18 @@ async function round(storeKind, n) {
       await readAll(hub.url, n);
       const warmMs = performance.now() - warmStarted;
       const rssWarm = await rssMb(hub.child.pid);
+      let rssPeak = rssWarm;
+      for (const end = performance.now() + WATCH_MS; performance.now() < end; ) {
+        await new Promise((r) => setTimeout(r, 500));
+        rssPeak = Math.max(rssPeak, await rssMb(hub.child.pid));
+      }
       const heap = await probe(hub.child);
       const hot = await load(`${hub.url}/v1/authorizers/${authorizerOf(Math.floor(n / 2))}/access-token?component=${COMPONENT}`, {
         connections: 10,
         duration: 3,
         headers: { authorization: `Bearer ${CLIENT_KEY}` },
       });
-      return { startupMs, rssStarted, rssWarm, heapLive: heap.heapUsed / 2 ** 20, native: (heap.rss - heap.heapTotal) / 2 ** 20, warmMs, p99: hot.p99, rps: hot.rps, upstream: upstream.requests() };
+      return { startupMs, rssStarted, rssWarm, rssPeak, heapLive: heap.heapUsed / 2 ** 20, native: (heap.rss - heap.heapTotal) / 2 ** 20, warmMs, p99: hot.p99, rps: hot.rps, upstream: upstream.requests() };
     } finally {
       await hub.stop();
     }
@@ -167,15 +175,15 @@ const spread = (xs, digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(..
 
 console.log(`bench:open-platform — ${machine()}`);
 console.log(`rounds per cell: ${ROUNDS}; figures are median (min–max)`);
-console.log('| store | authorizers | start-up until serving, ms | RSS at start, MB | RSS with every token read once, MB | then: live heap after GC, MB | then: RSS outside the JS heap, MB | first read of all, s | p99 token read, ms | reads/s (10 conns) | upstream calls |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| store | authorizers | start-up until serving, ms | RSS at start, MB | RSS with every token read once, MB | peak RSS over the next ${WATCH_MS / 1000} s (a resync), MB | then: live heap after GC, MB | then: RSS outside the JS heap, MB | first read of all, s | p99 token read, ms | reads/s (10 conns) | upstream calls |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const storeKind of STORES) {
   for (const n of SIZES) {
     const results = [];
     for (let r = 0; r < ROUNDS; r++) results.push(await round(storeKind, n));
     const col = (f, d) => spread(results.map(f), d);
     console.log(
-      `| ${storeKind} | ${n} | ${col((r) => r.startupMs)} | ${col((r) => r.rssStarted)} | ${col((r) => r.rssWarm)} | ${col((r) => r.heapLive)} | ${col((r) => r.native)} | ${col((r) => r.warmMs / 1000, 1)} | ${col((r) => r.p99, 1)} | ${col((r) => r.rps)} | ${results.map((r) => r.upstream).join(', ')} |`,
+      `| ${storeKind} | ${n} | ${col((r) => r.startupMs)} | ${col((r) => r.rssStarted)} | ${col((r) => r.rssWarm)} | ${col((r) => r.rssPeak)} | ${col((r) => r.heapLive)} | ${col((r) => r.native)} | ${col((r) => r.warmMs / 1000, 1)} | ${col((r) => r.p99, 1)} | ${col((r) => r.rps)} | ${results.map((r) => r.upstream).join(', ')} |`,
     );
   }
 }

@@ -79,3 +79,20 @@ const TYPE_LABELS: Readonly<Record<PrincipalType, string>> = {
 export function principalLabel(principal: Pick<PrincipalRecord, 'id' | 'type'>): string {
   return `${TYPE_LABELS[principal.type]} ${principal.id}`;
 }
+
+/** Whether two reads of a principal hold the same record (every field; attributes and secrets are flat). */
+export function samePrincipal(a: PrincipalRecord, b: PrincipalRecord): boolean {
+  return (
+    a.id === b.id &&
+    a.type === b.type &&
+    a.createdAt === b.createdAt &&
+    a.updatedAt === b.updatedAt &&
+    sameFlat(a.attributes, b.attributes) &&
+    sameFlat(a.secrets, b.secrets)
+  );
+}
+
+function sameFlat(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}

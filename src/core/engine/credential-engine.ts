@@ -11,7 +11,7 @@ import type { CredentialRecord, PrincipalRecord, Store } from '../../stores/stor
 import type { Clock } from '../../util/clock.js';
 import { sleep } from '../../util/clock.js';
 import { credentialKey, StateChange, type CredentialKind, type ObtainedValue } from '../kinds/kind.js';
-import { PRIMARY_SECRET, principalLabel } from '../principals.js';
+import { PRIMARY_SECRET, principalLabel, samePrincipal } from '../principals.js';
 import type { Logger } from '../../util/logger.js';
 import { WECHAT_TOKEN_LIFETIME_MS, scaleForLifetime } from '../refresh-policy.js';
 import { SingleFlight } from '../single-flight.js';
@@ -182,7 +182,9 @@ export class CredentialEngine {
       const key = credentialKey(principal.id, kind);
       const entry = this.#entries.get(key);
       if (entry) {
-        entry.principal = principal;
+        // An unchanged principal keeps the object held: a resync of 100,000 tracked authorizers would otherwise
+        // swap every long-lived record for a copy, leaving the old ones as garbage in V8's old space.
+        if (!samePrincipal(entry.principal, principal)) entry.principal = principal;
         const record = records.get(key);
         if (record && (!entry.cred || record.version > entry.cred.version)) this.#setCred(entry, record);
         this.#schedule(entry);

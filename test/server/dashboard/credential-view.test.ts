@@ -78,8 +78,16 @@ describe('queryCredentials', () => {
   it('counts states and kinds over every credential, whatever the filter', () => {
     const page = queryCredentials(ROWS, query({ state: 'failed', size: 1 }));
     expect(page).toMatchObject({ total: 1, page: 1, pages: 1, size: 1 });
-    expect(page.states).toEqual({ failed: 1, retrying: 1, pending: 1, ok: 2 });
+    expect(page.states).toEqual({ failed: 1, retrying: 1, pending: 1, idle: 0, ok: 2 });
     expect(page.kinds).toEqual({ access_token: 2, jsapi_ticket: 1, wecom_token: 1, component_access_token: 1 });
+  });
+
+  it('counts idle credentials (refreshed only while used) and ranks them after pending, before ok', () => {
+    const idle = toRow(state('component:wxc/wxd:authorizer_token', 'authorizer_token', 'idle'), []);
+    const page = queryCredentials([...ROWS, idle], query());
+    expect(page.states).toMatchObject({ pending: 1, idle: 1, ok: 2 });
+    expect(page.rows.map((r) => r.key).indexOf(idle.key)).toBe(3);
+    expect(queryCredentials([...ROWS, idle], query({ state: 'idle' })).rows.map((r) => r.key)).toEqual([idle.key]);
   });
 
   it('reports the pages of the matching rows, and one page when nothing matches', () => {
