@@ -71,6 +71,11 @@ export interface HubOptions extends EngineTuning {
   healthCheckMs?: number;
   /** How often to re-read all apps and tokens even when healthy, converging on missed events (default 60 s). */
   resyncIntervalMs?: number;
+  /**
+   * Tracked principals of types without an eager kind (authorizers) re-read per resync at most, in turn (default
+   * 10,000): with 100,000 tracked, each is re-read every 10 resyncs, and a resync holds a tenth of them at once.
+   */
+  lazyResyncLimit?: number;
   /** The Open Platform calls; default `fetcher` when it makes them (createWeChatFetcher does). */
   componentFetcher?: ComponentFetcher;
   /** api_authorizer_token calls in flight at most, per instance (default 16, §7.3 item 3). */
@@ -106,6 +111,8 @@ const GRANTS: readonly Grant[] = ['stable', 'classic'];
 
 /** Principals re-read per store round trip in a resync (with their credentials): bounds what one holds at once. */
 const RELOAD_BATCH = 1_000;
+/** See HubOptions.lazyResyncLimit. */
+export const DEFAULT_LAZY_RESYNC_LIMIT = 10_000;
 
 /**
  * The hub: a TokenService over a Store and WeChat. Holds every tracked credential in memory (every app's access
@@ -132,6 +139,9 @@ export class Hub implements TokenService, PrincipalCredentials {
   readonly #randomBytes: (size: number) => Buffer;
   readonly #healthCheckMs: number;
   readonly #resyncIntervalMs: number;
+  readonly #lazyResyncLimit: number;
+  /** Where the next resync goes on through the tracked principals of lazy types (re-read a limited number at a time). */
+  #lazyResyncFrom = 0;
   readonly #background: boolean;
   readonly #forceDailyLimit: number;
   #unsubscribe: (() => Promise<void>) | undefined;
@@ -146,6 +156,7 @@ export class Hub implements TokenService, PrincipalCredentials {
     this.#log = options.logger ?? silentLogger;
     this.#healthCheckMs = options.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS;
     this.#resyncIntervalMs = options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS;
+    this.#lazyResyncLimit = options.lazyResyncLimit ?? DEFAULT_LAZY_RESYNC_LIMIT;
     this.#background = options.background ?? true;
     // What is left after the hub's own options is the engine's tuning.
     const {
@@ -159,6 +170,7 @@ export class Hub implements TokenService, PrincipalCredentials {
       instanceId,
       healthCheckMs: _h,
       resyncIntervalMs: _r,
+      lazyResyncLimit: _l,
       forceSpacingMs,
       forceDailyLimit,
       componentFetcher: _cf,
@@ -625,11 +637,17 @@ export class Hub implements TokenService, PrincipalCredentials {
    * to the engine. Principals of a type with an eager kind are listed whole (each is managed); of the others
    * (authorizers: up to 100,000, tracked only once asked for) only the tracked ones are read, and only the records
    * of tracked and eager credentials: an idle authorizer costs no memory at start-up or at a resync. Read a batch
-   * at a time, so what a resync holds at once stays small however many are tracked.
+   * at a time, and the tracked lazy ones at most lazyResyncLimit per resync, in turn, so what a resync allocates
+   * stays bounded however many are tracked (each is still re-read within a few resyncs; events carry changes first).
    */
   async #reloadPrincipals(): Promise<void> {
-    const trackedBefore = new Set(this.#engine.principalIds());
-    const lazyIds = this.#lazyTypes.flatMap((type) => this.#engine.principalsOfType(type).map((p) => p.id));
+    const eagerTracked = this.#eagerTypes.flatMap((type) => this.#engine.principalsOfType(type).map((p) => p.id));
+    const lazyTracked = this.#lazyTypes.flatMap((type) => this.#engine.principalsOfType(type).map((p) => p.id));
+    const limit = this.#lazyResyncLimit;
+    const from = this.#lazyResyncFrom % Math.max(1, lazyTracked.length);
+    const lazyIds = lazyTracked.length <= limit ? lazyTracked : [...lazyTracked.slice(from, from + limit), ...lazyTracked.slice(0, Math.max(0, from + limit - lazyTracked.length))];
+    this.#lazyResyncFrom = from + lazyIds.length;
+    const trackedBefore = [...eagerTracked, ...lazyIds];
     const listed = await this.#store.listPrincipals({ types: this.#eagerTypes });
     const seen = new Set<string>();
     const apply = async (principals: readonly PrincipalRecord[]): Promise<void> => {
@@ -642,7 +660,7 @@ export class Hub implements TokenService, PrincipalCredentials {
     };
     for (let i = 0; i < listed.length; i += RELOAD_BATCH) await apply(listed.slice(i, i + RELOAD_BATCH));
     for (let i = 0; i < lazyIds.length; i += RELOAD_BATCH) await apply(await this.#store.listPrincipals({ ids: lazyIds.slice(i, i + RELOAD_BATCH) }));
-    // Only what was tracked before the reads began: one a caller started tracking meanwhile was not asked for.
+    // Only what was tracked before the reads began and asked for: one a caller started tracking meanwhile was not.
     for (const id of trackedBefore) if (!seen.has(id)) this.#engine.dropPrincipal(id);
   }
 

@@ -454,6 +454,40 @@ describe('Hub: persistence and several instances', () => {
     expect(calls.get('listPrincipals')).toBe(1);
   });
 
+  it('a resync re-reads tracked authorizers at most lazyResyncLimit at a time, in turn, and never the untracked ones', async () => {
+    const clock = new ManualClock();
+    const shared = await createTestStore(clock);
+    const asked: string[][] = [];
+    const counted = new Proxy(shared, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const filter = args[0] as { ids?: string[]; types?: string[] } | undefined;
+          if (name === 'listPrincipals') {
+            expect(filter).toBeDefined();
+            if (filter?.ids) asked.push([...filter.ids]);
+            else expect(filter?.types).not.toContain('authorizer');
+          }
+          return value.apply(target, args);
+        };
+      },
+    });
+    const now = clock.now();
+    const ids = Array.from({ length: 5 }, (_, i) => `component:wxc0000000000000c1/wxa00000000000000${i}`);
+    for (const id of [...ids, 'component:wxc0000000000000c1/wxa0000000000000ff']) {
+      await shared.putPrincipal({ id, type: 'authorizer', attributes: { status: 'active' }, secrets: {}, createdAt: now, updatedAt: now });
+    }
+    const { hub } = await setup({ clock, store: counted, healthCheckMs: 5_000, resyncIntervalMs: 60_000, lazyResyncLimit: 2 });
+    // Tracked on first use (the token fetch fails: no component; what matters is the tracking).
+    for (const id of ids) await hub.open.authorizerToken('wxc0000000000000c1', id.split('/')[1]!).catch(() => undefined);
+    asked.length = 0;
+    for (let pass = 0; pass < 3; pass++) await clock.advance(61_000);
+    expect(asked.map((batch) => batch.length)).toEqual([2, 2, 2]);
+    // Three resyncs of two cover all five tracked ones, in turn; the untracked one is never read.
+    expect(new Set(asked.flat())).toEqual(new Set(ids));
+  });
+
   it('a resync signalled while the store still fails keeps the hub unhealthy: the outage is logged once', async () => {
     const clock = new ManualClock();
     const lossy = lossyFeed(await createTestStore(clock));
