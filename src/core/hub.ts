@@ -570,6 +570,12 @@ export class Hub implements TokenService, PrincipalCredentials {
     if (!principal || principal.type !== kind.principalType) throw new AppNotFoundError(id, principalLabel({ id, type: kind.principalType }));
     if (!tracked) await this.#track(principal);
     if (!this.#engine.has(key)) this.#engine.track(kind, principal, record);
+    // A lazy parent (an authorizer's token, for its tickets) is tracked with its child: the child's fetch asks for it.
+    const parent = kind.parent;
+    const parentId = kind.parentPrincipal?.(principal) ?? id;
+    if (parent && !parent.eager && !this.#engine.has(credentialKey(parentId, parent))) {
+      await this.#trackKind(parentId, parent, parentId === id ? principal : undefined);
+    }
   }
 
   /** The stored app of that appid; null for an id that is not an appid, or a principal that is not an app. */
