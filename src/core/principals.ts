@@ -75,8 +75,14 @@ const TYPE_LABELS: Readonly<Record<PrincipalType, string>> = {
   authorizer: 'authorizer',
 };
 
-/** How messages name a principal: `app wx…`, `WeCom app wecom:ww…/1000002`. */
+/**
+ * How messages name a principal: `app wx…`, `WeCom app wecom:ww…/1000002`, `component wx…`, `authorizer wx… of
+ * component wx…` (the Open Platform's ids, `component:<c>[/<a>]`, read as the appids they are made of).
+ */
 export function principalLabel(principal: Pick<PrincipalRecord, 'id' | 'type'>): string {
+  const open = /^component:([^/]+)(?:\/(.+))?$/.exec(principal.id);
+  if (open && principal.type === 'component') return `component ${open[1]!}`;
+  if (open?.[2] !== undefined && principal.type === 'authorizer') return `authorizer ${open[2]} of component ${open[1]!}`;
   return `${TYPE_LABELS[principal.type]} ${principal.id}`;
 }
 

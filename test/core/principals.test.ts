@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { samePrincipal } from '../../src/core/principals.js';
+import { principalLabel, samePrincipal } from '../../src/core/principals.js';
 import type { PrincipalRecord } from '../../src/stores/store.js';
 
 const base: PrincipalRecord = {
@@ -24,5 +24,16 @@ describe('samePrincipal', () => {
     ['another type', { type: 'component' }, false],
   ])('%s → %s', (_label, change, expected) => {
     expect(samePrincipal(base, { ...structuredClone(base), ...change })).toBe(expected);
+  });
+});
+
+describe('principalLabel', () => {
+  it.each<[PrincipalRecord['type'], string, string]>([
+    ['app', 'wx0123456789abcdef', 'app wx0123456789abcdef'],
+    ['wecom_agent', 'wecom:ww01/1000002', 'WeCom app wecom:ww01/1000002'],
+    ['component', 'component:wxc0000000000000c1', 'component wxc0000000000000c1'],
+    ['authorizer', 'component:wxc0000000000000c1/wxa000000000000001', 'authorizer wxa000000000000001 of component wxc0000000000000c1'],
+  ])('%s %s → %s', (type, id, label) => {
+    expect(principalLabel({ id, type })).toBe(label);
   });
 });

@@ -24,6 +24,8 @@ export class FakeComponentFetcher extends FakeFetcher implements ComponentFetche
   queryAuthCalls = 0;
   /** The next this many api_get_authorizer_list calls fail in transit. */
   failLists = 0;
+  /** While set, api_component_token fails with it. */
+  componentTokenError: Error | undefined;
   readonly #tokens = new Map<string, { current: AccessToken; previous?: { token: string; until: number } }>();
   #seq = 0;
 
@@ -44,6 +46,7 @@ export class FakeComponentFetcher extends FakeFetcher implements ComponentFetche
 
   async fetchComponentToken(): Promise<AccessToken> {
     this.componentTokenCalls++;
+    if (this.componentTokenError) throw this.componentTokenError;
     return { token: `component-${++this.#seq}`, expiresAt: this.clk.now() + this.lifetimeMs };
   }
 

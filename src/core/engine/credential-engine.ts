@@ -405,12 +405,41 @@ export class CredentialEngine {
     if (!this.#timers.has(entry.key)) this.#schedule(entry);
   }
 
+  /**
+   * Whether a refresh must wait for the parent: it holds no value it may serve and its last attempt failed, not to
+   * be retried yet. Then the credential neither calls upstream nor records a failure of its own (5,000 authorizers
+   * would each back off and write for their component's one problem): callers hear the parent's failure, and the
+   * timer looks again when the parent may be retried.
+   */
+  #pause(entry: Entry): { error: WxTokenError; until: number } | undefined {
+    const parent = entry.kind.parent;
+    const parentKey = this.#parentKey(entry);
+    if (!parent || parentKey === undefined) return undefined;
+    const held = this.#entries.get(parentKey);
+    const failure = held?.cred?.failure;
+    if (!held || !failure || this.peek(held.key)) return undefined;
+    const now = this.#clock.now();
+    if (failure.retryAt !== undefined && failure.retryAt <= now) return undefined;
+    const what = `${describe(entry)} (paused while the ${parent.name} of ${principalLabel(held.principal)} cannot be obtained)`;
+    // Looks again a moment after the parent's retry, which then has run: N children wait on its outcome rather than
+    // each joining it with a read and a lease of its own.
+    return { error: failureError(what, failure, now), until: (failure.retryAt ?? now + this.#o.backoffMaxMs) + this.#o.backoffBaseMs };
+  }
+
+  /** The key of the credential a kind is fetched with (its parent), if it has one. */
+  #parentKey(entry: Entry): string | undefined {
+    const parent = entry.kind.parent;
+    return parent ? credentialKey(entry.kind.parentPrincipal?.(entry.principal) ?? entry.principal.id, parent) : undefined;
+  }
+
   /** A credential's timer came due: a scheduled flight, then a new timer from whatever state it left. */
   #onDue(key: string): void {
     const entry = this.#entries.get(key);
     if (!entry || this.#stopped) return;
     // Idle: no timer until a caller is served again (#served); until then a caller past expiry fetches on demand.
     if (!this.#proactive(entry, this.#clock.now())) return;
+    const pause = this.#pause(entry);
+    if (pause) return this.#timers.schedule(key, pause.until);
     const current = (): boolean => this.#entries.get(key) === entry && !this.#stopped && !this.#timers.has(key);
     this.#fly(key, { mode: 'scheduled' }).promise.then(
       // A timer may fire a hair early by the wall clock, or the flight may have found nothing to do yet:
@@ -438,6 +467,7 @@ export class CredentialEngine {
       let waitUntil: number | undefined;
       if (first.action === 'wait') waitUntil = first.until;
       else if (first.action !== 'refresh') return this.#conclude(entry, intent, first);
+      else if (this.#pause(entry)) throw this.#pause(entry)!.error;
       else {
         const lease = await this.#leases.take(`refresh:${key}`);
         if (lease) {
@@ -529,13 +559,17 @@ export class CredentialEngine {
   async #refreshUnderLease(entry: Entry, record: CredentialRecord | null, intent: Intent): Promise<IssuedToken | { waitUntil: number }> {
     const startedAt = this.#clock.now();
     const reason = reasonOf(intent, record, this.#leases.owner);
+    const parentKey = this.#parentKey(entry);
+    // The parent first, before the pending mark: a parent that cannot be obtained fails this attempt with its own
+    // reason, without a write or a failure of this credential (see #pause).
+    const parentToken = parentKey === undefined ? undefined : (await this.get(parentKey)).token;
     // Marked before WeChat is called: if this process dies after WeChat replaced the value, whoever finds the mark
     // with its lease lapsed refreshes at once instead of serving a superseded value until its expiry.
     const base = await this.#write(entry, record, { ...(record ?? emptyRecord(entry.key)), pending: { owner: this.#leases.owner, since: startedAt } });
     if (!base) return { waitUntil: this.#clock.now() };
     let obtained: ObtainedValue | { waitUntil: number };
     try {
-      obtained = await this.#obtainWithParent(entry, base, intent, startedAt);
+      obtained = await this.#obtainWithParent(entry, base, intent, startedAt, parentKey, parentToken);
     } catch (thrown) {
       const err = thrown instanceof StateChange ? thrown.error : thrown;
       const state = thrown instanceof StateChange ? thrown.state : base.state;
@@ -578,9 +612,14 @@ export class CredentialEngine {
    * Runs the kind's obtain step with its parent's current value. A parent value the upstream rejects (a ticket
    * fetched with a token rotated elsewhere: 40001/42001) is invalidated by comparison, and the step retried once.
    */
-  async #obtainWithParent(entry: Entry, record: CredentialRecord, intent: Intent, startedAt: number): Promise<ObtainedValue | { waitUntil: number }> {
-    const parent = entry.kind.parent;
-    const parentKey = parent ? credentialKey(entry.kind.parentPrincipal?.(entry.principal) ?? entry.principal.id, parent) : undefined;
+  async #obtainWithParent(
+    entry: Entry,
+    record: CredentialRecord,
+    intent: Intent,
+    startedAt: number,
+    parentKey: string | undefined,
+    parentToken: string | undefined,
+  ): Promise<ObtainedValue | { waitUntil: number }> {
     const run = (parentToken: string | undefined, base = record): ReturnType<CredentialKind['obtain']> =>
       entry.kind.obtain({
         principal: entry.principal,
@@ -592,8 +631,7 @@ export class CredentialEngine {
         now: () => this.#clock.now(),
         log: this.#log,
       });
-    if (!parentKey) return run(undefined);
-    const parentToken = (await this.get(parentKey)).token;
+    if (parentKey === undefined || parentToken === undefined) return run(undefined);
     try {
       return await run(parentToken);
     } catch (err) {
