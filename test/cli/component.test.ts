@@ -44,7 +44,7 @@ describe('wxtoken component / authorizer', () => {
     const store = await openStore(env.WXTOKEN_STORE!);
     const at = Date.UTC(2026, 5, 1, 10, 2, 11);
     try {
-      await new AuthorizationFailures(store).record(COMPONENT, { at, errcode: 61010, source: 'redirect' });
+      await new AuthorizationFailures(store).offer(COMPONENT, { at, errcode: 61010, source: 'redirect' });
     } finally {
       await store.close();
     }

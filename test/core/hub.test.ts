@@ -5,6 +5,7 @@ import { StoreUnavailableError, UpstreamTransportError } from '../../src/errors/
 import { wechatError } from '../../src/wechat/errcodes.js';
 import type { Store, StoreListener } from '../../src/stores/store.js';
 import { createTestStore } from '../support/test-store.js';
+import { callReporting } from '../support/open-platform-hub.js';
 import { APP, hubHarness } from '../support/hub-harness.js';
 import { deferred, FakeFetcher } from '../support/fake-fetcher.js';
 import { eventually } from '../support/services.js';
@@ -431,16 +432,7 @@ describe('Hub: persistence and several instances', () => {
     const clock = new ManualClock();
     const shared = await createTestStore(clock);
     const calls = new Map<string, number>();
-    const counted = new Proxy(shared, {
-      get(target, name) {
-        const value: unknown = Reflect.get(target, name);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          calls.set(String(name), (calls.get(String(name)) ?? 0) + 1);
-          return value.apply(target, args);
-        };
-      },
-    });
+    const counted = callReporting(shared, (name) => calls.set(name, (calls.get(name) ?? 0) + 1));
     const writer = await setup({ clock, store: shared });
     const apps = Array.from({ length: 50 }, (_, i) => `wx${i.toString(16).padStart(16, '0')}`);
     for (const appid of apps) await writer.hub.putApp(appid, { secret: 's', grant: 'classic' });
@@ -458,20 +450,12 @@ describe('Hub: persistence and several instances', () => {
     const clock = new ManualClock();
     const shared = await createTestStore(clock);
     const asked: string[][] = [];
-    const counted = new Proxy(shared, {
-      get(target, name) {
-        const value: unknown = Reflect.get(target, name);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          const filter = args[0] as { ids?: string[]; types?: string[] } | undefined;
-          if (name === 'listPrincipals') {
-            expect(filter).toBeDefined();
-            if (filter?.ids) asked.push([...filter.ids]);
-            else expect(filter?.types).not.toContain('authorizer');
-          }
-          return value.apply(target, args);
-        };
-      },
+    const counted = callReporting(shared, (name, args) => {
+      if (name !== 'listPrincipals') return;
+      const filter = args[0] as { ids?: string[]; types?: string[] } | undefined;
+      expect(filter).toBeDefined();
+      if (filter?.ids) asked.push([...filter.ids]);
+      else expect(filter?.types).not.toContain('authorizer');
     });
     const now = clock.now();
     const ids = Array.from({ length: 5 }, (_, i) => `component:wxc0000000000000c1/wxa00000000000000${i}`);

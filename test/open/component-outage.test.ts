@@ -1,15 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Hub } from '../../src/core/hub.js';
-import type { Store } from '../../src/stores/store.js';
-import { ManualClock } from '../../src/util/clock.js';
+import type { Hub } from '../../src/core/hub.js';
 import { UpstreamUnavailableError } from '../../src/errors/index.js';
 import { wechatError } from '../../src/wechat/errcodes.js';
-import { FakeComponentFetcher } from '../support/fake-component-fetcher.js';
-import { testSealer } from '../support/hub-harness.js';
-import { createTestStore } from '../support/test-store.js';
+import { callReporting, COMPONENT, openPlatformHub } from '../support/open-platform-hub.js';
 
-const COMPONENT = 'wxc0000000000000c1';
-const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const N = 200;
 
 /**
@@ -24,30 +18,17 @@ describe('Open Platform: a component token outage pauses its authorizers', () =>
   });
 
   it(`${N} authorizers make no call and write nothing while their component token fails, and say why`, async () => {
-    const clock = new ManualClock(Date.UTC(2026, 5, 1));
-    const fetcher = new FakeComponentFetcher(clock);
-    const inner = await createTestStore(clock);
     let authorizerWrites = 0;
     let authorizerOps = 0;
-    const store = new Proxy(inner, {
-      get(target, name) {
-        const value: unknown = Reflect.get(target, name);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (name === 'putCredential' && String((args[0] as { key: string }).key).endsWith(':authorizer_token')) authorizerWrites++;
+    const { hub, clock, fetcher, appids } = await openPlatformHub(N, {
+      store: (inner) =>
+        callReporting(inner, (name, args) => {
+          if (name === 'putCredential' && (args[0] as { key: string }).key.endsWith(':authorizer_token')) authorizerWrites++;
           // Reads and leases of authorizer tokens: a paused authorizer does not even look (5,000 would, every 2 s).
           if ((name === 'getCredential' || name === 'acquireLease') && String(args[0]).endsWith(':authorizer_token')) authorizerOps++;
-          return value.apply(target, args);
-        };
-      },
-    }) as Store;
-    const hub = new Hub({ store, secrets: testSealer, fetcher, clock, random: Math.random, healthCheckMs: 3_600_000, resyncIntervalMs: 3_600_000 });
+        }),
+    });
     hubs.push(hub);
-    await hub.start();
-    await hub.open.putComponent(COMPONENT, { secret: 'component-secret', messageToken: 'tok123', aesKey: AES_KEY });
-    await hub.open.verifyTickets.offer(COMPONENT, { ticket: 'ticket@@@1', createdAt: clock.now(), receivedAt: clock.now() });
-    const appids = fetcher.authorize(N);
-    await hub.open.reconcile(COMPONENT);
     // The authorizers' tokens are fetched half a life after the component's, so they fall due once it has expired.
     await clock.advance(fetcher.lifetimeMs / 2);
     await Promise.all(appids.map((appid) => hub.open.authorizerToken(COMPONENT, appid)));

@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Hub } from '../../src/core/hub.js';
-import { ManualClock } from '../../src/util/clock.js';
-import { FakeComponentFetcher } from '../support/fake-component-fetcher.js';
-import { testSealer } from '../support/hub-harness.js';
-import { createTestStore } from '../support/test-store.js';
+import type { Hub } from '../../src/core/hub.js';
+import { COMPONENT, openPlatformHub } from '../support/open-platform-hub.js';
 
-const COMPONENT = 'wxc0000000000000c1';
-const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const N = 5_000;
 const LIMIT = 16;
 
@@ -22,17 +17,8 @@ describe('Open Platform at scale', () => {
   });
 
   it(`${N} authorizers: ≈1 fetch per authorizer in use per lifetime, idle ones on demand, at most ${LIMIT} in flight, no 40001/42001`, async () => {
-    const clock = new ManualClock(Date.UTC(2026, 5, 1));
-    const fetcher = new FakeComponentFetcher(clock);
-    const store = await createTestStore(clock);
-    const hub = new Hub({ store, secrets: testSealer, fetcher, clock, random: Math.random, healthCheckMs: 3_600_000, resyncIntervalMs: 3_600_000, authorizerConcurrency: LIMIT });
+    const { hub, clock, fetcher, appids } = await openPlatformHub(N, { hub: { authorizerConcurrency: LIMIT } });
     hubs.push(hub);
-    await hub.start();
-    await hub.open.putComponent(COMPONENT, { secret: 'component-secret', messageToken: 'tok123', aesKey: AES_KEY });
-    await hub.open.verifyTickets.offer(COMPONENT, { ticket: 'ticket@@@1', createdAt: clock.now(), receivedAt: clock.now() });
-    const appids = fetcher.authorize(N);
-    const report = await hub.open.reconcile(COMPONENT);
-    expect(report.adopted).toHaveLength(N);
 
     // Every authorizer is used at once (a restart under load): reads wait for a bounded number of calls.
     const tokens = await Promise.all(appids.map((appid) => hub.open.authorizerToken(COMPONENT, appid)));

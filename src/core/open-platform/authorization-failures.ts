@@ -1,5 +1,5 @@
-import type { CredentialRecord, Store } from '../../stores/store.js';
-import { componentId } from './ids.js';
+import type { Store } from '../../stores/store.js';
+import { NewestRecords } from './newest-record.js';
 
 /**
  * The last authorization code of a component that WeChat refused (61009 invalid, 61010 expired: §2.4, §7.2 item 3).
@@ -32,35 +32,19 @@ export function decideAuthorizationFailure(stored: AuthorizationFailure | null, 
   return stored === null || incoming.at >= stored.at ? 'store' : 'keep';
 }
 
-/** The store key of a component's last refused authorization code (beside its verify ticket). */
-export function authorizationFailureKey(componentAppid: string): string {
-  return `${componentId(componentAppid)}:authorization_failure`;
-}
-
-/** Reads and writes components' last refused authorization codes in the shared store. */
-export class AuthorizationFailures {
-  readonly #store: Store;
-
+/** Components' last refused authorization codes in the shared store (record `component:<c>:authorization_failure`). */
+export class AuthorizationFailures extends NewestRecords<AuthorizationFailure> {
   constructor(store: Store) {
-    this.#store = store;
-  }
-
-  /** The last refused authorization code of a component, from the store (null: none). */
-  async latest(componentAppid: string): Promise<AuthorizationFailure | null> {
-    return fromRecord(await this.#store.getCredential(authorizationFailureKey(componentAppid)));
-  }
-
-  /** Records a refused authorization code unless a later one is stored; returns whether it was stored. */
-  async record(componentAppid: string, failure: AuthorizationFailure): Promise<boolean> {
-    const key = authorizationFailureKey(componentAppid);
-    // A lost compare-and-set means another instance recorded one meanwhile: decide again against it.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const record = await this.#store.getCredential(key);
-      if (decideAuthorizationFailure(fromRecord(record), failure) === 'keep') return false;
-      const next: CredentialRecord = {
-        key,
-        version: 0,
-        // No value: the record carries the failure only (nothing to seal, nothing any kind serves).
+    super(store, {
+      name: 'authorization_failure',
+      decide: decideAuthorizationFailure,
+      decode: (record) => {
+        const state = record?.state;
+        if (!state || typeof state.at !== 'number' || typeof state.errcode !== 'number' || (state.source !== 'redirect' && state.source !== 'event')) return null;
+        return { at: state.at, errcode: state.errcode, source: state.source };
+      },
+      // No value: the record carries the failure only (nothing to seal, nothing any kind serves).
+      encode: (failure) => ({
         token: null,
         obtainedAt: failure.at,
         expiresAt: 0,
@@ -68,15 +52,7 @@ export class AuthorizationFailures {
         state: { at: failure.at, errcode: failure.errcode, source: failure.source },
         pending: null,
         invalidations: 0,
-      };
-      if (await this.#store.putCredential(next, record?.version ?? 0)) return true;
-    }
-    return false;
+      }),
+    });
   }
-}
-
-function fromRecord(record: CredentialRecord | null): AuthorizationFailure | null {
-  const state = record?.state;
-  if (!state || typeof state.at !== 'number' || typeof state.errcode !== 'number' || (state.source !== 'redirect' && state.source !== 'event')) return null;
-  return { at: state.at, errcode: state.errcode, source: state.source };
 }

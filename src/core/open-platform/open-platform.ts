@@ -593,7 +593,7 @@ export class OpenPlatform {
   async #codeRefused(componentAppid: string, errcode: number, source: AuthorizationCodeSource): Promise<void> {
     this.#o.logger.warn({ component: componentAppid, errcode, source }, 'authorization code refused: the merchant must authorize again (or update the authorization)');
     await this.#authFailures
-      .record(componentAppid, { at: this.#o.clock.now(), errcode, source })
+      .offer(componentAppid, { at: this.#o.clock.now(), errcode, source })
       .catch((err: unknown) => this.#o.logger.warn({ component: componentAppid, err: String(err) }, 'could not record the refused authorization code'));
   }
 

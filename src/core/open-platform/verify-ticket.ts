@@ -1,5 +1,5 @@
-import type { CredentialRecord, Store } from '../../stores/store.js';
-import { componentId } from './ids.js';
+import type { Store } from '../../stores/store.js';
+import { NewestRecords } from './newest-record.js';
 
 /**
  * The component verify ticket: pushed by WeChat every 10 minutes, valid 12 hours, possibly the same value again
@@ -56,50 +56,26 @@ export function needsStartPush(health: TicketHealth): boolean {
   return health !== 'fresh' && health !== 'late';
 }
 
-/** The store key of a component's verify ticket (beside the component's credentials). */
-export function verifyTicketKey(componentAppid: string): string {
-  return `${componentId(componentAppid)}:verify_ticket`;
-}
-
-/** Reads and writes verify tickets in the shared store. */
-export class VerifyTickets {
-  readonly #store: Store;
-
+/** Reads and writes verify tickets in the shared store (record `component:<c>:verify_ticket`), newest CreateTime winning. */
+export class VerifyTickets extends NewestRecords<VerifyTicket> {
   constructor(store: Store) {
-    this.#store = store;
-  }
-
-  /** The latest ticket of a component, from the store (every instance's pushes included). */
-  async latest(componentAppid: string): Promise<VerifyTicket | null> {
-    return fromRecord(await this.#store.getCredential(verifyTicketKey(componentAppid)));
-  }
-
-  /** Records a pushed ticket if it is newer than the stored one; returns whether it was stored. */
-  async offer(componentAppid: string, pushed: VerifyTicket): Promise<boolean> {
-    const key = verifyTicketKey(componentAppid);
-    // A lost compare-and-set means another instance stored a ticket meanwhile: decide again against it.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const record = await this.#store.getCredential(key);
-      if (decideVerifyTicket(fromRecord(record), pushed) === 'keep') return false;
-      const next: CredentialRecord = {
-        key,
-        version: 0,
-        token: pushed.ticket,
-        obtainedAt: pushed.createdAt,
-        expiresAt: pushed.createdAt + VERIFY_TICKET_TTL_MS,
+    super(store, {
+      name: 'verify_ticket',
+      decide: decideVerifyTicket,
+      decode: (record) => {
+        if (!record?.token) return null;
+        const receivedAt = typeof record.state?.receivedAt === 'number' ? record.state.receivedAt : record.obtainedAt;
+        return { ticket: record.token, createdAt: record.obtainedAt, receivedAt };
+      },
+      encode: (ticket) => ({
+        token: ticket.ticket,
+        obtainedAt: ticket.createdAt,
+        expiresAt: ticket.createdAt + VERIFY_TICKET_TTL_MS,
         failure: null,
-        state: { receivedAt: pushed.receivedAt },
+        state: { receivedAt: ticket.receivedAt },
         pending: null,
         invalidations: 0,
-      };
-      if (await this.#store.putCredential(next, record?.version ?? 0)) return true;
-    }
-    return false;
+      }),
+    });
   }
-}
-
-function fromRecord(record: CredentialRecord | null): VerifyTicket | null {
-  if (!record?.token) return null;
-  const receivedAt = typeof record.state?.receivedAt === 'number' ? record.state.receivedAt : record.obtainedAt;
-  return { ticket: record.token, createdAt: record.obtainedAt, receivedAt };
 }
