@@ -1,13 +1,16 @@
-// bench:open-platform — a hub serving an Open Platform component with 1,000, 10,000 and 100,000 authorizers, on
-// SQLite and on Redis: resident memory, start-up time until the hub serves an authorizer token, upstream calls made,
-// and the p99 of a token read. The store is seeded directly (component, verify ticket, component token, every
-// authorizer with its sealed refresh token and a valid authorizer token), so a correct hub calls WeChat not at all;
-// upstream calls per token lifetime are measured by test/open/scale.test.ts (one per authorizer per lifetime).
+// bench:open-platform — hubs serving an Open Platform component with 1,000, 10,000 and 100,000 authorizers, on
+// SQLite (one process) and on Redis (three at once): resident memory, start-up time until every instance serves an
+// authorizer token, upstream calls made, and the p99 of a token read. The store is seeded directly (component,
+// verify ticket, component token, every authorizer with its sealed refresh token and a valid authorizer token), so
+// a correct hub fetches no token: its only upstream call is each instance's start-up reconciliation
+// (api_get_authorizer_list), which the counting upstream refuses. Token calls per lifetime are measured by
+// test/open/scale.test.ts (one per authorizer in use per lifetime).
 //
 // env: BENCH_OPEN_SIZES (default 1000,10000,100000), BENCH_OPEN_STORES (default sqlite,redis), BENCH_OPEN_ROUNDS
 //      (processes per size and store, default 2), BENCH_OPEN_REDIS (default redis://127.0.0.1:6379/0),
 //      BENCH_OPEN_WATCH_MS (how long RSS is sampled after the reads, default 70000: it spans the hub's first
-//      periodic resync, 60 s after start, which re-reads every tracked authorizer).
+//      periodic resync, 60 s after start, which re-reads tracked authorizers), BENCH_OPEN_INSTANCES (hub processes
+//      started at once on a Redis store, default 3; SQLite is one process's store, so one there).
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,6 +24,7 @@ const STORES = (process.env.BENCH_OPEN_STORES ?? 'sqlite,redis').split(',');
 const ROUNDS = Number(process.env.BENCH_OPEN_ROUNDS ?? 2);
 const REDIS = process.env.BENCH_OPEN_REDIS ?? 'redis://127.0.0.1:6379/0';
 const WATCH_MS = Number(process.env.BENCH_OPEN_WATCH_MS ?? 70_000);
+const INSTANCES = Number(process.env.BENCH_OPEN_INSTANCES ?? 3);
 const MASTER_KEY = randomBytes(32);
 const COMPONENT = 'wxc0000000000000c1';
 // Client keys carry the hub's prefix (core/client-keys.ts); only their hash is stored.
@@ -131,18 +135,30 @@ async function round(storeKind, n) {
   try {
     await seed(url, n);
     const started = performance.now();
-    const hub = await startProcess(['--expose-gc', '--import', join(ROOT, 'bench/memory-probe.mjs'), CLI, 'serve', '--listen', '127.0.0.1:0', '--store', url, '--upstream', upstream.url, '--log-level', 'error'], {
-      env: { WXTOKEN_MASTER_KEY: MASTER_KEY.toString('hex') },
-    });
+    const count = storeKind === 'redis' ? INSTANCES : 1;
+    const hubs = await Promise.all(
+      Array.from({ length: count }, () =>
+        startProcess(['--expose-gc', '--import', join(ROOT, 'bench/memory-probe.mjs'), CLI, 'serve', '--listen', '127.0.0.1:0', '--store', url, '--upstream', upstream.url, '--log-level', 'error'], {
+          env: { WXTOKEN_MASTER_KEY: MASTER_KEY.toString('hex') },
+        }),
+      ),
+    );
+    const [hub] = hubs;
     try {
-      for (let attempt = 0; ; attempt++) {
-        const status = await tokenStatus(hub.url, n - 1).catch(() => 0);
-        if (status === 200) break;
-        if (attempt > 3000) throw new Error(`the hub never served a token (last status ${status})`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      // Until every instance serves (each its own last authorizer: a first read, from the store).
+      await Promise.all(
+        hubs.map(async (h) => {
+          for (let attempt = 0; ; attempt++) {
+            const status = await tokenStatus(h.url, n - 1).catch(() => 0);
+            if (status === 200) return;
+            if (attempt > 3000) throw new Error(`a hub never served a token (last status ${status})`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        }),
+      );
       const startupMs = performance.now() - started;
       const rssStarted = await rssMb(hub.child.pid);
+      const rssOthers = await Promise.all(hubs.slice(1).map((h) => rssMb(h.child.pid)));
       const warmStarted = performance.now();
       await readAll(hub.url, n);
       const warmMs = performance.now() - warmStarted;
@@ -158,9 +174,9 @@ async function round(storeKind, n) {
         duration: 3,
         headers: { authorization: `Bearer ${CLIENT_KEY}` },
       });
-      return { startupMs, rssStarted, rssWarm, rssPeak, heapLive: heap.heapUsed / 2 ** 20, native: (heap.rss - heap.heapTotal) / 2 ** 20, warmMs, p99: hot.p99, rps: hot.rps, upstream: upstream.requests() };
+      return { instances: count, startupMs, rssStarted, rssOthers: rssOthers.length ? Math.max(...rssOthers) : null, rssWarm, rssPeak, heapLive: heap.heapUsed / 2 ** 20, native: (heap.rss - heap.heapTotal) / 2 ** 20, warmMs, p99: hot.p99, rps: hot.rps, upstream: upstream.requests() };
     } finally {
-      await hub.stop();
+      await Promise.all(hubs.map((h) => h.stop()));
     }
   } finally {
     await upstream.close();
@@ -175,15 +191,15 @@ const spread = (xs, digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(..
 
 console.log(`bench:open-platform — ${machine()}`);
 console.log(`rounds per cell: ${ROUNDS}; figures are median (min–max)`);
-console.log('| store | authorizers | start-up until serving, ms | RSS at start, MB | RSS with every token read once, MB | peak RSS over the next ${WATCH_MS / 1000} s (a resync), MB | then: live heap after GC, MB | then: RSS outside the JS heap, MB | first read of all, s | p99 token read, ms | reads/s (10 conns) | upstream calls |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log(`| store | authorizers | instances | start-up until every instance serves, ms | RSS at start, MB | the other instances' RSS (most), MB | RSS with every token read once, MB | peak RSS over the next ${WATCH_MS / 1000} s (a resync), MB | then: live heap after GC, MB | then: RSS outside the JS heap, MB | first read of all, s | p99 token read, ms | reads/s (10 conns) | upstream calls |`);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const storeKind of STORES) {
   for (const n of SIZES) {
     const results = [];
     for (let r = 0; r < ROUNDS; r++) results.push(await round(storeKind, n));
     const col = (f, d) => spread(results.map(f), d);
     console.log(
-      `| ${storeKind} | ${n} | ${col((r) => r.startupMs)} | ${col((r) => r.rssStarted)} | ${col((r) => r.rssWarm)} | ${col((r) => r.rssPeak)} | ${col((r) => r.heapLive)} | ${col((r) => r.native)} | ${col((r) => r.warmMs / 1000, 1)} | ${col((r) => r.p99, 1)} | ${col((r) => r.rps)} | ${results.map((r) => r.upstream).join(', ')} |`,
+      `| ${storeKind} | ${n} | ${results[0].instances} | ${col((r) => r.startupMs)} | ${col((r) => r.rssStarted)} | ${results[0].rssOthers === null ? '—' : col((r) => r.rssOthers)} | ${col((r) => r.rssWarm)} | ${col((r) => r.rssPeak)} | ${col((r) => r.heapLive)} | ${col((r) => r.native)} | ${col((r) => r.warmMs / 1000, 1)} | ${col((r) => r.p99, 1)} | ${col((r) => r.rps)} | ${results.map((r) => r.upstream).join(', ')} |`,
     );
   }
 }
