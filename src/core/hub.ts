@@ -14,7 +14,7 @@ import { stickyAgeKnown } from './kinds/sticky-value.js';
 import { ticketKind } from './kinds/ticket.js';
 import { wecomTicketKind } from './kinds/wecom-ticket.js';
 import { wecomTokenKind } from './kinds/wecom-token.js';
-import { grantOf, PRIMARY_SECRET, principalLabel, secretContext, validateSecret } from './principals.js';
+import { grantOf, isServed, PRIMARY_SECRET, principalLabel, secretContext, validateSecret } from './principals.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { isComponentFetcher, type ComponentFetcher, type CredentialFetcher } from './token-fetcher.js';
@@ -140,7 +140,7 @@ export class Hub implements TokenService, PrincipalCredentials {
   readonly #healthCheckMs: number;
   readonly #resyncIntervalMs: number;
   readonly #lazyResyncLimit: number;
-  /** Where the next resync goes on through the tracked principals of lazy types (re-read a limited number at a time). */
+  /** Where the next resync goes on through the tracked principals of lazy types (a limited number per resync). */
   #lazyResyncFrom = 0;
   readonly #background: boolean;
   readonly #forceDailyLimit: number;
@@ -157,6 +157,9 @@ export class Hub implements TokenService, PrincipalCredentials {
     this.#healthCheckMs = options.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS;
     this.#resyncIntervalMs = options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS;
     this.#lazyResyncLimit = options.lazyResyncLimit ?? DEFAULT_LAZY_RESYNC_LIMIT;
+    if (!Number.isSafeInteger(this.#lazyResyncLimit) || this.#lazyResyncLimit < 1) {
+      throw new RangeError(`option lazyResyncLimit must be a positive integer, got ${String(options.lazyResyncLimit)}`);
+    }
     this.#background = options.background ?? true;
     // What is left after the hub's own options is the engine's tuning.
     const {
@@ -204,9 +207,7 @@ export class Hub implements TokenService, PrincipalCredentials {
         random: random ?? Math.random,
       },
     );
-    // Like the authorizer's token, its tickets are refreshed only while used: a proactive ticket refresh would
-    // otherwise keep an idle authorizer's token refreshed too.
-    const authorizerTickets = new Map(TICKET_TYPES.map((type) => [type, { ...ticketKind(type, authorizerToken, fetcher), onDemandWhenIdle: true }]));
+    const authorizerTickets = new Map(TICKET_TYPES.map((type) => [type, ticketKind(type, authorizerToken, fetcher)]));
     this.#kinds = [this.#accessToken, ...this.#tickets.values(), wecomToken, ...wecomTickets.values(), componentToken, authorizerToken, ...authorizerTickets.values()];
     this.#eagerTypes = [...new Set(this.#kinds.filter((kind) => kind.eager).map((kind) => kind.principalType))];
     this.#lazyTypes = [...new Set(this.#kinds.map((kind) => kind.principalType))].filter((type) => !this.#eagerTypes.includes(type));
@@ -602,14 +603,17 @@ export class Hub implements TokenService, PrincipalCredentials {
     }, this.#healthCheckMs);
   }
 
-  /** Re-reads every principal, credential and key; rejects (StoreUnavailableError) when the store cannot answer. */
-  async #reloadAll(): Promise<void> {
+  /**
+   * Re-reads principals, credentials and keys (`full`: every tracked one, after events may have been lost; else the
+   * periodic pass, see #reloadPrincipals); rejects (StoreUnavailableError) when the store cannot answer.
+   */
+  async #reloadAll(full = false): Promise<void> {
     this.#lastResync = this.#clock.now();
-    await Promise.all([this.#keys.reload(), this.#reloadPrincipals()]);
+    await Promise.all([this.#keys.reload(), this.#reloadPrincipals(full)]);
   }
 
-  async #resync(): Promise<void> {
-    await this.#reloadAll().catch((err: unknown) => {
+  async #resync(full = false): Promise<void> {
+    await this.#reloadAll(full).catch((err: unknown) => {
       if (err instanceof StoreUnavailableError) this.#setStoreHealth(false, err);
     });
   }
@@ -630,7 +634,13 @@ export class Hub implements TokenService, PrincipalCredentials {
       const record = await this.#store.getCredential(key);
       if (record) records.set(key, record);
     }
-    this.#engine.upsertPrincipal(principal, records);
+    this.#apply(principal, records);
+  }
+
+  /** Hands the engine a principal read from the store; one no longer served has what is held of it dropped. */
+  #apply(principal: PrincipalRecord, records: ReadonlyMap<string, CredentialRecord>): void {
+    if (isServed(principal)) this.#engine.upsertPrincipal(principal, records);
+    else this.#engine.dropPrincipal(principal.id);
   }
 
   #eagerKeys(principal: PrincipalRecord): string[] {
@@ -645,14 +655,15 @@ export class Hub implements TokenService, PrincipalCredentials {
    * of tracked and eager credentials: an idle authorizer costs no memory at start-up or at a resync. Read a batch
    * at a time, and the tracked lazy ones at most lazyResyncLimit per resync, in turn, so what a resync allocates
    * stays bounded however many are tracked (each is still re-read within a few resyncs; events carry changes first).
+   * `full` (after the store's event feed was interrupted, or an outage) re-reads every tracked one, a batch at a time.
    */
-  async #reloadPrincipals(): Promise<void> {
+  async #reloadPrincipals(full = false): Promise<void> {
     const eagerTracked = this.#eagerTypes.flatMap((type) => this.#engine.principalsOfType(type).map((p) => p.id));
     const lazyTracked = this.#lazyTypes.flatMap((type) => this.#engine.principalsOfType(type).map((p) => p.id));
-    const limit = this.#lazyResyncLimit;
+    const limit = full ? Infinity : this.#lazyResyncLimit;
     const from = this.#lazyResyncFrom % Math.max(1, lazyTracked.length);
     const lazyIds = lazyTracked.length <= limit ? lazyTracked : [...lazyTracked.slice(from, from + limit), ...lazyTracked.slice(0, Math.max(0, from + limit - lazyTracked.length))];
-    this.#lazyResyncFrom = from + lazyIds.length;
+    if (!full) this.#lazyResyncFrom = from + lazyIds.length;
     const trackedBefore = [...eagerTracked, ...lazyIds];
     const listed = await this.#store.listPrincipals({ types: this.#eagerTypes });
     const seen = new Set<string>();
@@ -661,7 +672,7 @@ export class Hub implements TokenService, PrincipalCredentials {
       const records = new Map((await this.#store.listCredentials(keys)).map((record) => [record.key, record]));
       for (const principal of principals) {
         seen.add(principal.id);
-        this.#engine.upsertPrincipal(principal, records);
+        this.#apply(principal, records);
       }
     };
     for (let i = 0; i < listed.length; i += RELOAD_BATCH) await apply(listed.slice(i, i + RELOAD_BATCH));
@@ -692,7 +703,7 @@ export class Hub implements TokenService, PrincipalCredentials {
         }
         case 'resync':
           // Not #resync: a failure must reach the health handling below rather than read as success.
-          return this.#reloadAll();
+          return this.#reloadAll(true);
       }
     })();
     work.then(
@@ -710,7 +721,7 @@ export class Hub implements TokenService, PrincipalCredentials {
     // Logged on transitions only: an outage is one line, not one per request.
     if (healthy) {
       this.#log.info({ store: this.#store.description }, 'store reachable again');
-      void this.#resync();
+      void this.#resync(true);
     } else {
       this.#log.warn({ store: this.#store.description, err: String(err) }, 'store unreachable; serving held tokens until they expire');
     }

@@ -102,3 +102,13 @@ function sameFlat(a: Readonly<Record<string, unknown>>, b: Readonly<Record<strin
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
+
+/**
+ * Whether a principal's credentials are served and refreshed: not when it is marked inactive (attribute `status`
+ * other than `active`: an Open Platform authorizer revoked, frozen or awaiting re-authorization). Then every
+ * instance drops what it holds of them when it sees the principal, rather than serve a token of a revoked account.
+ */
+export function isServed(principal: Pick<PrincipalRecord, 'attributes'>): boolean {
+  const status = principal.attributes.status;
+  return status === undefined || status === 'active';
+}

@@ -128,10 +128,9 @@ export type StoreListener = (event: StoreEvent) => void;
 /** Which principals listPrincipals reads: those of some types, or those of some ids. */
 export type PrincipalFilter = { readonly types: readonly PrincipalType[] } | { readonly ids: readonly string[] };
 
-/** Whether a principal passes a filter (for backends that filter after reading). */
-export function principalMatches(principal: Pick<PrincipalRecord, 'id' | 'type'>, filter: PrincipalFilter | undefined): boolean {
-  if (!filter) return true;
-  return 'types' in filter ? filter.types.includes(principal.type) : filter.ids.includes(principal.id);
+/** Whether a principal passes a filter by type (for backends that filter after reading; none: every principal). */
+export function ofTypes(principal: Pick<PrincipalRecord, 'type'>, types: readonly PrincipalType[] | undefined): boolean {
+  return types === undefined || types.includes(principal.type);
 }
 
 /** Persistence for the hub. Methods reject with StoreUnavailableError when the backend cannot be reached. */

@@ -183,8 +183,9 @@ export class CredentialEngine {
       const entry = this.#entries.get(key);
       if (entry) {
         // An unchanged principal keeps the object held: a resync of 100,000 tracked authorizers would otherwise
-        // swap every long-lived record for a copy, leaving the old ones as garbage in V8's old space.
-        if (!samePrincipal(entry.principal, principal)) entry.principal = principal;
+        // swap every long-lived record for a copy, leaving the old ones as garbage in V8's old space. An older one
+        // (a resync's read overtaken by an update's event) never replaces a newer one.
+        if (principal.updatedAt >= entry.principal.updatedAt && !samePrincipal(entry.principal, principal)) entry.principal = principal;
         const record = records.get(key);
         if (record && (!entry.cred || record.version > entry.cred.version)) this.#setCred(entry, record);
         this.#schedule(entry);
@@ -351,9 +352,9 @@ export class CredentialEngine {
     const idle = !this.#proactive(entry, now);
     let state: CredentialState['state'];
     if (failure && failure.retryAt === undefined) state = 'failed';
+    else if (idle && !valid) state = 'idle';
     else if (failure) state = 'retrying';
-    else if (valid) state = 'ok';
-    else state = idle ? 'idle' : 'pending';
+    else state = valid ? 'ok' : 'pending';
     return {
       key: entry.key,
       kind: entry.kind.name,
@@ -379,6 +380,7 @@ export class CredentialEngine {
     this.#timers.cancel(entry.key);
     if (this.#stopped || !this.#o.background) return;
     const { cred } = entry;
+    if (!cred?.pending && !this.#proactive(entry, this.#clock.now())) return;
     let at: number | undefined;
     if (cred?.failure) at = cred.failure.retryAt;
     // A refresh begun elsewhere: if its owner died, its lease lapses within a TTL; look then.
@@ -393,14 +395,16 @@ export class CredentialEngine {
    * and no caller was served within its value's life (then the next caller fetches, decide.ts inUse).
    */
   #proactive(entry: Entry, now: number): boolean {
-    if (!entry.kind.onDemandWhenIdle) return true;
+    const lifetimes = entry.kind.idleAfterLifetimes;
+    if (lifetimes === undefined) return true;
     const { cred } = entry;
-    return inUse(entry.servedAt, cred?.token ? cred.expiresAt - cred.obtainedAt : this.#o.referenceLifetimeMs, now);
+    const lifetime = cred?.token ? cred.expiresAt - cred.obtainedAt : this.#o.referenceLifetimeMs;
+    return inUse(entry.servedAt, Math.max(1, lifetimes) * lifetime, now);
   }
 
   /** Notes that a caller was served; a credential refreshed only while used and left idle gets its timer back. */
   #served(entry: Entry): void {
-    if (!entry.kind.onDemandWhenIdle) return;
+    if (entry.kind.idleAfterLifetimes === undefined) return;
     entry.servedAt = this.#clock.now();
     if (!this.#timers.has(entry.key)) this.#schedule(entry);
   }
@@ -437,7 +441,8 @@ export class CredentialEngine {
     const entry = this.#entries.get(key);
     if (!entry || this.#stopped) return;
     // Idle: no timer until a caller is served again (#served); until then a caller past expiry fetches on demand.
-    if (!this.#proactive(entry, this.#clock.now())) return;
+    // A refresh another instance began and never finished is still redone: the value held may be superseded.
+    if (!this.#proactive(entry, this.#clock.now()) && !entry.cred?.pending) return;
     const pause = this.#pause(entry);
     if (pause) return this.#timers.schedule(key, pause.until);
     const current = (): boolean => this.#entries.get(key) === entry && !this.#stopped && !this.#timers.has(key);
@@ -463,11 +468,14 @@ export class CredentialEngine {
     for (;;) {
       if (this.#stopped) throw new UpstreamUnavailableError(`the hub is shutting down; no refresh of ${key}`);
       const entry = this.#requireEntry(key);
+      // Paused behind a failing parent: nothing to read or call, unless a value may still be served.
+      const pause = intent.mode === 'force' ? undefined : this.#pause(entry);
+      if (pause && !this.peek(key)) throw pause.error;
       const first = this.#verdict(entry, await this.#read(entry), intent);
       let waitUntil: number | undefined;
       if (first.action === 'wait') waitUntil = first.until;
       else if (first.action !== 'refresh') return this.#conclude(entry, intent, first);
-      else if (this.#pause(entry)) throw this.#pause(entry)!.error;
+      else if (pause) throw pause.error;
       else {
         const lease = await this.#leases.take(`refresh:${key}`);
         if (lease) {

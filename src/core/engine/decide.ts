@@ -91,10 +91,10 @@ export function invalidationFloorMs(previousInvalidations: number, baseMs: numbe
 }
 
 /**
- * Whether a credential refreshed only while used (CredentialKind.onDemandWhenIdle) is in use: a caller was served
- * within the last `lifetimeMs` (its current value's life), so a caller that took the value just after the
- * previous refresh still counts when the next one falls due. One never served since it was tracked is idle.
+ * Whether a credential refreshed only while used (CredentialKind.idleAfterLifetimes) is in use: a caller was served
+ * within the last `windowMs` (that many of its value's lifetimes; at least one, so a caller that took the value just
+ * after the previous refresh still counts when the next one falls due). One never served since tracked is idle.
  */
-export function inUse(lastServedAt: number | null, lifetimeMs: number, now: number): boolean {
-  return lastServedAt !== null && now - lastServedAt <= lifetimeMs;
+export function inUse(lastServedAt: number | null, windowMs: number, now: number): boolean {
+  return lastServedAt !== null && now - lastServedAt <= windowMs;
 }

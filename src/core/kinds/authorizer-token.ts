@@ -1,7 +1,7 @@
 import { AuthorizerInactiveError, WeChatError } from '../../errors/index.js';
 import type { PrincipalRecord } from '../../stores/store.js';
 import type { ConcurrencyLimit } from '../../util/concurrency-limit.js';
-import { authorizerOf, componentId, REFRESH_TOKEN_SECRET } from '../open-platform/ids.js';
+import { authorizerOf, componentId, REFRESH_TOKEN_SECRET, statusOf } from '../open-platform/ids.js';
 import type { AuthorizerStatus } from '../open-platform/refresh-token.js';
 import type { ComponentFetcher } from '../token-fetcher.js';
 import type { CredentialKind } from './kind.js';
@@ -16,11 +16,18 @@ export interface AuthorizerTokenHooks {
   statusChanged(principal: PrincipalRecord, status: AuthorizerStatus, reason: string): Promise<void>;
 }
 
+/**
+ * An authorizer unused this many token lifetimes (24 h of 2 h tokens) is no longer refreshed before expiry; the next
+ * caller fetches (../shared/wechat-open-platform.md §7.3 item 3: about 12 calls a day per active authorizer, none
+ * for idle ones).
+ */
+export const AUTHORIZER_IDLE_AFTER_LIFETIMES = 12;
+
 /** Tuning of the authorizer token kind. */
 export interface AuthorizerTokenOptions {
   /** Bounds api_authorizer_token calls in flight, hub-wide (shared by every authorizer). */
   readonly limit: ConcurrencyLimit;
-  /** Each token is served up to this much less than its life, at random, so refreshes of tokens fetched together spread out. */
+  /** Each token is served up to this much less than its life, at random: tokens fetched together refresh apart. */
   readonly jitterMs: number;
   readonly random: () => number;
 }
@@ -28,9 +35,10 @@ export interface AuthorizerTokenOptions {
 /**
  * An authorizer's access token (`api_authorizer_token`), fetched with its component's token (the parent, on the
  * component principal) and the authorizer's refresh token (a sealed secret). A lazy kind: tracked once a caller
- * asks, then refreshed before expiry while callers use it and on demand once they stop; calls are bounded hub-wide
- * and their expiry jittered so thousands of authorizers do not refresh at once. A refused refresh token is repaired from the authorizer list before giving up
- * (../shared/wechat-open-platform.md §7.2 items 1-3).
+ * asks, then refreshed before expiry while callers use it (in the last 24 h) and on demand once they stop; calls
+ * are bounded hub-wide and their expiry jittered so thousands of authorizers do not refresh at once. A refused
+ * refresh token is repaired from the authorizer list before giving up (../shared/wechat-open-platform.md §7.2
+ * items 1-3).
  */
 export function authorizerTokenKind(fetcher: ComponentFetcher, componentToken: CredentialKind, hooks: AuthorizerTokenHooks, options: AuthorizerTokenOptions): CredentialKind {
   return {
@@ -39,11 +47,11 @@ export function authorizerTokenKind(fetcher: ComponentFetcher, componentToken: C
     parent: componentToken,
     parentPrincipal: (principal) => componentId(authorizerOf(principal).componentAppid),
     eager: false,
-    onDemandWhenIdle: true,
+    idleAfterLifetimes: AUTHORIZER_IDLE_AFTER_LIFETIMES,
     async obtain(request) {
       const { principal } = request;
       const { componentAppid, authorizerAppid } = authorizerOf(principal);
-      const status = String(principal.attributes.status ?? 'active');
+      const status = statusOf(principal);
       if (status !== 'active') {
         throw new AuthorizerInactiveError(`authorizer ${authorizerAppid} of component ${componentAppid} is ${status}: ${String(principal.attributes.reason ?? '')}`, status);
       }

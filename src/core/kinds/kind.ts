@@ -26,12 +26,13 @@ export interface CredentialKind {
    */
   readonly eager: boolean;
   /**
-   * Refreshed before expiry only while callers use it: a value not served during its life is left to expire and
-   * fetched again when a caller next asks (single-flight, as any fetch). Open Platform authorizers: thousands of
-   * merchants, most of them idle at any time, whose proactive refreshes would be calls nobody needs. Default:
-   * refreshed proactively for as long as it is tracked.
+   * Refreshed before expiry only while callers use it: once no caller was served for this many of its value's
+   * lifetimes, the value is left to expire and fetched again when a caller next asks (single-flight, as any fetch).
+   * Open Platform authorizers: thousands of merchants, most idle at any time, refreshed only if used in the last
+   * 24 h (12 lifetimes of a 2 h token; ../shared/wechat-open-platform.md §7.3 item 3). Default: refreshed
+   * proactively for as long as it is tracked.
    */
-  readonly onDemandWhenIdle?: boolean;
+  readonly idleAfterLifetimes?: number;
   /** Obtains a value upstream. Rejects with WeChatError / UpstreamTransportError, or a StateChange. */
   obtain(request: ObtainRequest): Promise<Obtained>;
   /**

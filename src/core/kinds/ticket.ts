@@ -18,6 +18,8 @@ export function ticketKind(type: TicketType, parent: CredentialKind, fetcher: Cr
     principalType: parent.principalType,
     parent,
     eager: false,
+    // As its parent: an authorizer's ticket refreshed while idle would keep its token refreshed too.
+    ...(parent.idleAfterLifetimes !== undefined && { idleAfterLifetimes: parent.idleAfterLifetimes }),
     async obtain(request) {
       if (request.parentToken === undefined) throw new Error('a ticket is fetched with its app access token');
       const ticket = await fetcher.fetchTicket(request.parentToken, type);

@@ -3,7 +3,7 @@ import type { PrincipalAttributes, PrincipalRecord, Store } from '../../stores/s
 import type { Clock } from '../../util/clock.js';
 import type { HeldLease } from '../engine/lease.js';
 import type { PrincipalLocks } from '../engine/principal-lock.js';
-import { authorizerId, authorizerOf, REFRESH_HISTORY_SECRET, REFRESH_TOKEN_SECRET } from './ids.js';
+import { authorizerId, authorizerOf, REFRESH_HISTORY_SECRET, REFRESH_TOKEN_SECRET, statusOf } from './ids.js';
 import { AUTHORIZER_STATUSES, nextRefreshToken, parseRefreshHistory, type AuthorizerStatus, type RefreshTokenSource } from './refresh-token.js';
 
 /** An authorizer as listed. No refresh token, only whether one is held. */
@@ -149,7 +149,7 @@ export class AuthorizerRecords {
       const value = this.#hub.openPrincipalSecret(record, name);
       if (value !== undefined) secrets[name] = value;
     }
-    return { record, secrets, refreshToken: secrets[REFRESH_TOKEN_SECRET], status: String(record.attributes.status ?? 'active'), updatedAt: record.updatedAt };
+    return { record, secrets, refreshToken: secrets[REFRESH_TOKEN_SECRET], status: statusOf(record), updatedAt: record.updatedAt };
   }
 }
 

@@ -41,3 +41,8 @@ export const AES_KEY_SECRET = 'aes_key';
 /** Secret names of an authorizer principal. */
 export const REFRESH_TOKEN_SECRET = 'refresh_token';
 export const REFRESH_HISTORY_SECRET = 'refresh_history';
+
+/** An authorizer's status attribute (`active` when absent: principals written before statuses were recorded). */
+export function statusOf(principal: Pick<PrincipalRecord, 'attributes'>): string {
+  return String(principal.attributes.status ?? 'active');
+}

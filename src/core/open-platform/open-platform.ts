@@ -3,7 +3,7 @@ import { AuthorizerInactiveError, InvalidRequestError, NotFoundError, WeChatErro
 import type { PrincipalRecord, Store } from '../../stores/store.js';
 import type { CancelTimer, Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import { jssdkSignature, newNonceStr, TICKET_TYPES, type TicketType } from '../../wechat/index.js';
+import { jssdkSignature, newNonceStr, TICKET_TYPES, type AuthorizationInfo, type TicketType } from '../../wechat/index.js';
 import { isEncodingAesKey } from '../../wechat/msg-crypto.js';
 import { LeaseKeeper, DEFAULT_LEASE_TTL_MS } from '../engine/lease.js';
 import { DEFAULT_WRITE_LEASE_POLL_MS, DEFAULT_WRITE_LEASE_WAIT_MS, PrincipalLocks } from '../engine/principal-lock.js';
@@ -22,6 +22,7 @@ import {
   componentId,
   MESSAGE_TOKEN_SECRET,
   REFRESH_TOKEN_SECRET,
+  statusOf,
   validateOpenAppid,
 } from './ids.js';
 import { AuthorizationFailures, authorizationErrorOf, type AuthorizationCodeSource, type AuthorizationFailure } from './authorization-failures.js';
@@ -47,6 +48,8 @@ export const DEFAULT_TICKET_CHECK_MS = 60_000;
 export const DEFAULT_RECONCILE_INTERVAL_MS = 24 * 3_600_000;
 /** An authorization code is exchanged once fleet-wide: its mark outlives the code's own 10-minute life. */
 const CODE_MARK_TTL_MS = 3_600_000;
+/** Tries of the write that records an exchanged authorization before reconciliation takes over. */
+const AUTHORIZATION_WRITE_ATTEMPTS = 3;
 /** Page size of the authorizer list (WeChat's maximum, §2.7). */
 const LIST_PAGE = 500;
 
@@ -118,8 +121,9 @@ export interface ReconcileReport {
  * The Open Platform (第三方平台) over the hub's one engine: components (principal `component:<appid>` with its
  * secret, message token and EncodingAESKey sealed) whose token is a kind fed by the pushed verify ticket, and
  * authorizers (principal `component:<c>/<appid>`) whose refresh token is a sealed secret written with their status
- * in one store write, under the authorizer's fleet-wide write lease, and whose token and JS-SDK tickets are kinds. This class maps the Open Platform's flows onto
- * the hub's principal API; refresh rules live in the kinds, decisions in pure modules beside it.
+ * in one store write, under the authorizer's fleet-wide write lease, and whose token and JS-SDK tickets are kinds.
+ * This class maps the Open Platform's flows onto the hub's principal API; refresh rules live in the kinds,
+ * decisions in pure modules beside it.
  */
 export class OpenPlatform {
   readonly #hub: OpenPlatformHub;
@@ -377,12 +381,7 @@ export class OpenPlatform {
       throw err;
     }
     validateOpenAppid('authorizer appid', info.authorizerAppid);
-    await this.#records.update(componentAppid, info.authorizerAppid, (stored) => ({
-      refreshToken: { value: info.refreshToken, source: 'query_auth' },
-      status: info.refreshToken === '' && stored === null ? 'needs_exchange' : 'active',
-      reason: `authorized (${source})`,
-      funcScopes: info.funcScopes,
-    }));
+    await this.#recordAuthorization(componentAppid, info, source);
     this.#o.logger.info({ component: componentAppid, authorizer: info.authorizerAppid, source }, 'authorization code exchanged');
     // A re-authorization kills the authorizer's earlier tokens upstream: replace the one held, if any.
     const id = authorizerId(componentAppid, info.authorizerAppid);
@@ -442,9 +441,9 @@ export class OpenPlatform {
     for (const p of await this.#hub.listPrincipals('authorizer')) {
       const { componentAppid, authorizerAppid: appid } = authorizerOf(p);
       const current = this.#componentOf.get(appid);
-      if (current === undefined || (p.attributes.status ?? 'active') === 'active') {
+      if (current === undefined || statusOf(p) === 'active') {
         if (current === undefined || !this.#activeIn.has(appid)) this.#componentOf.set(appid, componentAppid);
-        if ((p.attributes.status ?? 'active') === 'active') this.#activeIn.add(appid);
+        if (statusOf(p) === 'active') this.#activeIn.add(appid);
       }
     }
     const componentAppid = this.#componentOf.get(authorizerAppid);
@@ -589,7 +588,35 @@ export class OpenPlatform {
     }
   }
 
-  /** Records a code WeChat refused (61009/61010) on the component, where the operator sees it; never fails the caller. */
+  /**
+   * Writes an exchanged authorization. The code is spent: a write that keeps failing (a store outage, a busy lease)
+   * is tried again, then left to reconciliation, retried with backoff until it succeeds: the refresh token is in
+   * WeChat's authorizer list, and no later delivery of the code can exchange it again.
+   */
+  async #recordAuthorization(componentAppid: string, info: AuthorizationInfo, source: AuthorizationCodeSource): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#records.update(componentAppid, info.authorizerAppid, (stored) => ({
+          refreshToken: { value: info.refreshToken, source: 'query_auth' },
+          status: info.refreshToken === '' && stored === null ? 'needs_exchange' : 'active',
+          reason: `authorized (${source})`,
+          funcScopes: info.funcScopes,
+        }));
+        return;
+      } catch (err) {
+        if (attempt < AUTHORIZATION_WRITE_ATTEMPTS) continue;
+        this.#o.logger.error(
+          { component: componentAppid, authorizer: info.authorizerAppid, err: String(err) },
+          'authorization exchanged but not recorded; reconciling with the authorizer list until it is',
+        );
+        this.#reconciled.delete(componentAppid);
+        this.#later(this.#o.startupRetryBaseMs, () => void this.#reconcileAtStartUp(componentAppid, 1));
+        throw err;
+      }
+    }
+  }
+
+  /** Records a code WeChat refused (61009/61010) on the component, for the operator to see; never fails the caller. */
   async #codeRefused(componentAppid: string, errcode: number, source: AuthorizationCodeSource): Promise<void> {
     this.#o.logger.warn({ component: componentAppid, errcode, source }, 'authorization code refused: the merchant must authorize again (or update the authorization)');
     await this.#authFailures
@@ -600,7 +627,7 @@ export class OpenPlatform {
   /** An authorizer principal as reconcileStep sees it, its refresh token opened from the record held. */
   #storedView(principal: PrincipalRecord | undefined): Pick<StoredAuthorizer, 'refreshToken' | 'status' | 'updatedAt'> | null {
     if (principal === undefined) return null;
-    return { refreshToken: this.#hub.openPrincipalSecret(principal, REFRESH_TOKEN_SECRET), status: String(principal.attributes.status ?? 'active'), updatedAt: principal.updatedAt };
+    return { refreshToken: this.#hub.openPrincipalSecret(principal, REFRESH_TOKEN_SECRET), status: statusOf(principal), updatedAt: principal.updatedAt };
   }
 
   /**

@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '../../errors/index.js';
 import { assertTtl } from '../arguments.js';
 import { ListenerSet } from '../events.js';
 import { compareText } from '../records.js';
-import { principalMatches, type ClientKeyRecord, type CredentialRecord, type PrincipalFilter, type PrincipalRecord, type Store, type StoreEvent, type StoreListener } from '../store.js';
+import { ofTypes, type ClientKeyRecord, type CredentialRecord, type PrincipalFilter, type PrincipalRecord, type Store, type StoreEvent, type StoreListener } from '../store.js';
 
 /** Options for a MemoryStore. */
 export interface MemoryStoreOptions {
@@ -34,7 +34,8 @@ export class MemoryStore implements Store {
 
   async listPrincipals(filter?: PrincipalFilter): Promise<PrincipalRecord[]> {
     this.#assertOpen();
-    const found = filter && 'ids' in filter ? filter.ids.flatMap((id) => this.#principals.get(id) ?? []) : [...this.#principals.values()].filter((p) => principalMatches(p, filter));
+    const found =
+      filter && 'ids' in filter ? filter.ids.flatMap((id) => this.#principals.get(id) ?? []) : [...this.#principals.values()].filter((p) => ofTypes(p, filter?.types));
     return [...new Set(found)].sort((a, b) => compareText(a.id, b.id));
   }
 

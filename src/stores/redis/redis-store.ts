@@ -36,7 +36,7 @@ import { assertExpectedVersion, assertTtl } from '../arguments.js';
 import { EventRelay } from '../events.js';
 import { OutageReport } from '../outage.js';
 import { compareText } from '../records.js';
-import { principalMatches, type ClientKeyRecord, type CredentialRecord, type PrincipalFilter, type PrincipalRecord, type RecordEvent, type Store, type StoreListener } from '../store.js';
+import { ofTypes, type ClientKeyRecord, type CredentialRecord, type PrincipalFilter, type PrincipalRecord, type RecordEvent, type Store, type StoreListener } from '../store.js';
 import { resolveRedisOptions, type RedisStoreOptions, type ResolvedRedisOptions } from './options.js';
 import {
   decodeClientKey,
@@ -49,8 +49,8 @@ import {
 } from './records.js';
 import { defineScripts, type RedisScripts } from './scripts.js';
 
-/** Fields per HSCAN page when a whole hash is read: small enough for one page to answer well within the timeout. */
-const HSCAN_PAGE_SIZE = 1_000;
+/** Fields per page (HSCAN, HMGET) when many are read: small enough for one page to answer well within the timeout. */
+const READ_PAGE_SIZE = 1_000;
 
 /** The cluster hash tag shared by every key of the store. */
 const HASH_TAG = '{wxtoken}';
@@ -112,7 +112,7 @@ export class RedisStore implements Store {
         ? await this.#getFields('list principals', this.#keys.principals, filter.ids, decodePrincipal)
         : await this.#scanHash('list principals', this.#keys.principals, (id, v) => {
             const principal = decodePrincipal(v, id);
-            return principalMatches(principal, filter) ? principal : undefined;
+            return ofTypes(principal, filter?.types) ? principal : undefined;
           });
     return found.sort((a, b) => compareText(a.id, b.id));
   }
@@ -261,19 +261,16 @@ export class RedisStore implements Store {
 
   /**
    * Every field of a hash, read a page at a time (HSCAN) rather than in one HGETALL: with 100,000 authorizers one
-   * reply runs to tens of megabytes and outlasts the command timeout. Not a snapshot: a field present for the whole
-   * scan is returned (once, the Map dropping HSCAN's repeats); one written meanwhile may come in its old or new form,
-   * which readers reconcile by version as for any event.
-   */
-  /**
-   * Reads a whole hash a page at a time, decoding each page as it comes (undefined: skipped), so the raw values of
-   * a large hash are never all held at once. HSCAN may return a field twice; the last decoding wins.
+   * reply runs to tens of megabytes and outlasts the command timeout. Each page is decoded as it comes (undefined:
+   * skipped), so the raw values are never all held at once. Not a snapshot: a field present for the whole scan is
+   * returned once (HSCAN's repeats collapse, the last decoding winning); one written meanwhile may come in its old or
+   * new form, which readers reconcile by version as for any event.
    */
   async #scanHash<T>(operation: string, key: string, decode: (field: string, value: string) => T | undefined): Promise<T[]> {
     const found = new Map<string, T>();
     let cursor = '0';
     do {
-      const [next, page] = await this.#run(operation, () => this.#redis.hscan(key, cursor, 'COUNT', HSCAN_PAGE_SIZE));
+      const [next, page] = await this.#run(operation, () => this.#redis.hscan(key, cursor, 'COUNT', READ_PAGE_SIZE));
       for (let i = 0; i + 1 < page.length; i += 2) {
         const decoded = decode(page[i]!, page[i + 1]!);
         if (decoded !== undefined) found.set(page[i]!, decoded);
@@ -288,8 +285,8 @@ export class RedisStore implements Store {
   async #getFields<T>(operation: string, key: string, fields: readonly string[], decode: (value: string, field: string) => T): Promise<T[]> {
     const unique = [...new Set(fields)];
     const found: T[] = [];
-    for (let start = 0; start < unique.length; start += HSCAN_PAGE_SIZE) {
-      const page = unique.slice(start, start + HSCAN_PAGE_SIZE);
+    for (let start = 0; start < unique.length; start += READ_PAGE_SIZE) {
+      const page = unique.slice(start, start + READ_PAGE_SIZE);
       const values = await this.#run(operation, () => this.#redis.hmget(key, ...page));
       values.forEach((value, i) => {
         if (value !== null) found.push(decode(value, page[i]!));

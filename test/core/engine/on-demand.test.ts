@@ -10,13 +10,13 @@ const LIFE = 7_200_000;
 const T0 = Date.UTC(2026, 5, 1, 2, 0, 0);
 
 /** A kind refreshed only while used, whose upstream hands out a new value per call and counts calls per principal. */
-function countingKind(clock: ManualClock, onDemandWhenIdle: boolean): CredentialKind & { calls: Map<string, number> } {
+function countingKind(clock: ManualClock, idleAfterLifetimes: number | null): CredentialKind & { calls: Map<string, number> } {
   const calls = new Map<string, number>();
   return {
     name: 'authorizer_token',
     principalType: 'authorizer',
     eager: false,
-    onDemandWhenIdle,
+    ...(idleAfterLifetimes !== null && { idleAfterLifetimes }),
     calls,
     async obtain({ principal }) {
       const n = (calls.get(principal.id) ?? 0) + 1;
@@ -34,10 +34,11 @@ describe('engine: kinds refreshed only while used', () => {
     for (const e of engines.splice(0)) await e.stop();
   });
 
-  async function setup(onDemandWhenIdle = true): Promise<{ clock: ManualClock; store: Store; engine: CredentialEngine; kind: ReturnType<typeof countingKind> }> {
+  // Idle after one lifetime unused unless said otherwise: the shortest window, which shows the rule's edges.
+  async function setup(idleAfterLifetimes: number | null = 1): Promise<{ clock: ManualClock; store: Store; engine: CredentialEngine; kind: ReturnType<typeof countingKind> }> {
     const clock = new ManualClock(T0);
     const store = await createTestStore(clock);
-    const kind = countingKind(clock, onDemandWhenIdle);
+    const kind = countingKind(clock, idleAfterLifetimes);
     const engine = new CredentialEngine({ store, kinds: [kind], openSecret: () => '', clock, random: () => 0.5, logger: silentLogger, instanceId: 'a' });
     engines.push(engine);
     return { clock, store, engine, kind };
@@ -91,8 +92,18 @@ describe('engine: kinds refreshed only while used', () => {
     expect(engine.peek(key(0))?.token).toBe(`${principal(0).id}#3`);
   });
 
+  it('with a 12-lifetime window (24 h of 2 h tokens), refreshes for 24 h after the last use, then stops', async () => {
+    const { clock, engine, kind } = await setup(12);
+    engine.track(kind, principal(0), null);
+    await engine.get(key(0));
+    await clock.advance(20 * LIFE);
+    // The first fetch and one refresh per lifetime while the last use is within 12 lifetimes; none after.
+    expect(kind.calls.get(principal(0).id)).toBe(13);
+    expect(engine.states()[0]).toMatchObject({ state: 'idle', nextAttemptAt: null });
+  });
+
   it('keeps refreshing every tracked credential of a kind without the flag, used or not', async () => {
-    const { clock, engine, kind } = await setup(false);
+    const { clock, engine, kind } = await setup(null);
     engine.track(kind, principal(0), null);
     await engine.get(key(0));
     await clock.advance(3 * LIFE);
