@@ -19,8 +19,8 @@ export interface AppStatus {
    * `ok`: a valid token is held; `pending`: none yet (first fetch not done); `retrying`: the last refresh failed
    * transiently or on quota and will be retried at `nextAttemptAt`; `failed`: WeChat rejected the credentials,
    * no automatic retry until the app is changed or a refresh is forced; `idle` (kinds refreshed only while used,
-   * such as Open Platform authorizer tokens, never an app's): the value ran out with no caller during its life, and
-   * the next caller fetches one.
+   * such as Open Platform authorizer tokens, never an app's): the value ran out with no caller in the kind's window
+   * (24 h for authorizers), and the next caller fetches one.
    */
   readonly state: 'ok' | 'pending' | 'idle' | 'retrying' | 'failed';
   readonly tokenExpiresAt: number | null;
