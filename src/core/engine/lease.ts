@@ -11,7 +11,10 @@ export const DEFAULT_LEASE_TTL_MS = 3_000;
 
 /** A lease this instance holds; release it in `finally`. */
 export interface HeldLease {
-  /** False once a renewal found the lease taken by another owner (or could not reach the store). */
+  /**
+   * False once a renewal found the lease taken by another owner, or when no renewal reached the store for a TTL
+   * (the lease may have lapsed and been taken).
+   */
   readonly held: boolean;
   release(): Promise<void>;
 }
@@ -39,12 +42,16 @@ export class LeaseKeeper {
 
   /** Takes the lease if it is free or lapsed; null when another owner holds it. */
   async take(name: string): Promise<HeldLease | null> {
+    const asked = this.#clock.now();
     if (!(await this.#store.acquireLease(name, this.#owner, this.#ttlMs))) return null;
     let held = true;
+    // When the store last confirmed the lease, counted from the request (the TTL runs from the store's grant).
+    let confirmedAt = asked;
     let released = false;
     let cancel: CancelTimer | undefined;
     const renew = (): void => {
       cancel = this.#clock.setTimer(() => {
+        const renewing = this.#clock.now();
         this.#store.acquireLease(name, this.#owner, this.#ttlMs).then(
           (ok) => {
             if (released) return;
@@ -53,6 +60,7 @@ export class LeaseKeeper {
               this.#log.warn({ lease: name }, 'lease lost to another instance before its holder finished');
               return;
             }
+            confirmedAt = renewing;
             renew();
           },
           () => {
@@ -63,9 +71,11 @@ export class LeaseKeeper {
       }, Math.max(1, Math.floor(this.#ttlMs / 3)));
     };
     renew();
+    const clock = this.#clock;
+    const ttlMs = this.#ttlMs;
     return {
       get held() {
-        return held;
+        return held && clock.now() - confirmedAt < ttlMs;
       },
       release: async () => {
         released = true;
