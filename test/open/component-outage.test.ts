@@ -62,4 +62,21 @@ describe('Open Platform: a component token outage pauses its authorizers', () =>
     for (const [i, t] of tokens.entries()) expect(fetcher.judge(appids[i]!, t.token)).toBe('ok');
     expect(Math.max(...appids.map((a) => fetcher.authorizerCalls.get(a) ?? 0))).toBeLessThanOrEqual(2);
   });
+
+  it('resume as soon as the component token is back (an operator fixed its secret), without waiting for their own retry', async () => {
+    const { hub, clock, fetcher, appids } = await openPlatformHub(20);
+    hubs.push(hub);
+    await clock.advance(fetcher.lifetimeMs / 2);
+    await Promise.all(appids.map((appid) => hub.open.authorizerToken(COMPONENT, appid)));
+    // The component secret is refused: no automatic retry of the component token, its authorizers pause.
+    fetcher.componentTokenError = wechatError(40125, 'invalid appsecret', '/cgi-bin/component/api_component_token', 'token');
+    await clock.advance(fetcher.lifetimeMs + 10 * 60_000);
+    expect(hub.listCredentials().filter((s) => s.kind === 'authorizer_token' && s.state === 'ok')).toEqual([]);
+    // The operator registers the right secret: the component token is fetched, and its authorizers follow at once.
+    fetcher.componentTokenError = undefined;
+    await hub.open.putComponent(COMPONENT, { secret: 'component-secret-2', messageToken: 'tok123', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' });
+    await clock.advance(5_000);
+    const states = hub.listCredentials().filter((s) => s.kind === 'authorizer_token');
+    expect(states.map((s) => s.state)).toEqual(appids.map(() => 'ok'));
+  });
 });

@@ -311,9 +311,22 @@ export class CredentialEngine {
     const entry = this.#entries.get(record.key);
     if (!entry || (entry.cred && entry.cred.version >= record.version)) return;
     const changed = entry.cred?.token !== record.token;
+    const recovered = Boolean(entry.cred?.failure && record.token && !record.failure);
     this.#setCred(entry, record);
     this.#schedule(entry);
     if (changed && record.token && !own) this.events.emit('adopted', { appid: entry.principal.id, kind: entry.kind.name, expiresAt: record.expiresAt });
+    if (recovered) this.#resumeChildren(entry.key);
+  }
+
+  /**
+   * A parent that failed has a value again: the credentials paused behind it (#pause) look again now rather than at
+   * the retry time they were given (which, after a quota or an operator's fix, can be hours away). Rare: only after
+   * a failure, so the scan over every entry costs nothing in steady state.
+   */
+  #resumeChildren(parentKey: string): void {
+    for (const child of this.#entries.values()) {
+      if (this.#parentKey(child) === parentKey && !this.peek(child.key)) this.#schedule(child);
+    }
   }
 
   /** Reacts to a store event about a credential: re-reads it when it is newer than what is held. */
