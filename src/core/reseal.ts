@@ -1,5 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { PrincipalBusyError } from '../errors/index.js';
 import type { Store } from '../stores/store.js';
 import { credentialContext } from '../stores/sealing-store.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { silentLogger } from '../util/logger.js';
+import { DEFAULT_LEASE_TTL_MS, LeaseKeeper } from './engine/lease.js';
+import { DEFAULT_WRITE_LEASE_POLL_MS, DEFAULT_WRITE_LEASE_WAIT_MS, PrincipalLocks } from './engine/principal-lock.js';
 import { secretContext } from './principals.js';
 import type { Sealer } from './sealer.js';
 
@@ -9,8 +15,10 @@ import type { Sealer } from './sealer.js';
  *
  * Safe while instances run: a credential is rewritten with the store's compare-and-set on its version, so a
  * refresh that lands meanwhile wins and the value is looked at again; the rewrite publishes a change event, and
- * instances re-read a value that has not changed. Principals have no version: a principal is re-read just before
- * it is written and skipped when the secret changed meanwhile (it was written by an instance, under its current key).
+ * instances re-read a value that has not changed. Principals have no version: each is re-read and rewritten under
+ * its write lease (the one instances take to write an Open Platform authorizer, so a refresh token written meanwhile
+ * is never overwritten by the old one re-sealed), and skipped when the secret changed (it was written by an
+ * instance, under its current key).
  */
 
 /** Progress of a re-seal, reported after each record. */
@@ -36,6 +44,8 @@ export interface ResealOptions {
   readonly dryRun?: boolean;
   /** Called after each record. */
   readonly onProgress?: (progress: ResealProgress) => void;
+  /** Times the principals' write leases. Default the system clock. */
+  readonly clock?: Clock;
 }
 
 /** Attempts per credential when concurrent refreshes keep winning the compare-and-set. */
@@ -47,6 +57,9 @@ export async function reseal(store: Store, sealer: Sealer, options: ResealOption
   const resealed = { secrets: 0, credentials: 0 };
   const current = { secrets: 0, credentials: 0 };
   let remaining = 0;
+  const clock = options.clock ?? systemClock;
+  const keeper = new LeaseKeeper({ store, clock, logger: silentLogger, owner: `reseal:${randomUUID()}`, ttlMs: DEFAULT_LEASE_TTL_MS });
+  const locks = new PrincipalLocks({ keeper, clock, waitMs: DEFAULT_WRITE_LEASE_WAIT_MS, pollMs: DEFAULT_WRITE_LEASE_POLL_MS });
 
   const principals = await store.listPrincipals();
   for (const [i, principal] of principals.entries()) {
@@ -56,12 +69,23 @@ export async function reseal(store: Store, sealer: Sealer, options: ResealOption
       else {
         const context = secretContext(principal.id, name);
         const plain = sealer.open(sealed, context);
-        const latest = await store.getPrincipal(principal.id);
-        const latestSealed = latest?.secrets[name];
-        if (latest !== null && latestSealed === sealed) {
-          await store.putPrincipal({ ...latest, secrets: { ...latest.secrets, [name]: sealer.seal(plain, context) } });
-          resealed.secrets++;
-        } else if (latestSealed !== undefined && !sealer.isCurrent(latestSealed)) remaining++;
+        const outcome = await locks
+          .run(principal.id, async (lease) => {
+            const latest = await store.getPrincipal(principal.id);
+            const latestSealed = latest?.secrets[name];
+            if (latest !== null && latestSealed === sealed && lease.held) {
+              await store.putPrincipal({ ...latest, secrets: { ...latest.secrets, [name]: sealer.seal(plain, context) } });
+              return 'resealed';
+            }
+            return latestSealed !== undefined && !sealer.isCurrent(latestSealed) ? 'remaining' : 'gone';
+          })
+          .catch((err: unknown) => {
+            // An instance held the principal for 10 s: leave this one to a re-run.
+            if (err instanceof PrincipalBusyError) return 'remaining' as const;
+            throw err;
+          });
+        if (outcome === 'resealed') resealed.secrets++;
+        else if (outcome === 'remaining') remaining++;
       }
     }
     options.onProgress?.({ phase: 'secrets', done: i + 1, total: principals.length });

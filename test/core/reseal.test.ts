@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
+import { secretContext } from '../../src/core/principals.js';
 import { reseal, type ResealProgress } from '../../src/core/reseal.js';
 import { createSealer } from '../../src/core/sealer.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
@@ -54,6 +55,40 @@ describe('reseal', () => {
     const store = await seeded();
     expect(await reseal(store, NEW, { dryRun: true })).toEqual({ resealed: { secrets: 0, credentials: 0 }, current: { secrets: 0, credentials: 1 }, remaining: 3 });
     expect(OLD.isCurrent((await store.getPrincipal(APP))!.secrets.secret!)).toBe(true);
+  });
+
+  it('re-seals a principal under its write lease: a refresh token an instance writes meanwhile is never overwritten', async () => {
+    const clock = new ManualClock();
+    const inner = createMemoryStore({ clock });
+    const ID = 'component:wx00000000000000c1/wx00000000000000a1';
+    const sealed = (plain: string, sealer = OLD) => ({ refresh_token: sealer.seal(plain, secretContext(ID, 'refresh_token')) });
+    await inner.putPrincipal({ id: ID, type: 'authorizer', attributes: { status: 'active' }, secrets: sealed('refresh@@@old'), createdAt: 1, updatedAt: 1 });
+    // An instance writes a new refresh token (under its lease, as AuthorizerRecords does) just as re-sealing reads.
+    let instanceWrote = false;
+    const instanceWrite = async (): Promise<void> => {
+      if (!(await inner.acquireLease(`principal:${ID}`, 'instance-a', 3_000))) return;
+      await inner.putPrincipal({ id: ID, type: 'authorizer', attributes: { status: 'active' }, secrets: sealed('refresh@@@new', NEW), createdAt: 1, updatedAt: 2 });
+      await inner.releaseLease(`principal:${ID}`, 'instance-a');
+      instanceWrote = true;
+    };
+    const racing = new Proxy(inner, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name);
+        if (name === 'getPrincipal') {
+          return async (id: string) => {
+            const read = await target.getPrincipal(id);
+            if (!instanceWrote) await instanceWrite();
+            return read;
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Store;
+    await reseal(racing, NEW, { clock });
+    // Refused the lease while re-sealing held it, the instance writes after (its retry).
+    if (!instanceWrote) await instanceWrite();
+    const stored = (await inner.getPrincipal(ID))!;
+    expect(NEW.open(stored.secrets.refresh_token!, secretContext(ID, 'refresh_token'))).toBe('refresh@@@new');
   });
 
   it('a refresh landing between the read and the write wins, and its value is looked at again', async () => {
