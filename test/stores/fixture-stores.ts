@@ -7,6 +7,11 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { openStore } from '../../src/stores/open-store.js';
+import type { Store } from '../../src/stores/store.js';
+import { dropPostgresSchema, dropRedisPrefix, randomRedisPrefix, randomSchema, requirePostgres, requireRedis } from '../support/services.js';
+import { tempDir } from '../support/stack.js';
 
 /** The loaders of one fixture directory; each returns the store URL of what it loaded. */
 export interface FixtureLoaders {
@@ -53,4 +58,59 @@ export function fixtureLoaders(release: string): FixtureLoaders {
       return `${url}?schema=${schema}`;
     },
   };
+}
+
+/** What an upgrade test checks of a loaded fixture, once opened with this code. */
+export interface UpgradeChecks {
+  /** Every record is as the old release wrote it (in today's shapes). */
+  contents(store: Store): Promise<void>;
+  /** A hub on it serves what it holds without calling WeChat. */
+  serves(store: Store): Promise<void>;
+}
+
+/**
+ * The upgrade tests of one release's fixtures, on SQLite, Redis and PostgreSQL (skipped with a message when a
+ * server is unreachable outside CI): each loaded store is opened (migrating it) and checked, then opened again
+ * (already migrated) and checked, and served by a hub.
+ */
+export async function describeUpgrades(title: string, expectation: string, loaders: FixtureLoaders, checks: UpgradeChecks): Promise<void> {
+  const expectUpgrades = async (url: string): Promise<void> => {
+    const first = await openStore(url);
+    try {
+      await checks.contents(first);
+    } finally {
+      await first.close();
+    }
+    const again = await openStore(url);
+    try {
+      await checks.contents(again);
+      await checks.serves(again);
+    } finally {
+      await again.close();
+    }
+  };
+
+  describe(`upgrade in place from a ${title} SQLite file`, () => {
+    let dir: string;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+    afterAll(async () => cleanup());
+    it(expectation, async () => expectUpgrades(loaders.loadSqliteFixture(dir)));
+  });
+
+  const redis = await requireRedis();
+  describe.skipIf(redis.skip)(`upgrade in place from a ${title} Redis keyspace`, () => {
+    const prefix = randomRedisPrefix();
+    beforeAll(() => redis.assertAvailable());
+    afterAll(() => dropRedisPrefix(redis.url, prefix));
+    it(expectation, async () => expectUpgrades(await loaders.loadRedisFixture(redis.url, prefix)));
+  });
+
+  const postgres = await requirePostgres();
+  describe.skipIf(postgres.skip)(`upgrade in place from a ${title} PostgreSQL schema`, () => {
+    const schema = randomSchema();
+    beforeAll(() => postgres.assertAvailable());
+    afterAll(() => dropPostgresSchema(postgres.url, schema));
+    it(`migrates the schema if needed; ${expectation}`, async () => expectUpgrades(await loaders.loadPostgresFixture(postgres.url, schema)));
+  });
 }

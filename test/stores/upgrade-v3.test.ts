@@ -4,17 +4,15 @@
  * its client keys, sealed tokens, force log and ticket are intact; opened again, nothing changes; and a hub on it
  * serves the stored token and ticket without calling WeChat.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
 import { Hub } from '../../src/core/hub.js';
 import { hashClientKey } from '../../src/core/client-keys.js';
 import { createSealer } from '../../src/core/sealer.js';
-import { openStore } from '../../src/stores/open-store.js';
 import { SealingStore } from '../../src/stores/sealing-store.js';
 import type { Store } from '../../src/stores/store.js';
 import { FakeFetcher } from '../support/fake-fetcher.js';
-import { dropPostgresSchema, dropRedisPrefix, randomRedisPrefix, randomSchema, requirePostgres, requireRedis } from '../support/services.js';
-import { tempDir } from '../support/stack.js';
+import { describeUpgrades } from './fixture-stores.js';
 import { FIXTURE_V3, FIXTURE_V3_MASTER_KEY, loadPostgresFixture, loadRedisFixture, loadSqliteFixture } from './fixtures-v3-09e9062.js';
 
 const sealer = createSealer({ current: Buffer.from(FIXTURE_V3_MASTER_KEY, 'hex') });
@@ -76,54 +74,7 @@ async function expectHubServes(store: Store): Promise<void> {
   }
 }
 
-/** Opens the loaded fixture (migrating it), checks it, opens it again (already migrated) and checks it and a hub on it. */
-async function expectUpgrades(url: string): Promise<void> {
-  const first = await openStore(url);
-  try {
-    await expectFixtureContents(first);
-  } finally {
-    await first.close();
-  }
-  const again = await openStore(url);
-  try {
-    await expectFixtureContents(again);
-    await expectHubServes(again);
-  } finally {
-    await again.close();
-  }
-}
-
-describe('upgrade in place from a 09e9062 (schema 3) SQLite file', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
-  afterAll(async () => cleanup());
-
-  it('makes apps principals and keeps keys, tokens and the ticket, and serves them', async () => {
-    await expectUpgrades(loadSqliteFixture(dir));
-  });
-});
-
-const redis = await requireRedis();
-
-describe.skipIf(redis.skip)('upgrade in place from a 09e9062 (schema 3) Redis keyspace', () => {
-  const prefix = randomRedisPrefix();
-  beforeAll(() => redis.assertAvailable());
-  afterAll(() => dropRedisPrefix(redis.url, prefix));
-
-  it('makes apps principals and keeps keys, tokens and the ticket, and serves them', async () => {
-    await expectUpgrades(await loadRedisFixture(redis.url, prefix));
-  });
-});
-
-const postgres = await requirePostgres();
-
-describe.skipIf(postgres.skip)('upgrade in place from a 09e9062 (schema 3) PostgreSQL schema', () => {
-  const schema = randomSchema();
-  beforeAll(() => postgres.assertAvailable());
-  afterAll(() => dropPostgresSchema(postgres.url, schema));
-
-  it('migrates the schema, makes apps principals and keeps keys, tokens and the ticket, and serves them', async () => {
-    await expectUpgrades(await loadPostgresFixture(postgres.url, schema));
-  });
+await describeUpgrades('09e9062 (schema 3)', 'makes apps principals and keeps keys, tokens and the ticket, and serves them', { loadSqliteFixture, loadRedisFixture, loadPostgresFixture }, {
+  contents: expectFixtureContents,
+  serves: expectHubServes,
 });

@@ -6,7 +6,7 @@
  * their scopes. Opened again, nothing changes; and a hub on it serves every stored token and ticket without calling
  * WeChat, while refusing the authorizers that are not active.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
 import { Hub } from '../../src/core/hub.js';
 import { hashClientKey } from '../../src/core/client-keys.js';
@@ -16,11 +16,9 @@ import { secretContext } from '../../src/core/principals.js';
 import { createSealer } from '../../src/core/sealer.js';
 import type { ComponentFetcher, CredentialFetcher } from '../../src/core/token-fetcher.js';
 import { AuthorizerInactiveError } from '../../src/errors/index.js';
-import { openStore } from '../../src/stores/open-store.js';
 import { SealingStore } from '../../src/stores/sealing-store.js';
 import type { Store } from '../../src/stores/store.js';
-import { dropPostgresSchema, dropRedisPrefix, randomRedisPrefix, randomSchema, requirePostgres, requireRedis } from '../support/services.js';
-import { tempDir } from '../support/stack.js';
+import { describeUpgrades } from './fixture-stores.js';
 import { FIXTURE_V4, FIXTURE_V4_MASTER_KEY, loadPostgresFixture, loadRedisFixture, loadSqliteFixture } from './fixtures-v4-656831e.js';
 
 const sealer = createSealer({ current: Buffer.from(FIXTURE_V4_MASTER_KEY, 'hex') });
@@ -142,54 +140,7 @@ async function expectHubServes(store: Store): Promise<void> {
   }
 }
 
-/** Opens the loaded fixture, checks it, opens it again and checks it and a hub on it. */
-async function expectUpgrades(url: string): Promise<void> {
-  const first = await openStore(url);
-  try {
-    await expectFixtureContents(first);
-  } finally {
-    await first.close();
-  }
-  const again = await openStore(url);
-  try {
-    await expectFixtureContents(again);
-    await expectHubServes(again);
-  } finally {
-    await again.close();
-  }
-}
-
-describe('upgrade in place from a 656831e (schema 4) SQLite file', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
-  afterAll(async () => cleanup());
-
-  it('keeps every principal, secret, refresh-token history, token and key, and serves them', async () => {
-    await expectUpgrades(loadSqliteFixture(dir));
-  });
-});
-
-const redis = await requireRedis();
-
-describe.skipIf(redis.skip)('upgrade in place from a 656831e (schema 4) Redis keyspace', () => {
-  const prefix = randomRedisPrefix();
-  beforeAll(() => redis.assertAvailable());
-  afterAll(() => dropRedisPrefix(redis.url, prefix));
-
-  it('keeps every principal, secret, refresh-token history, token and key, and serves them', async () => {
-    await expectUpgrades(await loadRedisFixture(redis.url, prefix));
-  });
-});
-
-const postgres = await requirePostgres();
-
-describe.skipIf(postgres.skip)('upgrade in place from a 656831e (schema 4) PostgreSQL schema', () => {
-  const schema = randomSchema();
-  beforeAll(() => postgres.assertAvailable());
-  afterAll(() => dropPostgresSchema(postgres.url, schema));
-
-  it('keeps every principal, secret, refresh-token history, token and key, and serves them', async () => {
-    await expectUpgrades(await loadPostgresFixture(postgres.url, schema));
-  });
+await describeUpgrades('656831e (schema 4)', 'keeps every principal, secret, refresh-token history, token and key, and serves them', { loadSqliteFixture, loadRedisFixture, loadPostgresFixture }, {
+  contents: expectFixtureContents,
+  serves: expectHubServes,
 });
