@@ -52,7 +52,8 @@ const appStatusSchema = {
   properties: { appid: { type: 'string' }, grant: { type: 'string' }, ...credentialStatusProperties },
 } as const;
 
-const putAppBodySchema = {
+/** PUT /v1/apps/{appid}'s body (the dashboard's too). */
+export const putAppBodySchema = {
   type: 'object',
   required: ['secret'],
   properties: {
@@ -68,7 +69,8 @@ const putAppResponseSchema = {
   properties: { appid: { type: 'string' }, grant: { type: 'string' }, created: { type: 'boolean' } },
 } as const;
 
-const createKeyBodySchema = {
+/** POST /v1/keys's body (the dashboard's too). */
+export const createKeyBodySchema = {
   type: 'object',
   required: ['name', 'apps'],
   properties: {
@@ -106,7 +108,7 @@ const createdKeySchema = {
 } as const;
 
 /** POST /v1/keys's body. */
-interface CreateKeyBody {
+export interface CreateKeyBody {
   name: string;
   apps: string[];
   sign_only?: boolean;
@@ -222,15 +224,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adm
     '/v1/keys',
     { schema: { body: createKeyBodySchema, response: { 201: createdKeySchema } } },
     async (request, reply) => {
-      const { name, apps } = request.body;
-      const signOnly = request.body.sign_only === true;
-      const loginOnly = request.body.login_only === true;
-      if (signOnly && loginOnly) throw new InvalidRequestError('a key is sign_only or login_only, not both');
-      const expiresAt = requestedExpiry(request.body, clock.now());
-      const key = await service.createClientKey(name, apps, { signOnly, loginOnly, expiresAt });
+      const created = await createKey(service, request.body, clock.now());
       reply.header('cache-control', 'no-store');
-      const capabilities = signOnly ? [...SIGN_ONLY_CAPABILITIES] : loginOnly ? [...LOGIN_ONLY_CAPABILITIES] : [...KEY_ACTIONS];
-      return reply.code(201).send({ name, apps: [...new Set(apps)], capabilities, expires_at: iso(expiresAt), key });
+      return reply.code(201).send(created);
     },
   );
 
@@ -240,8 +236,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext, adm
   });
 
   app.delete<{ Params: { name: string } }>('/v1/keys/:name', async (request, reply) => {
-    const { name } = request.params;
-    if (!(await service.revokeClientKey(name))) throw new NotFoundError(`no client key named ${JSON.stringify(name.slice(0, 64))}`);
+    await revokeKey(service, request.params.name);
     return reply.code(204).send();
   });
 }
@@ -262,4 +257,25 @@ export async function putApp(
 export async function removeApp(service: TokenService, appid: string): Promise<void> {
   assertAppid(appid);
   if (!(await service.removeApp(appid))) throw new AppNotFoundError(appid);
+}
+
+/** Creates a client key from a POST body; the answer carries the key, shown once. Shared by the admin API and the dashboard. */
+export async function createKey(
+  service: TokenService,
+  body: CreateKeyBody,
+  now: number,
+): Promise<{ name: string; apps: string[]; capabilities: string[]; expires_at: string | null; key: string }> {
+  const { name, apps } = body;
+  const signOnly = body.sign_only === true;
+  const loginOnly = body.login_only === true;
+  if (signOnly && loginOnly) throw new InvalidRequestError('a key is sign_only or login_only, not both');
+  const expiresAt = requestedExpiry(body, now);
+  const key = await service.createClientKey(name, apps, { signOnly, loginOnly, expiresAt });
+  const capabilities = signOnly ? [...SIGN_ONLY_CAPABILITIES] : loginOnly ? [...LOGIN_ONLY_CAPABILITIES] : [...KEY_ACTIONS];
+  return { name, apps: [...new Set(apps)], capabilities, expires_at: iso(expiresAt), key };
+}
+
+/** Revokes a client key; NotFoundError when there is none of that name. Shared by the admin API and the dashboard. */
+export async function revokeKey(service: TokenService, name: string): Promise<void> {
+  if (!(await service.revokeClientKey(name))) throw new NotFoundError(`no client key named ${JSON.stringify(name.slice(0, 64))}`);
 }

@@ -8,7 +8,6 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppStatus, CredentialState, HubEvents, TokenService } from '../../core/token-service.js';
-import { KEY_ACTIONS, SIGN_ONLY_CAPABILITIES } from '../../core/key-scope.js';
 import { AppNotFoundError, ForbiddenError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../errors/index.js';
 import type { Clock } from '../../util/clock.js';
 import { getApiQuota } from '../../wechat/index.js';
@@ -25,7 +24,7 @@ import { DASHBOARD_CSP, dashboardPage, signInPage } from './pages.js';
 import { quotaDayStart } from './refresh-history.js';
 import { COOKIE_PATH, CSRF_COOKIE, cookieSigningKey, parseSession, RevokedSessions, SESSION_COOKIE, sessionValue } from './session.js';
 import { openPlatformOf } from '../open/context.js';
-import { putApp, removeApp } from '../admin/admin-routes.js';
+import { createKey, createKeyBodySchema, putApp, putAppBodySchema, removeApp, revokeKey, type CreateKeyBody } from '../admin/admin-routes.js';
 
 /** Where the dashboard's own assets are: `assets/dashboard/` at the package root (beside src/ and dist/). */
 export const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'assets', 'dashboard');
@@ -47,22 +46,6 @@ export interface DashboardDeps {
   /** For `openapi/quota/get`: where WeChat is, and how to call it. */
   readonly upstream: { readonly baseUrl: string; readonly fetch: typeof fetch; readonly timeoutMs: number };
 }
-
-const putAppBodySchema = {
-  type: 'object',
-  required: ['secret'],
-  properties: { secret: { type: 'string', minLength: 1, maxLength: 256 }, grant: { type: 'string', enum: ['stable', 'classic'] } },
-} as const;
-
-const createKeyBodySchema = {
-  type: 'object',
-  required: ['name', 'apps'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 64 },
-    apps: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 80 } },
-    sign_only: { type: 'boolean' },
-  },
-} as const;
 
 const refreshBodySchema = {
   type: 'object',
@@ -348,18 +331,14 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
       };
     });
 
-    api.post<{ Body: { name: string; apps: string[]; sign_only?: boolean } }>('/dashboard/api/keys', { schema: { body: createKeyBodySchema } }, async (request, reply) => {
-      const { name, apps } = request.body;
-      const signOnly = request.body.sign_only === true;
-      const key = await service.createClientKey(name, apps, { signOnly, expiresAt: null });
+    api.post<{ Body: CreateKeyBody }>('/dashboard/api/keys', { schema: { body: createKeyBodySchema } }, async (request, reply) => {
+      const created = await createKey(service, request.body, clock.now());
       reply.header('cache-control', 'no-store');
-      const capabilities = signOnly ? [...SIGN_ONLY_CAPABILITIES] : [...KEY_ACTIONS];
-      return reply.code(201).send({ name, apps: [...new Set(apps)], capabilities, key });
+      return reply.code(201).send(created);
     });
 
     api.delete<{ Params: { name: string } }>('/dashboard/api/keys/:name', async (request, reply) => {
-      const { name } = request.params;
-      if (!(await service.revokeClientKey(name))) throw new NotFoundError(`no client key named ${JSON.stringify(name.slice(0, 64))}`);
+      await revokeKey(service, request.params.name);
       return reply.code(204).send();
     });
 
