@@ -52,7 +52,7 @@ export function authorizeResource(
 }
 
 /** The identity of the request's bearer client key; UnauthorizedError or AuthThrottledError otherwise. */
-function authenticateClient(service: TokenService, request: FastifyRequest, guard: AuthGuard): ClientIdentity {
+export function authenticateClient(service: TokenService, request: FastifyRequest, guard: AuthGuard): ClientIdentity {
   const key = bearerKey(request.headers.authorization);
   if (key === null) throw new UnauthorizedError('a client key is required: Authorization: Bearer <key>');
   guard.assertAllowed(request, 'client');

@@ -1,8 +1,8 @@
 import type { OpenPlatform } from '../../core/open-platform/open-platform.js';
 import type { TokenService } from '../../core/token-service.js';
 import { keyAllows, type ClientIdentity, type KeyAction, type Resource } from '../../core/key-scope.js';
-import { ForbiddenError, UnauthorizedError } from '../../errors/index.js';
-import { bearerKey } from '../auth.js';
+import { ForbiddenError } from '../../errors/index.js';
+import { authenticateClient } from '../auth.js';
 import type { AuthGuard } from '../auth-guard.js';
 import type { FastifyRequest } from 'fastify';
 
@@ -18,20 +18,15 @@ export function openPlatformOf(service: TokenService): OpenPlatform | null {
  * only (before a route looks anything up). Authentication comes first.
  */
 export function authorizeOpenClient(service: TokenService, request: FastifyRequest, resource: Resource | null, guard: AuthGuard, action: KeyAction = 'read-token'): ClientIdentity {
-  const key = bearerKey(request.headers.authorization);
-  if (key === null) throw new UnauthorizedError('a client key is required: Authorization: Bearer <key>');
-  guard.assertAllowed(request, 'client');
-  const identity = service.authenticate(key);
-  if (identity === null) {
-    guard.failed(request, 'client');
-    throw new UnauthorizedError('the client key is not valid');
-  }
-  if (!keyAllows(identity, resource, action)) {
-    const what =
-      resource === null ? 'this' : resource.type === 'authorizer' ? `authorizer ${resource.appid} of component ${resource.componentAppid}` : `component ${resource.type === 'component' ? resource.componentAppid : ''}`;
-    throw new ForbiddenError(
-      identity.capabilities.includes(action) ? `client key ${identity.name} is not scoped to ${what}` : `client key ${identity.name} may not perform ${action}`,
-    );
-  }
+  const identity = authenticateClient(service, request, guard);
+  assertOpenAccess(identity, resource, action);
   return identity;
+}
+
+/** Checks an authenticated key may perform `action` on an Open Platform resource (null: the capability only). */
+export function assertOpenAccess(identity: ClientIdentity, resource: Resource | null, action: KeyAction = 'read-token'): void {
+  if (keyAllows(identity, resource, action)) return;
+  const what =
+    resource === null ? 'this' : resource.type === 'authorizer' ? `authorizer ${resource.appid} of component ${resource.componentAppid}` : `component ${resource.type === 'component' ? resource.componentAppid : ''}`;
+  throw new ForbiddenError(identity.capabilities.includes(action) ? `client key ${identity.name} is not scoped to ${what}` : `client key ${identity.name} may not perform ${action}`);
 }

@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OpenPlatform } from '../../core/open-platform/open-platform.js';
 import { validateOpenAppid } from '../../core/open-platform/ids.js';
 import { TICKET_TYPES, type TicketType } from '../../wechat/index.js';
 import { InvalidRequestError } from '../../errors/index.js';
+import type { KeyAction } from '../../core/key-scope.js';
 import type { RouteContext } from '../context.js';
-import { authorizeOpenClient } from '../open/context.js';
+import { assertOpenAccess, authorizeOpenClient } from '../open/context.js';
 import { secondsLeft, tokenBodySchema, type TokenBody } from '../token-body.js';
 
 interface AuthorizerParams {
@@ -45,15 +46,23 @@ export function registerAuthorizerRoutes(app: FastifyInstance, ctx: RouteContext
     return open.componentOf(appid);
   }
 
+  /**
+   * The component of the authorizer a request names, once its key is known to cover it. The key is authenticated
+   * (once) before the component is looked up: strangers learn nothing about which appids exist.
+   */
+  async function authorizedComponent(request: FastifyRequest, appid: string, component: string | undefined, action: KeyAction): Promise<string> {
+    const identity = authorizeOpenClient(service, request, null, guard, action);
+    const componentAppid = await resolve(appid, component);
+    assertOpenAccess(identity, { type: 'authorizer', componentAppid, appid }, action);
+    return componentAppid;
+  }
+
   app.get<{ Params: AuthorizerParams; Querystring: AuthorizerQuery }>(
     '/v1/authorizers/:appid/access-token',
     { schema: { response: { 200: tokenBodySchema } } },
     async (request, reply): Promise<TokenBody> => {
       const { appid } = request.params;
-      // The key is checked before the component is looked up: strangers learn nothing about which appids exist.
-      authorizeOpenClient(service, request, null, guard, 'read-token');
-      const componentAppid = await resolve(appid, request.query.component);
-      authorizeOpenClient(service, request, { type: 'authorizer', componentAppid, appid }, guard);
+      const componentAppid = await authorizedComponent(request, appid, request.query.component, 'read-token');
       reply.header('cache-control', 'no-store');
       return expiry.body(await open.authorizerToken(componentAppid, appid), clock.now());
     },
@@ -64,9 +73,7 @@ export function registerAuthorizerRoutes(app: FastifyInstance, ctx: RouteContext
     { schema: { body: invalidateBodySchema, response: { 200: tokenBodySchema } } },
     async (request, reply): Promise<TokenBody> => {
       const { appid } = request.params;
-      authorizeOpenClient(service, request, null, guard, 'read-token');
-      const componentAppid = await resolve(appid, request.query.component);
-      authorizeOpenClient(service, request, { type: 'authorizer', componentAppid, appid }, guard);
+      const componentAppid = await authorizedComponent(request, appid, request.query.component, 'read-token');
       reply.header('cache-control', 'no-store');
       return expiry.body(await open.invalidateAuthorizerToken(componentAppid, appid, request.body.access_token), clock.now());
     },
@@ -74,10 +81,8 @@ export function registerAuthorizerRoutes(app: FastifyInstance, ctx: RouteContext
 
   app.get<{ Params: AuthorizerParams & { type: string }; Querystring: AuthorizerQuery }>('/v1/authorizers/:appid/tickets/:type', async (request, reply) => {
     const { appid, type } = request.params;
-    authorizeOpenClient(service, request, null, guard, 'read-token');
+    const componentAppid = await authorizedComponent(request, appid, request.query.component, 'read-token');
     if (!(TICKET_TYPES as readonly string[]).includes(type)) throw new InvalidRequestError(`ticket type must be one of ${TICKET_TYPES.join(', ')}`);
-    const componentAppid = await resolve(appid, request.query.component);
-    authorizeOpenClient(service, request, { type: 'authorizer', componentAppid, appid }, guard);
     const ticket = await open.authorizerTicket(componentAppid, appid, type as TicketType);
     reply.header('cache-control', 'no-store');
     const now = clock.now();
@@ -89,9 +94,7 @@ export function registerAuthorizerRoutes(app: FastifyInstance, ctx: RouteContext
     { schema: { body: jssdkBodySchema } },
     async (request, reply) => {
       const { appid } = request.params;
-      authorizeOpenClient(service, request, null, guard, 'sign');
-      const componentAppid = await resolve(appid, request.query.component);
-      authorizeOpenClient(service, request, { type: 'authorizer', componentAppid, appid }, guard, 'sign');
+      const componentAppid = await authorizedComponent(request, appid, request.query.component, 'sign');
       reply.header('cache-control', 'no-store');
       return open.signJsSdkConfig(componentAppid, appid, request.body.url);
     },
