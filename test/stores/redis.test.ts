@@ -6,6 +6,7 @@ import { RedisStore, createRedisStore, type RedisStoreOptions } from '../../src/
 import type { Store, StoreEvent } from '../../src/stores/store.js';
 import { findRedisServer, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { freePort } from '../support/server-process.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { dropRedisPrefix, eventually, randomRedisPrefix, requireRedis, requireService } from '../support/services.js';
 import { describeStoreConformance } from './conformance.js';
 import { T0, app, credential, expectCrashRecovery, expectOutageRecovery, useThrowawayServer, wait } from './networked-store-cases.js';
@@ -149,6 +150,47 @@ describe.skipIf(shared.skip)('RedisStore on the shared Redis', () => {
       expect(store).toBeInstanceOf(RedisStore);
       await store.putPrincipal(app('wx1'));
       expect(await raw.hexists(`${keyPrefix}{wxtoken}:principals`, 'wx1')).toBe(1);
+    });
+
+    it('subscribes again after a reconnection, says so once Redis confirms it, and survives a drop or close meanwhile', async () => {
+      // A proxy holds the subscriber's SUBSCRIBE on its new connection, so the re-subscription stays in flight while
+      // the connection drops again and then while the store closes: neither may surface as an unhandled rejection
+      // (ioredis's own re-subscription did, in CI), and listeners hear "resync" only once the channel works again.
+      const proxy = await startTcpProxy(Number(new URL(shared.url).port || 6379));
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const keyPrefix = randomRedisPrefix();
+        const store = await open({ keyPrefix, maxReconnectDelayMs: 50, commandTimeoutMs: 300 }, `redis://127.0.0.1:${proxy.port}/0`);
+        const peer = await open({ keyPrefix });
+        const events: StoreEvent[] = [];
+        await store.subscribe((e) => events.push(e));
+        const resyncs = () => events.filter((e) => e.type === 'resync').length;
+
+        proxy.hold(/\$9\r\nsubscribe\r\n/i);
+        proxy.dropAll();
+        await eventually(() => expect(proxy.holding).toBe(1));
+        await wait(100);
+        expect(resyncs()).toBe(0);
+        proxy.dropAll(); // the re-subscription fails in flight
+        await eventually(() => expect(proxy.holding).toBe(1));
+        proxy.release();
+        await eventually(() => expect(resyncs()).toBe(1));
+        await peer.putPrincipal(app('wx-after'));
+        await eventually(() => expect(events).toContainEqual({ type: 'principal', id: 'wx-after' }));
+
+        proxy.hold(/\$9\r\nsubscribe\r\n/i);
+        proxy.dropAll();
+        await eventually(() => expect(proxy.holding).toBe(1));
+        await store.close(); // its QUIT waits behind the held SUBSCRIBE, times out, and the connection is cut
+        await wait(100);
+        expect(resyncs()).toBe(1);
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+        await proxy.close();
+      }
     });
 
     it('reports Redis TIME in epoch ms', async () => {

@@ -114,8 +114,9 @@ export function resolveRedisOptions(url: string, options: RedisStoreOptions = {}
       commandTimeout: commandTimeoutMs,
       // ioredis counts attempts from 1.
       retryStrategy: (attempt: number) => reconnectDelayMs(attempt - 1, maxReconnectDelayMs),
-      // The subscriber connection re-subscribes on its own after a reconnection.
-      autoResubscribe: true,
+      // The store re-subscribes itself after a reconnection (redis-store.ts): ioredis's own re-subscription is a
+      // command whose failure nobody handles.
+      autoResubscribe: false,
     },
   };
 }

@@ -28,7 +28,7 @@
  *
  * Outages: the connection never queues commands while disconnected and commands time out, so every method
  * rejects with StoreUnavailableError within about a second while Redis is down; ioredis keeps reconnecting in the
- * background (capped backoff) and the subscriber re-subscribes, so the store recovers without being recreated.
+ * background (capped backoff) and the store re-subscribes, so it recovers without being recreated.
  */
 import { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../errors/index.js';
@@ -310,11 +310,7 @@ export class RedisStore implements Store {
   async #ensureSubscribed(): Promise<void> {
     if (this.#subscriber) return;
     this.#subscribing ??= (async () => {
-      // With its offline queue on, unlike the main connection: ioredis re-subscribes by itself on every reconnection
-      // and does not handle that command's rejection, so a connection that drops again at that moment would surface
-      // as an unhandled rejection (which ends a Node process) instead of a queued SUBSCRIBE. Seen 2026-11-29 in the
-      // outage tests, ioredis 5.11.
-      const subscriber = this.#redis.duplicate({ enableOfflineQueue: true });
+      const subscriber = this.#redis.duplicate();
       // Outages are reported by the main connection; the subscriber's errors are expected echoes of them.
       subscriber.on('error', () => {});
       subscriber.on('message', (channel: string, text: string) => this.#onMessage(channel, text));
@@ -329,21 +325,36 @@ export class RedisStore implements Store {
         subscriber.disconnect();
         throw this.#outage.wrap('subscribe', new Error('closed while subscribing'));
       }
-      // ioredis reconnects and re-subscribes by itself, but what was published meanwhile is gone: subscribers must
-      // re-read. ('ready' comes after the re-subscription has been sent, so nothing later is missed either.)
+      // What was published while the connection was down is gone: after every reconnection the store subscribes
+      // again (a new connection is not subscribed) and, once Redis has confirmed it, tells listeners to re-read, so
+      // nothing published after their read is missed either. ioredis could re-subscribe by itself, but nothing
+      // would handle that command's failure: a connection closed or dropped while it was in flight ended the test
+      // process with an unhandled rejection (CI, 2026-11-30, ioredis 5.11.1).
       let interrupted = false;
       subscriber.on('close', () => {
         interrupted = true;
       });
       subscriber.on('ready', () => {
-        if (interrupted && !this.#closed) this.#listeners.emit({ type: 'resync' });
-        interrupted = false;
+        if (interrupted && !this.#closed) void this.#resubscribe(subscriber, () => (interrupted = false));
       });
       this.#subscriber = subscriber;
     })().finally(() => {
       this.#subscribing = undefined;
     });
     await this.#subscribing;
+  }
+
+  /** Subscribes a reconnected subscriber again; on failure, reconnects it so that its next 'ready' tries again. */
+  async #resubscribe(subscriber: Redis, done: () => void): Promise<void> {
+    try {
+      await subscriber.subscribe(this.#keys.channel);
+    } catch {
+      // Dropped meanwhile: it reconnects by itself. Timed out on a live connection: start over on a new one.
+      if (!this.#closed && subscriber.status === 'ready') subscriber.disconnect(true);
+      return;
+    }
+    done();
+    if (!this.#closed) this.#listeners.emit({ type: 'resync' });
   }
 
   #onMessage(channel: string, text: string): void {
