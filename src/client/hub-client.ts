@@ -149,13 +149,23 @@ export class HubClient {
    * Runs `call` with the app's token; if WeChat answers 40001/40014/42001 (the call returns the errcode via
    * `errcodeOf`), reports the token and retries once with the replacement.
    */
-  async withToken<T>(appid: string, call: (accessToken: string) => Promise<T>, errcodeOf: (result: T) => number | undefined): Promise<T> {
-    const { accessToken } = await this.getAccessToken(appid);
-    const result = await call(accessToken);
-    const errcode = errcodeOf(result);
-    if (errcode === undefined || !isTokenInvalid(errcode)) return result;
-    const replacement = await this.invalidate(appid, accessToken);
-    return call(replacement.accessToken);
+  withToken<T>(appid: string, call: (accessToken: string) => Promise<T>, errcodeOf: (result: T) => number | undefined): Promise<T> {
+    return this.#withToken(appRoute(appid), call, errcodeOf);
+  }
+
+  /** withToken for an Open Platform authorizer's token (see authorizerToken). */
+  withAuthorizerToken<T>(
+    authorizerAppid: string,
+    call: (accessToken: string) => Promise<T>,
+    errcodeOf: (result: T) => number | undefined,
+    options: AuthorizerTokenOptions = {},
+  ): Promise<T> {
+    return this.#withToken(authorizerRoute(authorizerAppid, options.component), call, errcodeOf);
+  }
+
+  /** withToken for a WeCom app's token (see wecomToken); WeCom answers a dead token with the same errcodes. */
+  withWeComToken<T>(corpid: string, agent: string | number, call: (accessToken: string) => Promise<T>, errcodeOf: (result: T) => number | undefined): Promise<T> {
+    return this.#withToken(wecomRoute(corpid, agent), call, errcodeOf);
   }
 
   /**
@@ -209,6 +219,15 @@ export class HubClient {
     } catch (err) {
       throw new HubClientError('hub_unreachable', `wxtoken hub at ${this.#base} did not answer`, 0, { cause: err });
     }
+  }
+
+  async #withToken<T>(route: TokenRoute, call: (accessToken: string) => Promise<T>, errcodeOf: (result: T) => number | undefined): Promise<T> {
+    const { accessToken } = await this.#read(route);
+    const result = await call(accessToken);
+    const errcode = errcodeOf(result);
+    if (errcode === undefined || !isTokenInvalid(errcode)) return result;
+    const replacement = await this.#invalidate(route, accessToken);
+    return call(replacement.accessToken);
   }
 
   /** The cached token while the hub's expiry allows, else one request shared by every concurrent reader. */

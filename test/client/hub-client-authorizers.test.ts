@@ -98,6 +98,35 @@ describe('HubClient: Open Platform authorizers', () => {
     ]);
   });
 
+  it('withAuthorizerToken retries a call WeChat refused for the token once, with the replacement, and no other', async () => {
+    // SHARED through the other component: no report about it yet, so the hub's invalidation floor does not apply.
+    const options = { component: OTHER_COMPONENT };
+    const path = `/v1/authorizers/${SHARED}/access-token`;
+    const { client, requests } = recordingClient(hub.url, key);
+    const stale = (await client.authorizerToken(SHARED, options)).accessToken;
+    sim.state.rotate(SHARED, 'classic');
+    sim.state.rotate(SHARED, 'classic');
+    const used: string[] = [];
+    const verdict = await client.withAuthorizerToken(
+      SHARED,
+      async (token) => {
+        used.push(token);
+        return tokenVerdict(simUrl, token);
+      },
+      (v) => (v === 'ok' ? undefined : v),
+      options,
+    );
+    expect(verdict).toBe('ok');
+    expect(used).toHaveLength(2);
+    expect(used[0]).toBe(stale);
+    expect(used[1]).not.toBe(stale);
+    expect(requests).toEqual([`GET ${path}?component=${OTHER_COMPONENT}`, `POST ${path}/invalidate?component=${OTHER_COMPONENT}`]);
+    // An errcode that says nothing about the token (45009: quota) is the caller's answer: no report, no retry.
+    const quota = await client.withAuthorizerToken(SHARED, async () => ({ errcode: 45009 }), (r) => r.errcode, options);
+    expect(quota).toEqual({ errcode: 45009 });
+    expect(requests).toHaveLength(2);
+  });
+
   it("surfaces the hub's refusals as HubClientError with the hub's code", async () => {
     const { client, requests } = recordingClient(hub.url, otherKey);
     // A key scoped to another component's authorizers, whether or not the component is named.

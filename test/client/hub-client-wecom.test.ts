@@ -8,6 +8,8 @@ import { recordingClient, tokenVerdict } from './support.js';
 
 const CORPID = 'ww0000000000000a01';
 const AGENT = { agentid: 1000002, secret: 'corp-a-agent-secret-0123456789abcdef' };
+/** Used by one test only, so that no earlier report of its token holds back the hub's next refresh. */
+const OTHER_AGENT = { agentid: 1000003, secret: 'corp-a-other-agent-secret-0123456789' };
 const TOKEN_PATH = `/v1/wecom/${CORPID}/${AGENT.agentid}/access-token`;
 
 let simClock: ManualClock;
@@ -18,16 +20,18 @@ let key: string;
 
 beforeAll(async () => {
   simClock = new ManualClock(Date.now());
-  sim = createSimulator({ clock: simClock, corps: [{ corpid: CORPID, apps: [AGENT] }] });
+  sim = createSimulator({ clock: simClock, corps: [{ corpid: CORPID, apps: [AGENT, OTHER_AGENT] }] });
   simUrl = await sim.listen({ host: '127.0.0.1', port: 0 });
   hub = await startHub('memory:', simUrl);
-  const put = await fetch(`${hub.url}/v1/wecom/${CORPID}/${AGENT.agentid}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ secret: AGENT.secret }),
-  });
-  expect(put.status).toBe(201);
-  key = await hub.hub.createClientKey('wecom-sdk', [`wecom:${CORPID}/${AGENT.agentid}`]);
+  for (const agent of [AGENT, OTHER_AGENT]) {
+    const put = await fetch(`${hub.url}/v1/wecom/${CORPID}/${agent.agentid}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ secret: agent.secret }),
+    });
+    expect(put.status).toBe(201);
+  }
+  key = await hub.hub.createClientKey('wecom-sdk', [`wecom:${CORPID}/${AGENT.agentid}`, `wecom:${CORPID}/${OTHER_AGENT.agentid}`]);
 });
 afterAll(async () => {
   await hub.close();
@@ -55,6 +59,28 @@ describe('HubClient: WeCom apps', () => {
     expect(await tokenVerdict(simUrl, fresh.accessToken)).toBe('ok');
     expect(await client.wecomToken(CORPID, AGENT.agentid)).toBe(fresh);
     expect(requests).toEqual([`GET ${TOKEN_PATH}`, `POST ${TOKEN_PATH}/invalidate`]);
+  });
+
+  it('withWeComToken retries a call WeCom refused for the token once, with the replacement', async () => {
+    const path = `/v1/wecom/${CORPID}/${OTHER_AGENT.agentid}/access-token`;
+    const { client, requests } = recordingClient(hub.url, key);
+    const stale = (await client.wecomToken(CORPID, OTHER_AGENT.agentid)).accessToken;
+    await simClock.advance(7_300_000);
+    const used: string[] = [];
+    const verdict = await client.withWeComToken(
+      CORPID,
+      OTHER_AGENT.agentid,
+      async (token) => {
+        used.push(token);
+        return tokenVerdict(simUrl, token);
+      },
+      (v) => (v === 'ok' ? undefined : v),
+    );
+    expect(verdict).toBe('ok');
+    expect(used).toHaveLength(2);
+    expect(used[0]).toBe(stale);
+    expect(used[1]).not.toBe(stale);
+    expect(requests).toEqual([`GET ${path}`, `POST ${path}/invalidate`]);
   });
 
   it("surfaces the hub's refusals with the hub's code: another corp's key, an unknown app", async () => {
