@@ -95,11 +95,13 @@ describe.each(distributedStores())('Open Platform on three hubs over $name', (st
     const auth = await call(`${simUrl}/__sim/components/${COMPONENT}/authorize`, { body: { authorizerAppid: appid, deliver: 'redirect' } });
     const code = new URLSearchParams(auth.body.redirectQuery).get('auth_code')!;
     const event = `<xml><AppId><![CDATA[${COMPONENT}]]></AppId><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><InfoType><![CDATA[authorized]]></InfoType><AuthorizerAppid><![CDATA[${appid}]]></AuthorizerAppid><AuthorizationCode><![CDATA[${code}]]></AuthorizationCode></xml>`;
-    await Promise.all([
+    const [, ...landings] = await Promise.all([
       postPush(hubs[1]!.url, craftPush(event)),
       call(`${hubs[0]!.url}/open/${COMPONENT}/authorized?auth_code=${encodeURIComponent(code)}`),
       call(`${hubs[2]!.url}/open/${COMPONENT}/authorized?auth_code=${encodeURIComponent(code)}`),
     ]);
+    // Every browser learns the authorizer, also where another delivery took the code (from its recorded outcome).
+    for (const landing of landings) expect(landing).toMatchObject({ status: 200, body: { authorized: true, authorizer_appid: appid } });
     await until(async () => (await call(`${hubs[2]!.url}/v1/authorizers`, { key: ADMIN_KEY })).body.total === 1);
     await new Promise((r) => setTimeout(r, 300));
     expect((await counters(simUrl)).queryAuth).toBe(1);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, type RunningHub } from '../support/stack.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { systemClock } from '../../src/util/clock.js';
+import { codeHash } from '../../src/core/open-platform/authorization-outcomes.js';
 import { AES_KEY, call, clientKey, COMPONENT, COMPONENT_SECRET, counters, craftPush, hubOn, MSG_TOKEN, openSimulator, postPush, registerComponent, until } from './support.js';
 
 /** The Open Platform end to end on one hub (memory store) and the simulator: pushes, authorization, serving, repair. */
@@ -204,6 +205,37 @@ describe('Open Platform on one hub', () => {
       expect(page).toContain('authorize again');
       expect(page).not.toContain(code);
       expect((await components(hub.url)).last_authorization_failure).toMatchObject({ errcode: 61010, source: 'redirect' });
+    });
+
+    it('tells the browser of a refusal the event met first, and of the authorizer an event authorized first', async () => {
+      const { hub, simUrl, code } = await authorized('https://saas.example.com/authorized');
+      await spend(hub.url, simUrl, code);
+      const event = (c: string, authorizer: string) =>
+        `<xml><AppId><![CDATA[${COMPONENT}]]></AppId><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><InfoType><![CDATA[authorized]]></InfoType><AuthorizerAppid><![CDATA[${authorizer}]]></AuthorizerAppid><AuthorizationCode><![CDATA[${c}]]></AuthorizationCode></xml>`;
+      const land = async (c: string) => new URL((await fetch(`${hub.url}/open/${COMPONENT}/authorized?auth_code=${encodeURIComponent(c)}`, { redirect: 'manual' })).headers.get('location')!);
+      // The event takes the spent code and WeChat refuses it; the browser, landing after, finds the code taken.
+      expect(await postPush(hub.url, craftPush(event(code, appid)))).toEqual({ status: 200, text: 'success' });
+      await until(async () => (await components(hub.url)).last_authorization_failure !== null);
+      expect(Object.fromEntries((await land(code)).searchParams)).toEqual({ wxtoken_error: 'authorization_code_invalid' });
+      // The browser made no exchange of its own (WeChat would have refused it too, recorded as from the redirect).
+      expect((await components(hub.url)).last_authorization_failure).toMatchObject({ errcode: 61009, source: 'event' });
+
+      // A second merchant: the event exchanges the code before the browser lands.
+      const other = 'wxa000000000000005';
+      const auth = await call(`${simUrl}/__sim/components/${COMPONENT}/authorize`, { body: { authorizerAppid: other, deliver: 'redirect' } });
+      const fresh = new URLSearchParams(auth.body.redirectQuery).get('auth_code')!;
+      await postPush(hub.url, craftPush(event(fresh, other)));
+      await until(async () => (await call(`${hub.url}/v1/authorizers?status=active`, { key: ADMIN_KEY })).body.total === 1);
+      expect(Object.fromEntries((await land(fresh)).searchParams)).toEqual({ authorizer_appid: other });
+      expect((await counters(simUrl)).queryAuth).toBe(2); // the spend and the event's
+    });
+
+    it('goes on without an outcome when the delivery that took the code never records one (it died), after a bounded wait', async () => {
+      const { hub, code } = await authorized(undefined);
+      expect(await hub.store.acquireLease(`open-code:${COMPONENT}:${codeHash(code)}`, 'an-instance-that-died', 60_000)).toBe(true);
+      const started = performance.now();
+      expect(await hub.hub.open.authorizationOutcome(COMPONENT, code, 300)).toBeUndefined();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     });
 
     it('records a code refused on the authorized event too (source event)', async () => {

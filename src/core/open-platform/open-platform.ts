@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { AuthorizerInactiveError, InvalidRequestError, NotFoundError, WeChatError } from '../../errors/index.js';
 import type { PrincipalRecord, Store } from '../../stores/store.js';
-import type { CancelTimer, Clock } from '../../util/clock.js';
+import { sleep, type CancelTimer, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { jssdkSignature, newNonceStr, TICKET_TYPES, type AuthorizationInfo, type TicketType } from '../../wechat/index.js';
 import { isEncodingAesKey } from '../../wechat/msg-crypto.js';
@@ -26,6 +26,7 @@ import {
   validateOpenAppid,
 } from './ids.js';
 import { AuthorizationFailures, authorizationErrorOf, type AuthorizationCodeSource, type AuthorizationFailure } from './authorization-failures.js';
+import { AuthorizationOutcomes, codeHash, DEFAULT_OUTCOME_WAIT_MS, OUTCOME_POLL_MS, type AuthorizationOutcome } from './authorization-outcomes.js';
 import { AuthorizerRecords, authorizerInfo, type AuthorizerChange, type AuthorizerInfo, type RecordsHub, type StoredAuthorizer } from './authorizer-records.js';
 import { DEFAULT_PUSH_MAX_SKEW_MS, DEFAULT_PUSH_REPLAY_WINDOW_MS } from './push-guard.js';
 import { PushVerifier, type VerifiedPush } from './push-verifier.js';
@@ -35,6 +36,7 @@ import { DEFAULT_STARTUP_RETRY_BASE_MS, DEFAULT_STARTUP_RETRY_MAX_MS, startupRet
 import { ticketHealth, VerifyTickets, type TicketHealth } from './verify-ticket.js';
 
 export type { AuthorizationFailure } from './authorization-failures.js';
+export type { AuthorizationOutcome } from './authorization-outcomes.js';
 export type { AuthorizerInfo } from './authorizer-records.js';
 export type { VerifiedPush } from './push-verifier.js';
 export type { TicketReport } from './ticket-watch.js';
@@ -133,6 +135,7 @@ export class OpenPlatform {
   readonly #o: Required<OpenPlatformOptions>;
   readonly #tickets: VerifyTickets;
   readonly #authFailures: AuthorizationFailures;
+  readonly #outcomes: AuthorizationOutcomes;
   readonly #records: AuthorizerRecords;
   readonly #pushes: PushVerifier;
   readonly #watch: TicketWatch;
@@ -151,6 +154,7 @@ export class OpenPlatform {
     this.#kinds = kinds;
     this.#tickets = new VerifyTickets(store);
     this.#authFailures = new AuthorizationFailures(store);
+    this.#outcomes = new AuthorizationOutcomes(store);
     this.#o = resolveOptions(options);
     const keeper = new LeaseKeeper({ store, clock: options.clock, logger: options.logger, owner: options.instanceId, ttlMs: this.#o.leaseTtlMs });
     const locks = new PrincipalLocks({ keeper, clock: options.clock, waitMs: this.#o.writeLeaseWaitMs, pollMs: this.#o.writeLeasePollMs });
@@ -363,7 +367,8 @@ export class OpenPlatform {
   async exchangeAuthCode(componentAppid: string, code: string, source: AuthorizationCodeSource): Promise<{ exchanged: boolean; authorizerAppid?: string }> {
     validateOpenAppid('component appid', componentAppid);
     if (typeof code !== 'string' || code.length === 0 || code.length > 512) throw new InvalidRequestError('auth_code must be a non-empty string');
-    const mark = `open-code:${componentAppid}:${createHash('sha256').update(code).digest('hex').slice(0, 32)}`;
+    const hash = codeHash(code);
+    const mark = `open-code:${componentAppid}:${hash}`;
     const owner = randomUUID();
     if (!(await this.#store.acquireLease(mark, owner, CODE_MARK_TTL_MS))) {
       this.#o.logger.info({ component: componentAppid, source }, 'authorization code already taken by another delivery');
@@ -376,18 +381,33 @@ export class OpenPlatform {
       // WeChat answered without spending the code (say, the component token was refused): another delivery may try.
       // A code it called invalid or expired stays marked; after a transport failure the code may have been spent,
       // and only the authorizer list can tell (reconciliation), so it stays marked too.
-      if (err instanceof WeChatError && authorizationErrorOf(err.errcode) !== undefined) await this.#codeRefused(componentAppid, err.errcode, source);
+      if (err instanceof WeChatError && authorizationErrorOf(err.errcode) !== undefined) await this.#codeRefused(componentAppid, hash, err.errcode, source);
       else if (err instanceof WeChatError) await this.#store.releaseLease(mark, owner).catch(() => undefined);
       throw err;
     }
     validateOpenAppid('authorizer appid', info.authorizerAppid);
     await this.#recordAuthorization(componentAppid, info, source);
     this.#o.logger.info({ component: componentAppid, authorizer: info.authorizerAppid, source }, 'authorization code exchanged');
+    await this.#recordOutcome(componentAppid, { code: hash, at: this.#o.clock.now(), authorizerAppid: info.authorizerAppid });
     // A re-authorization kills the authorizer's earlier tokens upstream: replace the one held, if any.
     const id = authorizerId(componentAppid, info.authorizerAppid);
     const held = this.#hub.credentialRecord(id, this.#kinds.authorizerToken)?.token;
     if (held) await this.#hub.invalidateCredential(id, this.#kinds.authorizerToken, held).catch(() => undefined);
     return { exchanged: true, authorizerAppid: info.authorizerAppid };
+  }
+
+  /**
+   * What became of a code another delivery took (exchangeAuthCode answered `exchanged: false`): waits up to `waitMs`
+   * for the taker, on whichever instance, to record it; undefined if it did not in time (say, it died meanwhile).
+   */
+  async authorizationOutcome(componentAppid: string, code: string, waitMs = DEFAULT_OUTCOME_WAIT_MS): Promise<AuthorizationOutcome | undefined> {
+    const hash = codeHash(code);
+    const deadline = this.#o.clock.now() + waitMs;
+    for (;;) {
+      const outcome = await this.#outcomes.find(componentAppid, hash);
+      if (outcome !== undefined || this.#o.clock.now() >= deadline) return outcome;
+      await sleep(this.#o.clock, Math.min(OUTCOME_POLL_MS, deadline - this.#o.clock.now()));
+    }
   }
 
   /** Revokes an authorizer at once: its tokens dropped on every instance, its schedule stopped, its history kept. */
@@ -617,11 +637,19 @@ export class OpenPlatform {
   }
 
   /** Records a code WeChat refused (61009/61010) on the component, for the operator to see; never fails the caller. */
-  async #codeRefused(componentAppid: string, errcode: number, source: AuthorizationCodeSource): Promise<void> {
+  async #codeRefused(componentAppid: string, hash: string, errcode: number, source: AuthorizationCodeSource): Promise<void> {
     this.#o.logger.warn({ component: componentAppid, errcode, source }, 'authorization code refused: the merchant must authorize again (or update the authorization)');
+    const at = this.#o.clock.now();
     await this.#authFailures
-      .offer(componentAppid, { at: this.#o.clock.now(), errcode, source })
+      .offer(componentAppid, { at, errcode, source })
       .catch((err: unknown) => this.#o.logger.warn({ component: componentAppid, err: String(err) }, 'could not record the refused authorization code'));
+    await this.#recordOutcome(componentAppid, { code: hash, at, errcode });
+  }
+
+  /** Records a code's outcome for the delivery that did not take it; best effort (it then lands without it). */
+  async #recordOutcome(componentAppid: string, outcome: AuthorizationOutcome): Promise<void> {
+    const recorded = await this.#outcomes.record(componentAppid, outcome, this.#o.clock.now()).catch((err: unknown) => String(err));
+    if (recorded !== true) this.#o.logger.warn({ component: componentAppid, err: recorded === false ? 'kept losing to other writers' : recorded }, 'could not record an authorization code outcome');
   }
 
   /** An authorizer principal as reconcileStep sees it, its refresh token opened from the record held. */

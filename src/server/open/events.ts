@@ -31,14 +31,22 @@ export function registerOpenEventRoutes(app: FastifyInstance, open: OpenPlatform
   // The merchant's browser lands here after authorizing: the code is exchanged (once, fleet-wide, whichever of the
   // redirect and the event comes first), then the browser goes on to the component's landing page. A code WeChat
   // refuses (61009/61010) cannot be retried: the merchant is told to authorize again, on the landing page if any.
+  // When the event took the code first, the browser waits (a few seconds at most) for that exchange's outcome, so
+  // the landing page learns the authorizer, or the refusal, all the same.
   app.get<{ Params: ComponentParams; Querystring: { auth_code?: string } }>('/open/:component_appid/authorized', async (request, reply) => {
     const { component_appid: componentAppid } = request.params;
     const code = request.query.auth_code;
     if (typeof code !== 'string' || code === '') throw new InvalidRequestError('auth_code is required');
-    let result: Awaited<ReturnType<OpenPlatform['exchangeAuthCode']>> | undefined;
+    let authorizerAppid: string | undefined;
     let refused: AuthorizationErrorParam | undefined;
     try {
-      result = await open.exchangeAuthCode(componentAppid, code, 'redirect');
+      const result = await open.exchangeAuthCode(componentAppid, code, 'redirect');
+      if (result.exchanged) authorizerAppid = result.authorizerAppid;
+      else {
+        const outcome = await open.authorizationOutcome(componentAppid, code);
+        authorizerAppid = outcome?.authorizerAppid;
+        refused = outcome?.errcode === undefined ? undefined : authorizationErrorOf(outcome.errcode);
+      }
     } catch (err) {
       refused = err instanceof WeChatError ? authorizationErrorOf(err.errcode) : undefined;
       if (refused === undefined) throw err;
@@ -48,11 +56,11 @@ export function registerOpenEventRoutes(app: FastifyInstance, open: OpenPlatform
     if (landing !== undefined) {
       const target = new URL(landing);
       if (refused !== undefined) target.searchParams.set(AUTHORIZATION_ERROR_PARAM, refused);
-      else if (result?.authorizerAppid) target.searchParams.set('authorizer_appid', result.authorizerAppid);
+      else if (authorizerAppid !== undefined) target.searchParams.set('authorizer_appid', authorizerAppid);
       return reply.redirect(target.toString(), 302);
     }
     if (refused !== undefined) return reply.code(400).type('text/html; charset=utf-8').send(repeatAuthorizationPage(refused));
-    return { authorized: true, authorizer_appid: result?.authorizerAppid ?? null };
+    return { authorized: true, authorizer_appid: authorizerAppid ?? null };
   });
 }
 

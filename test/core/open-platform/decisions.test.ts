@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authorizationErrorOf, decideAuthorizationFailure, type AuthorizationFailure } from '../../../src/core/open-platform/authorization-failures.js';
+import { mergeOutcomes, OUTCOME_KEEP_COUNT, OUTCOME_KEEP_MS, type AuthorizationOutcome } from '../../../src/core/open-platform/authorization-outcomes.js';
 import { nextAuthorizer, type AuthorizerChange } from '../../../src/core/open-platform/authorizer-records.js';
 import { REFRESH_HISTORY_SECRET, REFRESH_TOKEN_SECRET } from '../../../src/core/open-platform/ids.js';
 import { nextRefreshToken, parseRefreshHistory, reconcileDecision, reconcileStep, REFRESH_HISTORY_LIMIT } from '../../../src/core/open-platform/refresh-token.js';
@@ -165,5 +166,27 @@ describe('refused authorization codes', () => {
     ['an earlier one arriving late', f(20), f(10), 'keep'],
   ] as const)('%s → %s', (_name, stored, incoming, expected) => {
     expect(decideAuthorizationFailure(stored, incoming)).toBe(expected);
+  });
+});
+
+describe('mergeOutcomes: the recent authorization codes whose outcome another delivery may ask for', () => {
+  const o = (code: string, at: number, authorizerAppid = `wx-${code}`): AuthorizationOutcome => ({ code, at, authorizerAppid });
+  const now = 10 * OUTCOME_KEEP_MS;
+  it.each([
+    ['the first one', [], o('a', now), ['a']],
+    ['another code', [o('a', now - 1)], o('b', now), ['a', 'b']],
+    ['the same code again (its refusal after a lost write, say): replaced, not repeated', [o('a', now - 5), o('b', now - 1)], { code: 'a', at: now, errcode: 61009 }, ['b', 'a']],
+    ['outcomes past the keep window are dropped', [o('old', now - OUTCOME_KEEP_MS), o('recent', now - OUTCOME_KEEP_MS + 1)], o('c', now), ['recent', 'c']],
+    ['an older write arriving late is placed by its time', [o('b', now - 1)], o('a', now - 2), ['a', 'b']],
+  ] as const)('%s', (_name, stored, incoming, codes) => {
+    expect(mergeOutcomes(stored, incoming, now).map((x) => x.code)).toEqual(codes);
+  });
+
+  it(`keeps the newest ${OUTCOME_KEEP_COUNT} of a burst`, () => {
+    const burst = Array.from({ length: OUTCOME_KEEP_COUNT }, (_, i) => o(`c${i}`, now - OUTCOME_KEEP_COUNT + i));
+    const merged = mergeOutcomes(burst, o('last', now), now);
+    expect(merged).toHaveLength(OUTCOME_KEEP_COUNT);
+    expect(merged[0]!.code).toBe('c1');
+    expect(merged.at(-1)!.code).toBe('last');
   });
 });
