@@ -1,6 +1,6 @@
 import { createHash, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppNotFoundError, ConfigError, ConflictError, InvalidRequestError, StoreUnavailableError } from '../errors/index.js';
-import type { CredentialRecord, Grant, PrincipalRecord, Store, StoreEvent } from '../stores/store.js';
+import { nextUpdatedAt, type CredentialRecord, type Grant, type PrincipalRecord, type Store, type StoreEvent } from '../stores/store.js';
 import { cardSignature, jssdkSignature, newNonceStr, TICKET_TYPES, WECOM_TICKET_TYPES, type TicketType } from '../wechat/index.js';
 import { KeyRing } from './client-keys.js';
 import type { Clock } from '../util/clock.js';
@@ -383,19 +383,29 @@ export class Hub implements TokenService, PrincipalCredentials {
       Object.entries(input.secrets).every(([name, plain]) => existing.secrets[name] !== undefined && this.#openSecret(existing, name) === plain);
     const sameAttributes = existing !== null && JSON.stringify(existing.attributes) === JSON.stringify(input.attributes);
     if (existing && sameSecrets && sameAttributes) return { created: false, changed: false };
-    await this.writePrincipal(input, existing);
+    await this.#writePrincipal(input, existing, false);
     return { created: !existing, changed: true };
   }
 
   /**
-   * Writes a principal over `existing`, the record the caller read (null: none), without reading or comparing
-   * again: for a caller that holds the principal's write lease and has decided the write changes something (the
-   * Open Platform's authorizer records). Seals the secrets and clears the credentials' failures as putPrincipal does.
+   * Writes a principal over `existing`, the record the caller read (null: none), without reading again and only if
+   * the store still holds that record (compare-and-set on its `updatedAt`): for a caller that holds the principal's
+   * write lease and has decided the write changes something (the Open Platform's authorizer records); the store's
+   * comparison fences a writer whose lease lapsed during a pause. Seals the secrets and clears the credentials'
+   * failures as putPrincipal does. Returns false, writing nothing, when the principal changed since it was read.
    */
-  async writePrincipal(
+  writePrincipal(
     input: { id: string; type: PrincipalRecord['type']; attributes: PrincipalRecord['attributes']; secrets: Readonly<Record<string, string>> },
     existing: PrincipalRecord | null,
-  ): Promise<void> {
+  ): Promise<boolean> {
+    return this.#writePrincipal(input, existing, true);
+  }
+
+  async #writePrincipal(
+    input: { id: string; type: PrincipalRecord['type']; attributes: PrincipalRecord['attributes']; secrets: Readonly<Record<string, string>> },
+    existing: PrincipalRecord | null,
+    ifUnchanged: boolean,
+  ): Promise<boolean> {
     if (existing && existing.type !== input.type) throw new ConflictError(`${existing.id} is registered as a ${existing.type}, not a ${input.type}`);
     const now = this.#clock.now();
     const record: PrincipalRecord = {
@@ -404,11 +414,12 @@ export class Hub implements TokenService, PrincipalCredentials {
       attributes: input.attributes,
       secrets: Object.fromEntries(Object.entries(input.secrets).map(([name, plain]) => [name, this.#secrets.seal(plain, secretContext(input.id, name))])),
       createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
+      updatedAt: nextUpdatedAt(existing, now),
     };
-    await this.#store.putPrincipal(record);
+    if (!(await this.#store.putPrincipal(record, ifUnchanged ? existing : undefined))) return false;
     if (existing) for (const key of this.#engine.keysOf(input.id)) await this.#clearFailure(key);
     await this.#track(record);
+    return true;
   }
 
   /** Removes a principal and its credentials. Returns whether it existed. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PrincipalBusyError } from '../errors/index.js';
-import type { Store } from '../stores/store.js';
+import { nextUpdatedAt, type Store } from '../stores/store.js';
 import { credentialContext } from '../stores/sealing-store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger } from '../util/logger.js';
@@ -74,8 +74,9 @@ export async function reseal(store: Store, sealer: Sealer, options: ResealOption
             const latest = await store.getPrincipal(principal.id);
             const latestSealed = latest?.secrets[name];
             if (latest !== null && latestSealed === sealed && lease.held) {
-              await store.putPrincipal({ ...latest, secrets: { ...latest.secrets, [name]: sealer.seal(plain, context) } });
-              return 'resealed';
+              const resealedRecord = { ...latest, secrets: { ...latest.secrets, [name]: sealer.seal(plain, context) }, updatedAt: nextUpdatedAt(latest, clock.now()) };
+              // Refused only when a writer whose lease lapsed got in since the read: left to a re-run.
+              return (await store.putPrincipal(resealedRecord, latest)) ? 'resealed' : 'remaining';
             }
             return latestSealed !== undefined && !sealer.isCurrent(latestSealed) ? 'remaining' : 'gone';
           })

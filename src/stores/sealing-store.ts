@@ -49,8 +49,8 @@ export class SealingStore implements Store {
   getPrincipal(id: string): Promise<PrincipalRecord | null> {
     return this.#inner.getPrincipal(id);
   }
-  putPrincipal(principal: PrincipalRecord): Promise<void> {
-    return this.#inner.putPrincipal(principal);
+  putPrincipal(principal: PrincipalRecord, ifUnchanged?: PrincipalRecord | null): Promise<boolean> {
+    return this.#inner.putPrincipal(principal, ifUnchanged);
   }
   deletePrincipal(id: string): Promise<boolean> {
     return this.#inner.deletePrincipal(id);

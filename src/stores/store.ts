@@ -133,6 +133,16 @@ export function ofTypes(principal: Pick<PrincipalRecord, 'type'>, types: readonl
   return types === undefined || types.includes(principal.type);
 }
 
+/** Whether `stored` is still the principal a writer read (`read`; null: none): putPrincipal's `ifUnchanged`. */
+export function principalUnchanged(stored: Pick<PrincipalRecord, 'updatedAt'> | null, read: Pick<PrincipalRecord, 'updatedAt'> | null): boolean {
+  return read === null ? stored === null : stored !== null && stored.updatedAt === read.updatedAt;
+}
+
+/** The `updatedAt` of a write over `existing`: now, but later than the record it replaces, which ifUnchanged compares. */
+export function nextUpdatedAt(existing: Pick<PrincipalRecord, 'updatedAt'> | null, now: number): number {
+  return existing === null ? now : Math.max(now, existing.updatedAt + 1);
+}
+
 /** Persistence for the hub. Methods reject with StoreUnavailableError when the backend cannot be reached. */
 export interface Store {
   /** Human-readable description without credentials, e.g. `sqlite:./wxtoken.db` or `redis://127.0.0.1:6379/0`. */
@@ -145,8 +155,13 @@ export interface Store {
    */
   listPrincipals(filter?: PrincipalFilter): Promise<PrincipalRecord[]>;
   getPrincipal(id: string): Promise<PrincipalRecord | null>;
-  /** Creates or replaces the principal (and publishes a `principal` event). */
-  putPrincipal(principal: PrincipalRecord): Promise<void>;
+  /**
+   * Creates or replaces the principal (and publishes a `principal` event). With `ifUnchanged` (the record the
+   * writer read, null: none), only if the stored principal is still that one, compared by `updatedAt` (so a writer
+   * must make it grow: nextUpdatedAt): a compare-and-set in the store itself, which fences a writer whose lease
+   * lapsed during a pause. Returns whether it wrote (always true without `ifUnchanged`).
+   */
+  putPrincipal(principal: PrincipalRecord, ifUnchanged?: PrincipalRecord | null): Promise<boolean>;
   /** Removes the principal and every credential whose key starts with `<id>:`. Returns whether it existed. */
   deletePrincipal(id: string): Promise<boolean>;
 

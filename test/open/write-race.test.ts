@@ -133,13 +133,13 @@ describe.each(STORES)('concurrent writes of one authorizer from two instances on
       get(target, name) {
         const value: unknown = Reflect.get(target, name);
         if (name === 'putPrincipal') {
-          return async (record: PrincipalRecord) => {
+          return async (record: PrincipalRecord, ifUnchanged?: PrincipalRecord | null) => {
             if (armed && record.id === id) {
               armed = false;
               paused();
               await gate;
             }
-            return (value as Store['putPrincipal']).call(target, record);
+            return (value as Store['putPrincipal']).call(target, record, ifUnchanged);
           };
         }
         return typeof value === 'function' ? value.bind(target) : value;
@@ -176,5 +176,83 @@ describe.each(STORES)('concurrent writes of one authorizer from two instances on
       token: await hubB.principalSecret(id, REFRESH_TOKEN_SECRET),
       history: parseRefreshHistory(await hubB.principalSecret(id, REFRESH_HISTORY_SECRET)).map((h) => h.value),
     });
+  });
+});
+
+describe.each(STORES)('a writer paused past its write lease, on $name', (shared) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('is refused by the store: the write another instance made meanwhile survives', { timeout: 20_000 }, async (ctx) => {
+    await shared.require?.(ctx.skip);
+    const { a: storeA, b: storeB, cleanup } = await shared.open();
+    cleanups.push(cleanup);
+    const fetcher = new FakeComponentFetcher(systemClock);
+    const [appid] = fetcher.authorize(1);
+    const id = authorizerId(C, appid!);
+    const leaseTtlMs = 300;
+
+    // A freezes after checking that it holds the lease and before its write reaches the store, as a long GC pause
+    // or a stopped VM would: its write and its lease renewals wait until the gate opens.
+    let frozen = false;
+    let paused!: () => void;
+    const pausedOnce = new Promise<void>((resolve) => (paused = resolve));
+    let thaw!: () => void;
+    const gate = new Promise<void>((resolve) => (thaw = resolve));
+    const freezingA = new Proxy(storeA, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name);
+        if (name === 'putPrincipal') {
+          return async (record: PrincipalRecord, ifUnchanged?: PrincipalRecord | null) => {
+            if (record.id === id && !frozen) {
+              frozen = true;
+              paused();
+              await gate;
+            }
+            return (value as Store['putPrincipal']).call(target, record, ifUnchanged);
+          };
+        }
+        if (name === 'acquireLease') {
+          return async (lease: string, owner: string, ttlMs: number) => {
+            if (frozen && lease.endsWith(id)) await gate;
+            return (value as Store['acquireLease']).call(target, lease, owner, ttlMs);
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+
+    const start = async (store: Store): Promise<Hub> => {
+      const hub = new Hub({ store, secrets: testSealer, fetcher, background: false, leaseTtlMs });
+      await hub.start();
+      cleanups.push(() => hub.stop());
+      return hub;
+    };
+    const hubA = await start(freezingA);
+    const hubB = await start(storeB);
+    await hubB.open.putComponent(C, { secret: 'component-secret', messageToken: 'tok123', aesKey: AES_KEY });
+    await hubB.open.verifyTickets.offer(C, { ticket: 'ticket@@@1', createdAt: Date.now(), receivedAt: Date.now() });
+    expect((await hubB.open.reconcile(C)).adopted).toEqual([appid]);
+    const principal = (await storeB.getPrincipal(id))!;
+
+    const aDone = hubA.open.refreshTokenChanged(principal, 'refreshtoken@@@frozen-writer').then(
+      () => 'written',
+      (err: unknown) => err,
+    );
+    await pausedOnce;
+    // A's lease lapses (no renewal reaches the store); B takes it, reads, decides and writes.
+    await hubB.open.statusChanged(principal, 'frozen', 'WeChat answered 50002');
+    await hubB.open.refreshTokenChanged(principal, 'refreshtoken@@@b');
+    thaw();
+    expect(await aDone).toMatchObject({ name: 'PrincipalBusyError', message: expect.stringMatching(/changed by another writer since it was read/) });
+
+    const stored = (await storeB.getPrincipal(id))!;
+    expect(authorizerInfo(stored)).toMatchObject({ status: 'frozen', reason: 'WeChat answered 50002' });
+    expect(await hubB.principalSecret(id, REFRESH_TOKEN_SECRET)).toBe('refreshtoken@@@b');
+    const history = parseRefreshHistory(await hubB.principalSecret(id, REFRESH_HISTORY_SECRET)).map((h) => h.value);
+    expect(history[0]).toBe('refreshtoken@@@b');
+    expect(history).not.toContain('refreshtoken@@@frozen-writer');
   });
 });

@@ -144,6 +144,39 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.listPrincipals()).toHaveLength(1);
       });
 
+      it('writes a principal only if unchanged since read, when asked: by its updatedAt, or its absence', async () => {
+        const id = 'component:wx00000000000000aa/wx00000000000000bb';
+        const first = app(id, { secrets: { refresh_token: 'v1.first' }, updatedAt: T0 + 1 });
+        // Absent expected: written once; a second creator loses.
+        expect(await store.putPrincipal(first, null)).toBe(true);
+        expect(await store.putPrincipal(app(id, { secrets: { refresh_token: 'v1.lost' }, updatedAt: T0 + 2 }), null)).toBe(false);
+        expect(await store.getPrincipal(id)).toEqual(first);
+        // Over the record read: written; over a stale read (a writer paused past its lease): refused, nothing written.
+        const second = app(id, { secrets: { refresh_token: 'v1.second' }, updatedAt: T0 + 3 });
+        expect(await store.putPrincipal(second, first)).toBe(true);
+        expect(await store.putPrincipal(app(id, { secrets: { refresh_token: 'v1.stale' }, updatedAt: T0 + 4 }), first)).toBe(false);
+        expect(await store.getPrincipal(id)).toEqual(second);
+        // A principal deleted meanwhile is not recreated over a read of it; without a condition, writes go ahead.
+        await store.deletePrincipal(id);
+        expect(await store.putPrincipal(app(id, { updatedAt: T0 + 5 }), second)).toBe(false);
+        expect(await store.getPrincipal(id)).toBeNull();
+        expect(await store.putPrincipal(app(id, { updatedAt: T0 + 6 }))).toBe(true);
+        expect(await store.getPrincipal(id)).toEqual(app(id, { updatedAt: T0 + 6 }));
+      });
+
+      it("lets exactly one of 20 concurrent conditional principal writers over the same read win", async () => {
+        const id = 'component:wx00000000000000aa/wx00000000000000cc';
+        const read = app(id, { updatedAt: T0 + 1 });
+        await store.putPrincipal(read);
+        const peer = h.peer ? await h.peer() : store;
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : peer).putPrincipal(app(id, { secrets: { refresh_token: `v1.w${i}` }, updatedAt: T0 + 2 }), read)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await peer.getPrincipal(id)).toEqual(app(id, { secrets: { refresh_token: `v1.w${winner}` }, updatedAt: T0 + 2 }));
+      });
+
       it('deletes a principal, reporting whether it existed', async () => {
         await store.putPrincipal(app('wx0000000000000001'));
         expect(await store.deletePrincipal('wx0000000000000001')).toBe(true);

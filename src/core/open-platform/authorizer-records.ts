@@ -41,7 +41,7 @@ export interface RecordsHub {
   writePrincipal(
     input: { id: string; type: PrincipalRecord['type']; attributes: PrincipalAttributes; secrets: Readonly<Record<string, string>> },
     existing: PrincipalRecord | null,
-  ): Promise<void>;
+  ): Promise<boolean>;
   removePrincipal(id: string): Promise<boolean>;
 }
 
@@ -119,7 +119,7 @@ export class AuthorizerRecords {
       const next = nextAuthorizer({ componentAppid, authorizerAppid }, stored && { attributes: stored.record.attributes, secrets: stored.secrets }, change, this.#clock.now());
       if (next === null) return false;
       assertHeld(lease, id);
-      await this.#hub.writePrincipal({ id, type: 'authorizer', ...next }, stored?.record ?? null);
+      if (!(await this.#hub.writePrincipal({ id, type: 'authorizer', ...next }, stored?.record ?? null))) throw overtaken(id);
       return true;
     });
   }
@@ -137,7 +137,7 @@ export class AuthorizerRecords {
       assertHeld(lease, id);
       await this.#hub.removePrincipal(id);
       const attributes = { ...(stored?.record.attributes ?? {}), component: componentAppid, appid: authorizerAppid, status: 'unauthorized', reason, statusAt: this.#clock.now() };
-      await this.#hub.writePrincipal({ id, type: 'authorizer', attributes, secrets: stored?.secrets ?? {} }, null);
+      if (!(await this.#hub.writePrincipal({ id, type: 'authorizer', attributes, secrets: stored?.secrets ?? {} }, null))) throw overtaken(id);
       return true;
     });
   }
@@ -156,6 +156,11 @@ export class AuthorizerRecords {
 /** A writer whose lease lapsed (a long pause) may have been overtaken by another's read: it must not write. */
 function assertHeld(lease: HeldLease, id: string): void {
   if (!lease.held) throw new PrincipalBusyError(`the write lease of ${id} was lost before writing (a long pause?); nothing was written`, { retryAfterSeconds: 1 });
+}
+
+/** The store refused the write: the principal changed since read, so a writer whose lease lapsed got in between. */
+function overtaken(id: string): PrincipalBusyError {
+  return new PrincipalBusyError(`${id} was changed by another writer since it was read (this writer's lease lapsed); nothing was written`, { retryAfterSeconds: 1 });
 }
 
 /** An authorizer principal as listed. */

@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '../../errors/index.js';
 import { assertTtl } from '../arguments.js';
 import { ListenerSet } from '../events.js';
 import { compareText } from '../records.js';
-import { ofTypes, type ClientKeyRecord, type CredentialRecord, type PrincipalFilter, type PrincipalRecord, type Store, type StoreEvent, type StoreListener } from '../store.js';
+import { ofTypes, principalUnchanged, type ClientKeyRecord, type CredentialRecord, type PrincipalFilter, type PrincipalRecord, type Store, type StoreEvent, type StoreListener } from '../store.js';
 
 /** Options for a MemoryStore. */
 export interface MemoryStoreOptions {
@@ -44,10 +44,12 @@ export class MemoryStore implements Store {
     return this.#principals.get(id) ?? null;
   }
 
-  async putPrincipal(principal: PrincipalRecord): Promise<void> {
+  async putPrincipal(principal: PrincipalRecord, ifUnchanged?: PrincipalRecord | null): Promise<boolean> {
     this.#assertOpen();
+    if (ifUnchanged !== undefined && !principalUnchanged(this.#principals.get(principal.id) ?? null, ifUnchanged)) return false;
     this.#principals.set(principal.id, frozenCopy(principal));
     this.#emit({ type: 'principal', id: principal.id });
+    return true;
   }
 
   async deletePrincipal(id: string): Promise<boolean> {

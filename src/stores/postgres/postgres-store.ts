@@ -71,10 +71,12 @@ export class PostgresStore implements Store {
     return row ? principalFromRow(row) : null;
   }
 
-  async putPrincipal(principal: PrincipalRecord): Promise<void> {
+  async putPrincipal(principal: PrincipalRecord, ifUnchanged?: PrincipalRecord | null): Promise<boolean> {
     const event: RecordEvent = { type: 'principal', id: principal.id };
     const values = [principal.id, principal.type, JSON.stringify(principal.attributes), JSON.stringify(principal.secrets), principal.createdAt, principal.updatedAt];
-    await this.#write('write principal', this.#sql.putPrincipal, values, event);
+    if (ifUnchanged === undefined) return this.#write('write principal', this.#sql.putPrincipal, values, event);
+    if (ifUnchanged === null) return this.#write('write principal', this.#sql.insertPrincipal, values, event);
+    return this.#write('write principal', this.#sql.updatePrincipal, [...values, ifUnchanged.updatedAt], event);
   }
 
   async deletePrincipal(id: string): Promise<boolean> {
@@ -265,6 +267,17 @@ function statements(s: string) {
           secrets = EXCLUDED.secrets, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
         RETURNING 1)
       ${notify(7)}`,
+    insertPrincipal: `WITH written AS (
+        INSERT INTO ${s}.wxtoken_principals (id, type, attributes, secrets, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING 1)
+      ${notify(7)}`,
+    updatePrincipal: `WITH written AS (
+        UPDATE ${s}.wxtoken_principals SET type = $2, attributes = $3, secrets = $4, created_at = $5, updated_at = $6
+        WHERE id = $1 AND updated_at = $7
+        RETURNING 1)
+      ${notify(8)}`,
     // Data-modifying CTEs always run to completion, so orphaned credentials go even when the principal is already
     // gone; starts_with compares plainly (ids may hold LIKE wildcards) and ignores collation.
     deletePrincipal: `WITH written AS (DELETE FROM ${s}.wxtoken_principals WHERE id = $1 RETURNING 1),

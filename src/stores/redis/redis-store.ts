@@ -122,12 +122,15 @@ export class RedisStore implements Store {
     return value === null ? null : decodePrincipal(value, id);
   }
 
-  async putPrincipal(principal: PrincipalRecord): Promise<void> {
+  async putPrincipal(principal: PrincipalRecord, ifUnchanged?: PrincipalRecord | null): Promise<boolean> {
     const event: RecordEvent = { type: 'principal', id: principal.id };
-    await this.#run('write principal', () =>
-      this.#scripts.putPrincipal(this.#keys.principals, principal.id, encodePrincipal(principal), this.#keys.channel, this.#listeners.message(event)),
+    const condition = ifUnchanged === undefined ? '' : ifUnchanged === null ? '-' : String(ifUnchanged.updatedAt);
+    const written = await this.#run('write principal', () =>
+      this.#scripts.putPrincipal(this.#keys.principals, principal.id, encodePrincipal(principal), this.#keys.channel, this.#listeners.message(event), condition),
     );
+    if (written !== 1) return false;
     this.#listeners.emit(event);
+    return true;
   }
 
   async deletePrincipal(id: string): Promise<boolean> {

@@ -11,10 +11,23 @@ import type { Redis } from 'ioredis';
  */
 
 /**
- * putPrincipal — creates or replaces a principal and announces it.
- * KEYS[1] principals hash. ARGV[1] id, ARGV[2] the PrincipalRecord as JSON, ARGV[3] channel, ARGV[4] event message.
+ * putPrincipal — creates or replaces a principal and announces it; with a condition, only if the stored one is still
+ * the one the writer read (compared by updatedAt, a number below 2^53, so exact as a Lua number).
+ * KEYS[1] principals hash. ARGV[1] id, ARGV[2] the PrincipalRecord as JSON, ARGV[3] channel, ARGV[4] event message,
+ * ARGV[5] the condition: '' none, '-' no principal stored, else the updatedAt the stored one must have.
+ * Returns 1 when written, 0 when the condition failed.
  */
 const PUT_PRINCIPAL = `
+if ARGV[5] ~= '' then
+  local current = redis.call('HGET', KEYS[1], ARGV[1])
+  if ARGV[5] == '-' then
+    if current then return 0 end
+  else
+    if not current then return 0 end
+    local ok, decoded = pcall(cjson.decode, current)
+    if not ok or type(decoded) ~= 'table' or decoded.updatedAt ~= tonumber(ARGV[5]) then return 0 end
+  end
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
@@ -162,7 +175,7 @@ type Arg = string | number;
 
 /** The scripts, callable once registered on a connection. Each resolves to the script's integer reply. */
 export interface RedisScripts {
-  putPrincipal(principals: string, id: string, json: string, channel: string, message: string): Promise<number>;
+  putPrincipal(principals: string, id: string, json: string, channel: string, message: string, condition: string): Promise<number>;
   deletePrincipal(principals: string, credentials: string, id: string, channel: string, message: string): Promise<number>;
   migrateApp(legacyApps: string, principals: string, appid: string, legacyJson: string, json: string): Promise<number>;
   casCredential(

@@ -132,10 +132,19 @@ export class SqliteStore implements Store {
     });
   }
 
-  async putPrincipal(principal: PrincipalRecord): Promise<void> {
-    this.#write('write principal', (change) => {
-      this.#sql.putPrincipal.run(principalParams(principal));
+  async putPrincipal(principal: PrincipalRecord, ifUnchanged?: PrincipalRecord | null): Promise<boolean> {
+    return this.#write('write principal', (change) => {
+      const params = principalParams(principal);
+      // The comparison is in the statement itself, so the compare-and-set holds across processes.
+      const info =
+        ifUnchanged === undefined
+          ? this.#sql.putPrincipal.run(params)
+          : ifUnchanged === null
+            ? this.#sql.insertPrincipal.run(params)
+            : this.#sql.updatePrincipal.run({ ...params, expected_updated_at: ifUnchanged.updatedAt });
+      if (info.changes === 0) return false;
       change({ type: 'principal', id: principal.id });
+      return true;
     });
   }
 
@@ -383,6 +392,16 @@ function prepare(db: Database.Database) {
        VALUES (@id, @type, @attributes, @secrets, @created_at, @updated_at)
        ON CONFLICT (id) DO UPDATE SET type = excluded.type, attributes = excluded.attributes,
          secrets = excluded.secrets, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    ),
+    insertPrincipal: db.prepare(
+      `INSERT INTO principals (id, type, attributes, secrets, created_at, updated_at)
+       VALUES (@id, @type, @attributes, @secrets, @created_at, @updated_at)
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    updatePrincipal: db.prepare(
+      `UPDATE principals SET type = @type, attributes = @attributes, secrets = @secrets, created_at = @created_at,
+         updated_at = @updated_at
+       WHERE id = @id AND updated_at = @expected_updated_at`,
     ),
     deletePrincipal: db.prepare('DELETE FROM principals WHERE id = ?'),
     deleteCredentialsOf: db.prepare('DELETE FROM credentials WHERE key >= ? AND key < ?'),
