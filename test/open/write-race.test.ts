@@ -59,6 +59,60 @@ const STORES: SharedStore[] = [
 ];
 
 /**
+ * Hubs A and B on their handles of one store, with a component and its one authorizer (adopted from the list by B,
+ * so that nothing A's handle intercepts runs before the test arms it); returns the authorizer as stored.
+ */
+async function twoInstances(
+  storeA: Store,
+  storeB: Store,
+  fetcher: FakeComponentFetcher,
+  appid: string,
+  cleanups: Array<() => Promise<void>>,
+  tuning: { leaseTtlMs?: number } = {},
+): Promise<{ hubA: Hub; hubB: Hub; principal: PrincipalRecord }> {
+  const start = async (store: Store): Promise<Hub> => {
+    const hub = new Hub({ store, secrets: testSealer, fetcher, background: false, ...tuning });
+    await hub.start();
+    cleanups.push(() => hub.stop());
+    return hub;
+  };
+  const hubA = await start(storeA);
+  const hubB = await start(storeB);
+  await hubB.open.putComponent(C, { secret: 'component-secret', messageToken: 'tok123', aesKey: AES_KEY });
+  await hubB.open.verifyTickets.offer(C, { ticket: 'ticket@@@1', createdAt: Date.now(), receivedAt: Date.now() });
+  expect((await hubB.open.reconcile(C)).adopted).toEqual([appid]);
+  await Promise.all([hubA.open.componentToken(C), hubB.open.componentToken(C)]);
+  return { hubA, hubB, principal: (await storeB.getPrincipal(authorizerId(C, appid)))! };
+}
+
+/** Where an intercepted store call waits until the test opens it; `reached` once the first call got there. */
+class Gate {
+  #reach!: () => void;
+  #open!: () => void;
+  readonly reached = new Promise<void>((resolve) => (this.#reach = resolve));
+  readonly #opened = new Promise<void>((resolve) => (this.#open = resolve));
+
+  pass(): Promise<void> {
+    this.#reach();
+    return this.#opened;
+  }
+
+  open(): void {
+    this.#open();
+  }
+}
+
+/** `store` with some of its methods replaced, the others its own. */
+function intercept(store: Store, overrides: Partial<Store>): Store {
+  return new Proxy(store, {
+    get(target, name) {
+      const value: unknown = Reflect.get(name in overrides ? overrides : target, name);
+      return typeof value === 'function' && !(name in overrides) ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
  * What one instance (A) does to an authorizer, what another (B) does meanwhile, and what must survive both. A's
  * store write of the principal is held back until B has finished or HOLD_MS passed: without a fleet-wide write
  * lease B reads, decides and writes in that gap and A then overwrites it with a record decided before B's write
@@ -115,57 +169,40 @@ describe.each(STORES)('concurrent writes of one authorizer from two instances on
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  it.for(SCENARIOS)('$name: both updates survive', { timeout: 20_000 }, async (scenario, ctx) => {
-    await shared.require?.(ctx.skip);
+  /** The store's two handles and an authorizer the fake WeChat knows. */
+  async function prepare(skip: (note?: string) => never) {
+    await shared.require?.(skip);
     const { a: storeA, b: storeB, cleanup } = await shared.open();
     cleanups.push(cleanup);
     const fetcher = new FakeComponentFetcher(systemClock);
-    const [appid] = fetcher.authorize(1);
-    const id = authorizerId(C, appid!);
+    const appid = fetcher.authorize(1)[0]!;
+    return { storeA, storeB, fetcher, appid, id: authorizerId(C, appid) };
+  }
+
+  it.for(SCENARIOS)('$name: both updates survive', { timeout: 20_000 }, async (scenario, ctx) => {
+    const { storeA, storeB, fetcher, appid, id } = await prepare(ctx.skip);
 
     // A's store holds back A's first write of the authorizer until the gate opens.
     let armed = false;
-    let paused!: () => void;
-    const pausedOnce = new Promise<void>((resolve) => (paused = resolve));
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const holdingA = new Proxy(storeA, {
-      get(target, name) {
-        const value: unknown = Reflect.get(target, name);
-        if (name === 'putPrincipal') {
-          return async (record: PrincipalRecord, ifUnchanged?: PrincipalRecord | null) => {
-            if (armed && record.id === id) {
-              armed = false;
-              paused();
-              await gate;
-            }
-            return (value as Store['putPrincipal']).call(target, record, ifUnchanged);
-          };
+    const gate = new Gate();
+    const holdingA = intercept(storeA, {
+      async putPrincipal(record, ifUnchanged) {
+        if (armed && record.id === id) {
+          armed = false;
+          await gate.pass();
         }
-        return typeof value === 'function' ? value.bind(target) : value;
+        return storeA.putPrincipal(record, ifUnchanged);
       },
     });
 
-    const start = async (store: Store): Promise<Hub> => {
-      const hub = new Hub({ store, secrets: testSealer, fetcher, background: false });
-      await hub.start();
-      cleanups.push(() => hub.stop());
-      return hub;
-    };
-    const hubA = await start(holdingA);
-    const hubB = await start(storeB);
-    await hubA.open.putComponent(C, { secret: 'component-secret', messageToken: 'tok123', aesKey: AES_KEY });
-    await hubA.open.verifyTickets.offer(C, { ticket: 'ticket@@@1', createdAt: Date.now(), receivedAt: Date.now() });
-    expect((await hubA.open.reconcile(C)).adopted).toEqual([appid]);
-    await Promise.all([hubA.open.componentToken(C), hubB.open.componentToken(C)]);
-    const principal = (await storeB.getPrincipal(id))!;
+    const { hubA, hubB, principal } = await twoInstances(holdingA, storeB, fetcher, appid, cleanups);
 
     armed = true;
     const aDone = scenario.a(hubA, principal, fetcher);
-    await pausedOnce;
+    await gate.reached;
     const bDone = scenario.b(hubB, principal, fetcher);
     await Promise.race([bDone.catch(() => undefined), new Promise((r) => setTimeout(r, HOLD_MS))]);
-    openGate();
+    gate.open();
     await Promise.all([aDone, bDone]);
 
     const stored = (await storeB.getPrincipal(id))!;
@@ -177,75 +214,40 @@ describe.each(STORES)('concurrent writes of one authorizer from two instances on
       history: parseRefreshHistory(await hubB.principalSecret(id, REFRESH_HISTORY_SECRET)).map((h) => h.value),
     });
   });
-});
 
-describe.each(STORES)('a writer paused past its write lease, on $name', (shared) => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  it('is refused by the store: the write another instance made meanwhile survives', { timeout: 20_000 }, async (ctx) => {
-    await shared.require?.(ctx.skip);
-    const { a: storeA, b: storeB, cleanup } = await shared.open();
-    cleanups.push(cleanup);
-    const fetcher = new FakeComponentFetcher(systemClock);
-    const [appid] = fetcher.authorize(1);
-    const id = authorizerId(C, appid!);
+  it('a writer paused past its write lease is refused by the store: the write made meanwhile survives', { timeout: 20_000 }, async (ctx) => {
+    const { storeA, storeB, fetcher, appid, id } = await prepare(ctx.skip);
     const leaseTtlMs = 300;
 
     // A freezes after checking that it holds the lease and before its write reaches the store, as a long GC pause
     // or a stopped VM would: its write and its lease renewals wait until the gate opens.
     let frozen = false;
-    let paused!: () => void;
-    const pausedOnce = new Promise<void>((resolve) => (paused = resolve));
-    let thaw!: () => void;
-    const gate = new Promise<void>((resolve) => (thaw = resolve));
-    const freezingA = new Proxy(storeA, {
-      get(target, name) {
-        const value: unknown = Reflect.get(target, name);
-        if (name === 'putPrincipal') {
-          return async (record: PrincipalRecord, ifUnchanged?: PrincipalRecord | null) => {
-            if (record.id === id && !frozen) {
-              frozen = true;
-              paused();
-              await gate;
-            }
-            return (value as Store['putPrincipal']).call(target, record, ifUnchanged);
-          };
+    const gate = new Gate();
+    const freezingA = intercept(storeA, {
+      async putPrincipal(record, ifUnchanged) {
+        if (record.id === id && !frozen) {
+          frozen = true;
+          await gate.pass();
         }
-        if (name === 'acquireLease') {
-          return async (lease: string, owner: string, ttlMs: number) => {
-            if (frozen && lease.endsWith(id)) await gate;
-            return (value as Store['acquireLease']).call(target, lease, owner, ttlMs);
-          };
-        }
-        return typeof value === 'function' ? value.bind(target) : value;
+        return storeA.putPrincipal(record, ifUnchanged);
+      },
+      async acquireLease(lease, owner, ttlMs) {
+        if (frozen && lease.endsWith(id)) await gate.pass();
+        return storeA.acquireLease(lease, owner, ttlMs);
       },
     });
 
-    const start = async (store: Store): Promise<Hub> => {
-      const hub = new Hub({ store, secrets: testSealer, fetcher, background: false, leaseTtlMs });
-      await hub.start();
-      cleanups.push(() => hub.stop());
-      return hub;
-    };
-    const hubA = await start(freezingA);
-    const hubB = await start(storeB);
-    await hubB.open.putComponent(C, { secret: 'component-secret', messageToken: 'tok123', aesKey: AES_KEY });
-    await hubB.open.verifyTickets.offer(C, { ticket: 'ticket@@@1', createdAt: Date.now(), receivedAt: Date.now() });
-    expect((await hubB.open.reconcile(C)).adopted).toEqual([appid]);
-    const principal = (await storeB.getPrincipal(id))!;
+    const { hubA, hubB, principal } = await twoInstances(freezingA, storeB, fetcher, appid, cleanups, { leaseTtlMs });
 
     const aDone = hubA.open.refreshTokenChanged(principal, 'refreshtoken@@@frozen-writer').then(
       () => 'written',
       (err: unknown) => err,
     );
-    await pausedOnce;
+    await gate.reached;
     // A's lease lapses (no renewal reaches the store); B takes it, reads, decides and writes.
     await hubB.open.statusChanged(principal, 'frozen', 'WeChat answered 50002');
     await hubB.open.refreshTokenChanged(principal, 'refreshtoken@@@b');
-    thaw();
+    gate.open();
     expect(await aDone).toMatchObject({ name: 'PrincipalBusyError', message: expect.stringMatching(/changed by another writer since it was read/) });
 
     const stored = (await storeB.getPrincipal(id))!;
