@@ -4,12 +4,13 @@
  * authorizers (active, unauthorized, frozen) with their attributes, secrets, refresh tokens and refresh-token
  * histories; its sealed tokens, ticket, verify ticket and component and authorizer tokens; its client keys with
  * their scopes. Opened again, nothing changes; and a hub on it serves every stored token and ticket without calling
- * WeChat, while refusing the authorizers that are not active.
+ * WeChat, while refusing the authorizers that are not active, and writes an authorizer with a compare-and-set.
  */
 import { expect } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
 import { Hub } from '../../src/core/hub.js';
 import { hashClientKey } from '../../src/core/client-keys.js';
+import { authorizerInfo } from '../../src/core/open-platform/authorizer-records.js';
 import { REFRESH_HISTORY_SECRET } from '../../src/core/open-platform/ids.js';
 import { parseRefreshHistory } from '../../src/core/open-platform/refresh-token.js';
 import { secretContext } from '../../src/core/principals.js';
@@ -134,6 +135,16 @@ async function expectHubServes(store: Store): Promise<void> {
     expect(await hub.open.componentSecretMatches(component.appid, component.secret)).toBe(true);
     expect(hub.authenticate(OPS.key)).toEqual({ name: OPS.name, scopes: ['*'], capabilities: ['read-token', 'sign', 'login'] });
     expect(hub.authenticate(PLATFORM.key)).toEqual({ name: PLATFORM.name, scopes: [...PLATFORM.apps], capabilities: ['sign'] });
+
+    // An authorizer written by 656831e takes a fenced write (compare-and-set on the record as that release wrote it),
+    // which then refuses a writer holding the older read.
+    const before = (await store.getPrincipal(ACTIVE.id))!;
+    await hub.open.statusChanged(before, 'frozen', 'upgrade check');
+    const after = (await store.getPrincipal(ACTIVE.id))!;
+    expect(authorizerInfo(after)).toMatchObject({ status: 'frozen', reason: 'upgrade check' });
+    expect(after.updatedAt).toBeGreaterThan(before.updatedAt);
+    expect(await store.putPrincipal({ ...before, updatedAt: after.updatedAt + 1 }, before)).toBe(false);
+    expect(await store.getPrincipal(ACTIVE.id)).toEqual(after);
     expect(fetcher.calls).toEqual([]);
   } finally {
     await hub.stop();
