@@ -393,18 +393,22 @@ export class Hub implements TokenService, PrincipalCredentials {
    * write lease and has decided the write changes something (the Open Platform's authorizer records); the store's
    * comparison fences a writer whose lease lapsed during a pause. Seals the secrets and clears the credentials'
    * failures as putPrincipal does. Returns false, writing nothing, when the principal changed since it was read.
+   * `replaces`: the record this one follows when `existing` is null because the caller has just removed it (its
+   * creation time is kept and `updatedAt` still grows past it).
    */
   writePrincipal(
     input: { id: string; type: PrincipalRecord['type']; attributes: PrincipalRecord['attributes']; secrets: Readonly<Record<string, string>> },
     existing: PrincipalRecord | null,
+    replaces: PrincipalRecord | null = existing,
   ): Promise<boolean> {
-    return this.#writePrincipal(input, existing, true);
+    return this.#writePrincipal(input, existing, true, replaces);
   }
 
   async #writePrincipal(
     input: { id: string; type: PrincipalRecord['type']; attributes: PrincipalRecord['attributes']; secrets: Readonly<Record<string, string>> },
     existing: PrincipalRecord | null,
     ifUnchanged: boolean,
+    replaces: PrincipalRecord | null = existing,
   ): Promise<boolean> {
     if (existing && existing.type !== input.type) throw new ConflictError(`${existing.id} is registered as a ${existing.type}, not a ${input.type}`);
     const now = this.#clock.now();
@@ -413,8 +417,8 @@ export class Hub implements TokenService, PrincipalCredentials {
       type: input.type,
       attributes: input.attributes,
       secrets: Object.fromEntries(Object.entries(input.secrets).map(([name, plain]) => [name, this.#secrets.seal(plain, secretContext(input.id, name))])),
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: nextUpdatedAt(existing, now),
+      createdAt: replaces?.createdAt ?? now,
+      updatedAt: nextUpdatedAt(replaces, now),
     };
     if (!(await this.#store.putPrincipal(record, ifUnchanged ? existing : undefined))) return false;
     if (existing) for (const key of this.#engine.keysOf(input.id)) await this.#clearFailure(key);
@@ -422,11 +426,14 @@ export class Hub implements TokenService, PrincipalCredentials {
     return true;
   }
 
-  /** Removes a principal and its credentials. Returns whether it existed. */
-  async removePrincipal(id: string): Promise<boolean> {
-    const existed = await this.#store.deletePrincipal(id);
-    this.#engine.dropPrincipal(id);
-    return existed;
+  /**
+   * Removes a principal and its credentials. Returns whether it existed. With `ifUnchanged` (the record the caller
+   * read), only if the store still holds that record, as writePrincipal; false: nothing removed.
+   */
+  async removePrincipal(id: string, ifUnchanged?: PrincipalRecord): Promise<boolean> {
+    const removed = await this.#store.deletePrincipal(id, ifUnchanged);
+    if (removed || ifUnchanged === undefined) this.#engine.dropPrincipal(id);
+    return removed;
   }
 
   /** Constant-time check of a principal's secret of that name (false when the principal or secret is unknown). */

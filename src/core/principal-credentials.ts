@@ -30,8 +30,8 @@ export interface PrincipalCredentials {
     attributes: PrincipalRecord['attributes'];
     secrets: Readonly<Record<string, string>>;
   }): Promise<{ created: boolean; changed: boolean }>;
-  /** Removes a principal and its credentials; returns whether it existed. */
-  removePrincipal(id: string): Promise<boolean>;
+  /** Removes a principal and its credentials (with `ifUnchanged`, only as read); returns whether it was removed. */
+  removePrincipal(id: string, ifUnchanged?: PrincipalRecord): Promise<boolean>;
   /** Constant-time check of a principal's secret. */
   principalSecretMatches(id: string, name: string, presented: string): Promise<boolean>;
   /** The principals of a type this instance holds, without a store read (for request paths). */

@@ -52,8 +52,8 @@ export class SealingStore implements Store {
   putPrincipal(principal: PrincipalRecord, ifUnchanged?: PrincipalRecord | null): Promise<boolean> {
     return this.#inner.putPrincipal(principal, ifUnchanged);
   }
-  deletePrincipal(id: string): Promise<boolean> {
-    return this.#inner.deletePrincipal(id);
+  deletePrincipal(id: string, ifUnchanged?: PrincipalRecord): Promise<boolean> {
+    return this.#inner.deletePrincipal(id, ifUnchanged);
   }
 
   async getCredential(key: string): Promise<CredentialRecord | null> {

@@ -162,8 +162,12 @@ export interface Store {
    * lapsed during a pause. Returns whether it wrote (always true without `ifUnchanged`).
    */
   putPrincipal(principal: PrincipalRecord, ifUnchanged?: PrincipalRecord | null): Promise<boolean>;
-  /** Removes the principal and every credential whose key starts with `<id>:`. Returns whether it existed. */
-  deletePrincipal(id: string): Promise<boolean>;
+  /**
+   * Removes the principal and every credential whose key starts with `<id>:`. Returns whether it existed. With
+   * `ifUnchanged` (the record the writer read), only if the stored principal is still that one (as for
+   * putPrincipal); otherwise nothing is removed and it returns false.
+   */
+  deletePrincipal(id: string, ifUnchanged?: PrincipalRecord): Promise<boolean>;
 
   getCredential(key: string): Promise<CredentialRecord | null>;
   /** Every credential record's key, in key order (for maintenance such as `master-key rotate`; never on a hot path). */

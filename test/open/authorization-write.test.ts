@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Hub } from '../../src/core/hub.js';
 import { StoreUnavailableError } from '../../src/errors/index.js';
-import type { PrincipalRecord } from '../../src/stores/store.js';
+import type { PrincipalRecord, Store } from '../../src/stores/store.js';
 import { COMPONENT, openPlatformHub } from '../support/open-platform-hub.js';
 
 const APPID = 'wxa00000000000000a';
@@ -25,12 +25,12 @@ describe('Open Platform: recording an exchanged authorization', () => {
           get(target, name) {
             const value: unknown = Reflect.get(target, name);
             if (name === 'putPrincipal') {
-              return async (p: PrincipalRecord) => {
+              return async (p: PrincipalRecord, ifUnchanged?: PrincipalRecord | null) => {
                 if (p.id.endsWith(`/${APPID}`) && failing > 0) {
                   failing--;
                   throw new StoreUnavailableError('test: the store refused the write');
                 }
-                return (value as (p: PrincipalRecord) => Promise<void>).call(target, p);
+                return (value as Store['putPrincipal']).call(target, p, ifUnchanged);
               };
             }
             return typeof value === 'function' ? value.bind(target) : value;
@@ -53,8 +53,9 @@ describe('Open Platform: recording an exchanged authorization', () => {
     const { hub, clock, fetcher, failWrites } = await setup();
     failWrites(3);
     await expect(hub.open.exchangeAuthCode(COMPONENT, 'code@@@1', 'event')).rejects.toThrow(StoreUnavailableError);
-    // The code is spent: another delivery of it cannot exchange it again.
+    // The code is spent: another delivery of it cannot exchange it again, but learns the authorizer WeChat named.
     expect(await hub.open.exchangeAuthCode(COMPONENT, 'code@@@1', 'redirect')).toEqual({ exchanged: false });
+    expect(await hub.open.authorizationOutcome(COMPONENT, 'code@@@1', 0)).toMatchObject({ authorizerAppid: APPID });
     expect((await hub.open.listAuthorizers()).total).toBe(0);
     const lists = fetcher.listCalls;
     await clock.advance(61_000);

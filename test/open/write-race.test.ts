@@ -163,6 +163,18 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** What a writer paused past its lease was doing, and the store call it was about to make. */
+interface FrozenWriter {
+  readonly name: string;
+  readonly freezesAt: 'putPrincipal' | 'deletePrincipal';
+  a(hub: Hub, principal: PrincipalRecord): Promise<unknown>;
+}
+
+const FROZEN_WRITERS: FrozenWriter[] = [
+  { name: 'a refresh-token change', freezesAt: 'putPrincipal', a: (hub, principal) => hub.open.refreshTokenChanged(principal, 'refreshtoken@@@frozen-writer') },
+  { name: 'a revocation', freezesAt: 'deletePrincipal', a: (hub, principal) => hub.open.revoke(C, String(principal.attributes.appid), 'the merchant cancelled the authorization (unauthorized event)') },
+];
+
 describe.each(STORES)('concurrent writes of one authorizer from two instances on $name', (shared) => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
@@ -215,46 +227,60 @@ describe.each(STORES)('concurrent writes of one authorizer from two instances on
     });
   });
 
-  it('a writer paused past its write lease is refused by the store: the write made meanwhile survives', { timeout: 20_000 }, async (ctx) => {
-    const { storeA, storeB, fetcher, appid, id } = await prepare(ctx.skip);
-    const leaseTtlMs = 300;
+  it.for(FROZEN_WRITERS)(
+    'a writer paused past its write lease ($name) is refused by the store: the writes made meanwhile survive',
+    { timeout: 20_000 },
+    async (writer, ctx) => {
+      const { storeA, storeB, fetcher, appid, id } = await prepare(ctx.skip);
+      const leaseTtlMs = 300;
 
-    // A freezes after checking that it holds the lease and before its write reaches the store, as a long GC pause
-    // or a stopped VM would: its write and its lease renewals wait until the gate opens.
-    let frozen = false;
-    const gate = new Gate();
-    const freezingA = intercept(storeA, {
-      async putPrincipal(record, ifUnchanged) {
-        if (record.id === id && !frozen) {
-          frozen = true;
-          await gate.pass();
-        }
-        return storeA.putPrincipal(record, ifUnchanged);
-      },
-      async acquireLease(lease, owner, ttlMs) {
-        if (frozen && lease.endsWith(id)) await gate.pass();
-        return storeA.acquireLease(lease, owner, ttlMs);
-      },
-    });
+      // A freezes after checking that it holds the lease and before its write reaches the store, as a long GC pause
+      // or a stopped VM would: that write and its lease renewals wait until the gate opens.
+      let frozen = false;
+      const gate = new Gate();
+      const freezeAt = async (method: FrozenWriter['freezesAt'], principalId: string): Promise<void> => {
+        if (method !== writer.freezesAt || principalId !== id || frozen) return;
+        frozen = true;
+        await gate.pass();
+      };
+      const freezingA = intercept(storeA, {
+        async putPrincipal(record, ifUnchanged) {
+          await freezeAt('putPrincipal', record.id);
+          return storeA.putPrincipal(record, ifUnchanged);
+        },
+        async deletePrincipal(principalId, ifUnchanged) {
+          await freezeAt('deletePrincipal', principalId);
+          return storeA.deletePrincipal(principalId, ifUnchanged);
+        },
+        async acquireLease(lease, owner, ttlMs) {
+          if (frozen && lease.endsWith(id)) await gate.pass();
+          return storeA.acquireLease(lease, owner, ttlMs);
+        },
+      });
 
-    const { hubA, hubB, principal } = await twoInstances(freezingA, storeB, fetcher, appid, cleanups, { leaseTtlMs });
+      const { hubA, hubB, principal } = await twoInstances(freezingA, storeB, fetcher, appid, cleanups, { leaseTtlMs });
+      const tokenKey = `${id}:authorizer_token`;
+      await hubB.open.authorizerToken(C, appid);
 
-    const aDone = hubA.open.refreshTokenChanged(principal, 'refreshtoken@@@frozen-writer').then(
-      () => 'written',
-      (err: unknown) => err,
-    );
-    await gate.reached;
-    // A's lease lapses (no renewal reaches the store); B takes it, reads, decides and writes.
-    await hubB.open.statusChanged(principal, 'frozen', 'WeChat answered 50002');
-    await hubB.open.refreshTokenChanged(principal, 'refreshtoken@@@b');
-    gate.open();
-    expect(await aDone).toMatchObject({ name: 'PrincipalBusyError', message: expect.stringMatching(/changed by another writer since it was read/) });
+      const aDone = writer.a(hubA, principal).then(
+        () => 'written',
+        (err: unknown) => err,
+      );
+      await gate.reached;
+      // A's lease lapses (no renewal reaches the store); B takes it, reads, decides and writes.
+      await hubB.open.statusChanged(principal, 'frozen', 'WeChat answered 50002');
+      await hubB.open.refreshTokenChanged(principal, 'refreshtoken@@@b');
+      gate.open();
+      expect(await aDone).toMatchObject({ name: 'PrincipalBusyError', message: expect.stringMatching(/changed by another writer since it was read/) });
 
-    const stored = (await storeB.getPrincipal(id))!;
-    expect(authorizerInfo(stored)).toMatchObject({ status: 'frozen', reason: 'WeChat answered 50002' });
-    expect(await hubB.principalSecret(id, REFRESH_TOKEN_SECRET)).toBe('refreshtoken@@@b');
-    const history = parseRefreshHistory(await hubB.principalSecret(id, REFRESH_HISTORY_SECRET)).map((h) => h.value);
-    expect(history[0]).toBe('refreshtoken@@@b');
-    expect(history).not.toContain('refreshtoken@@@frozen-writer');
-  });
+      const stored = (await storeB.getPrincipal(id))!;
+      expect(authorizerInfo(stored)).toMatchObject({ status: 'frozen', reason: 'WeChat answered 50002' });
+      expect(await hubB.principalSecret(id, REFRESH_TOKEN_SECRET)).toBe('refreshtoken@@@b');
+      const history = parseRefreshHistory(await hubB.principalSecret(id, REFRESH_HISTORY_SECRET)).map((h) => h.value);
+      expect(history[0]).toBe('refreshtoken@@@b');
+      expect(history).not.toContain('refreshtoken@@@frozen-writer');
+      // Nothing of B's was removed either: the authorizer's stored token is still there.
+      expect(await storeB.getCredential(tokenKey)).not.toBeNull();
+    },
+  );
 });

@@ -164,6 +164,22 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.getPrincipal(id)).toEqual(app(id, { updatedAt: T0 + 6 }));
       });
 
+      it('deletes a principal only if unchanged since read, when asked; its credentials go only with it', async () => {
+        const id = 'component:wx00000000000000aa/wx00000000000000dd';
+        const read = app(id, { updatedAt: T0 + 1 });
+        await store.putPrincipal(read);
+        await store.putCredential(credential(`${id}:authorizer_token`), 0);
+        const changed = app(id, { secrets: { refresh_token: 'v1.newer' }, updatedAt: T0 + 2 });
+        await store.putPrincipal(changed, read);
+        expect(await store.deletePrincipal(id, read)).toBe(false);
+        expect(await store.getPrincipal(id)).toEqual(changed);
+        expect(await store.getCredential(`${id}:authorizer_token`)).not.toBeNull();
+        expect(await store.deletePrincipal(id, changed)).toBe(true);
+        expect(await store.getPrincipal(id)).toBeNull();
+        expect(await store.getCredential(`${id}:authorizer_token`)).toBeNull();
+        expect(await store.deletePrincipal(id, changed)).toBe(false);
+      });
+
       it("lets exactly one of 20 concurrent conditional principal writers over the same read win", async () => {
         const id = 'component:wx00000000000000aa/wx00000000000000cc';
         const read = app(id, { updatedAt: T0 + 1 });

@@ -41,8 +41,9 @@ export interface RecordsHub {
   writePrincipal(
     input: { id: string; type: PrincipalRecord['type']; attributes: PrincipalAttributes; secrets: Readonly<Record<string, string>> },
     existing: PrincipalRecord | null,
+    replaces?: PrincipalRecord | null,
   ): Promise<boolean>;
-  removePrincipal(id: string): Promise<boolean>;
+  removePrincipal(id: string, ifUnchanged?: PrincipalRecord): Promise<boolean>;
 }
 
 /**
@@ -135,9 +136,11 @@ export class AuthorizerRecords {
       const stored = this.#open(await this.#store.getPrincipal(id));
       if (unless?.(stored)) return false;
       assertHeld(lease, id);
-      await this.#hub.removePrincipal(id);
+      // Removed only as read, like every write here: a revoker paused past its lease removes nothing written since.
+      if (!(await this.#hub.removePrincipal(id, stored?.record)) && stored !== null) throw overtaken(id);
       const attributes = { ...(stored?.record.attributes ?? {}), component: componentAppid, appid: authorizerAppid, status: 'unauthorized', reason, statusAt: this.#clock.now() };
-      if (!(await this.#hub.writePrincipal({ id, type: 'authorizer', attributes, secrets: stored?.secrets ?? {} }, null))) throw overtaken(id);
+      const written = await this.#hub.writePrincipal({ id, type: 'authorizer', attributes, secrets: stored?.secrets ?? {} }, null, stored?.record ?? null);
+      if (!written) throw overtaken(id);
       return true;
     });
   }

@@ -386,9 +386,14 @@ export class OpenPlatform {
       throw err;
     }
     validateOpenAppid('authorizer appid', info.authorizerAppid);
-    await this.#recordAuthorization(componentAppid, info, source);
+    try {
+      await this.#recordAuthorization(componentAppid, info, source);
+    } finally {
+      // Authorized at WeChat even if the write failed (reconciliation records it then): the other delivery's
+      // browser learns the authorizer either way.
+      await this.#recordOutcome(componentAppid, { code: hash, at: this.#o.clock.now(), authorizerAppid: info.authorizerAppid });
+    }
     this.#o.logger.info({ component: componentAppid, authorizer: info.authorizerAppid, source }, 'authorization code exchanged');
-    await this.#recordOutcome(componentAppid, { code: hash, at: this.#o.clock.now(), authorizerAppid: info.authorizerAppid });
     // A re-authorization kills the authorizer's earlier tokens upstream: replace the one held, if any.
     const id = authorizerId(componentAppid, info.authorizerAppid);
     const held = this.#hub.credentialRecord(id, this.#kinds.authorizerToken)?.token;
@@ -398,13 +403,14 @@ export class OpenPlatform {
 
   /**
    * What became of a code another delivery took (exchangeAuthCode answered `exchanged: false`): waits up to `waitMs`
-   * for the taker, on whichever instance, to record it; undefined if it did not in time (say, it died meanwhile).
+   * for the taker, on whichever instance, to record it; undefined if it did not in time (it died, or its call to
+   * WeChat failed without an answer about the code). A store error while waiting only means another look.
    */
   async authorizationOutcome(componentAppid: string, code: string, waitMs = DEFAULT_OUTCOME_WAIT_MS): Promise<AuthorizationOutcome | undefined> {
     const hash = codeHash(code);
     const deadline = this.#o.clock.now() + waitMs;
     for (;;) {
-      const outcome = await this.#outcomes.find(componentAppid, hash);
+      const outcome = await this.#outcomes.find(componentAppid, hash).catch(() => undefined);
       if (outcome !== undefined || this.#o.clock.now() >= deadline) return outcome;
       await sleep(this.#o.clock, Math.min(OUTCOME_POLL_MS, deadline - this.#o.clock.now()));
     }

@@ -52,8 +52,9 @@ export class MemoryStore implements Store {
     return true;
   }
 
-  async deletePrincipal(id: string): Promise<boolean> {
+  async deletePrincipal(id: string, ifUnchanged?: PrincipalRecord): Promise<boolean> {
     this.#assertOpen();
+    if (ifUnchanged !== undefined && !principalUnchanged(this.#principals.get(id) ?? null, ifUnchanged)) return false;
     const existed = this.#principals.delete(id);
     // Orphaned credentials go even when the principal is already gone.
     const prefix = `${id}:`;

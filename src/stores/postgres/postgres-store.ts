@@ -79,8 +79,10 @@ export class PostgresStore implements Store {
     return this.#write('write principal', this.#sql.updatePrincipal, [...values, ifUnchanged.updatedAt], event);
   }
 
-  async deletePrincipal(id: string): Promise<boolean> {
-    return this.#write('delete principal', this.#sql.deletePrincipal, [id, `${id}:`], { type: 'principal', id });
+  async deletePrincipal(id: string, ifUnchanged?: PrincipalRecord): Promise<boolean> {
+    const event: RecordEvent = { type: 'principal', id };
+    if (ifUnchanged === undefined) return this.#write('delete principal', this.#sql.deletePrincipal, [id, `${id}:`], event);
+    return this.#write('delete principal', this.#sql.deletePrincipalIf, [id, `${id}:`, ifUnchanged.updatedAt], event);
   }
 
   async getCredential(key: string): Promise<CredentialRecord | null> {
@@ -283,6 +285,10 @@ function statements(s: string) {
     deletePrincipal: `WITH written AS (DELETE FROM ${s}.wxtoken_principals WHERE id = $1 RETURNING 1),
         orphans AS (DELETE FROM ${s}.wxtoken_credentials WHERE starts_with(key, $2) RETURNING 1)
       ${notify(3)}`,
+    // The conditional form: the credentials go only with the principal.
+    deletePrincipalIf: `WITH written AS (DELETE FROM ${s}.wxtoken_principals WHERE id = $1 AND updated_at = $3 RETURNING 1),
+        orphans AS (DELETE FROM ${s}.wxtoken_credentials WHERE starts_with(key, $2) AND EXISTS (SELECT 1 FROM written) RETURNING 1)
+      ${notify(4)}`,
     getCredential: `SELECT ${credentialColumns} FROM ${s}.wxtoken_credentials WHERE key = $1`,
     // COLLATE "C": the same order as the other stores (by code unit), whatever the database's locale.
     listCredentialKeys: `SELECT key FROM ${s}.wxtoken_credentials ORDER BY key COLLATE "C"`,

@@ -133,10 +133,11 @@ export class RedisStore implements Store {
     return true;
   }
 
-  async deletePrincipal(id: string): Promise<boolean> {
+  async deletePrincipal(id: string, ifUnchanged?: PrincipalRecord): Promise<boolean> {
     const event: RecordEvent = { type: 'principal', id };
+    const condition = ifUnchanged === undefined ? '' : String(ifUnchanged.updatedAt);
     const existed = await this.#run('delete principal', () =>
-      this.#scripts.deletePrincipal(this.#keys.principals, this.#keys.credentials, id, this.#keys.channel, this.#listeners.message(event)),
+      this.#scripts.deletePrincipal(this.#keys.principals, this.#keys.credentials, id, this.#keys.channel, this.#listeners.message(event), condition),
     );
     if (existed !== 1) return false;
     this.#listeners.emit(event);

@@ -11,22 +11,28 @@ import type { Redis } from 'ioredis';
  */
 
 /**
+ * Lua: returns 0 from the script unless principal ARGV[1] is stored in KEYS[1] with the updatedAt in ARGV[n] (a
+ * number below 2^53, so exact as a Lua number): the conditions of putPrincipal and deletePrincipal.
+ */
+function unchangedSince(n: number): string {
+  return `local current = redis.call('HGET', KEYS[1], ARGV[1])
+  if not current then return 0 end
+  local ok, decoded = pcall(cjson.decode, current)
+  if not ok or type(decoded) ~= 'table' or decoded.updatedAt ~= tonumber(ARGV[${n}]) then return 0 end`;
+}
+
+/**
  * putPrincipal — creates or replaces a principal and announces it; with a condition, only if the stored one is still
- * the one the writer read (compared by updatedAt, a number below 2^53, so exact as a Lua number).
+ * the one the writer read (none, or the same updatedAt).
  * KEYS[1] principals hash. ARGV[1] id, ARGV[2] the PrincipalRecord as JSON, ARGV[3] channel, ARGV[4] event message,
  * ARGV[5] the condition: '' none, '-' no principal stored, else the updatedAt the stored one must have.
  * Returns 1 when written, 0 when the condition failed.
  */
 const PUT_PRINCIPAL = `
-if ARGV[5] ~= '' then
-  local current = redis.call('HGET', KEYS[1], ARGV[1])
-  if ARGV[5] == '-' then
-    if current then return 0 end
-  else
-    if not current then return 0 end
-    local ok, decoded = pcall(cjson.decode, current)
-    if not ok or type(decoded) ~= 'table' or decoded.updatedAt ~= tonumber(ARGV[5]) then return 0 end
-  end
+if ARGV[5] == '-' then
+  if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+elseif ARGV[5] ~= '' then
+  ${unchangedSince(5)}
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
@@ -37,11 +43,16 @@ return 1
  * deletePrincipal — removes a principal and every credential whose key starts with "<id>:", in one step so no
  * reader sees the credentials of a deleted principal. Keys are compared as plain strings (string.sub), never as
  * patterns: ids may contain `*`, `%` or `_`. Orphaned credentials go even when the principal is already gone; the
- * event is published only when it existed.
- * KEYS[1] principals hash, KEYS[2] credentials hash. ARGV[1] id, ARGV[2] channel, ARGV[3] event message.
- * Returns 1 when the principal existed, else 0.
+ * event is published only when it existed. With a condition, nothing is removed unless the stored principal has
+ * that updatedAt (as putPrincipal compares).
+ * KEYS[1] principals hash, KEYS[2] credentials hash. ARGV[1] id, ARGV[2] channel, ARGV[3] event message, ARGV[4]
+ * the condition: '' none, else the updatedAt the stored principal must have.
+ * Returns 1 when the principal existed (and was removed), else 0.
  */
 const DELETE_PRINCIPAL = `
+if ARGV[4] ~= '' then
+  ${unchangedSince(4)}
+end
 local existed = redis.call('HDEL', KEYS[1], ARGV[1])
 local prefix = ARGV[1] .. ':'
 local n = #prefix
@@ -176,7 +187,7 @@ type Arg = string | number;
 /** The scripts, callable once registered on a connection. Each resolves to the script's integer reply. */
 export interface RedisScripts {
   putPrincipal(principals: string, id: string, json: string, channel: string, message: string, condition: string): Promise<number>;
-  deletePrincipal(principals: string, credentials: string, id: string, channel: string, message: string): Promise<number>;
+  deletePrincipal(principals: string, credentials: string, id: string, channel: string, message: string, condition: string): Promise<number>;
   migrateApp(legacyApps: string, principals: string, appid: string, legacyJson: string, json: string): Promise<number>;
   casCredential(
     credentials: string,

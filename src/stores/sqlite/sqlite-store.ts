@@ -148,9 +148,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  async deletePrincipal(id: string): Promise<boolean> {
+  async deletePrincipal(id: string, ifUnchanged?: PrincipalRecord): Promise<boolean> {
     return this.#write('delete principal', (change) => {
-      const existed = this.#sql.deletePrincipal.run(id).changes > 0;
+      if (ifUnchanged !== undefined && this.#sql.deletePrincipalIf.run(id, ifUnchanged.updatedAt).changes === 0) return false;
+      const existed = ifUnchanged !== undefined || this.#sql.deletePrincipal.run(id).changes > 0;
       // A range on the primary key rather than LIKE: ids may hold `_` or `%`, and the range uses the index.
       // Every key starting with "<id>:" sorts in ["<id>:", "<id>;"), ';' being the byte after ':'.
       // Orphans are removed even when the principal is already gone.
@@ -404,6 +405,7 @@ function prepare(db: Database.Database) {
        WHERE id = @id AND updated_at = @expected_updated_at`,
     ),
     deletePrincipal: db.prepare('DELETE FROM principals WHERE id = ?'),
+    deletePrincipalIf: db.prepare('DELETE FROM principals WHERE id = ? AND updated_at = ?'),
     deleteCredentialsOf: db.prepare('DELETE FROM credentials WHERE key >= ? AND key < ?'),
     getCredential: db.prepare('SELECT * FROM credentials WHERE key = ?'),
     listCredentialKeys: db.prepare('SELECT key FROM credentials ORDER BY key'),
